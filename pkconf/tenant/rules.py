@@ -1,0 +1,229 @@
+"""The rule book: every rule the decision engine applies, with its source.
+
+This is the one place where the emulator's choices live. A rule is *documented* when
+Microsoft's documentation states it (the fact sheet `shared/entra-facts.md` cites the page),
+and *inferred* when the documentation is silent or ambiguous and we chose a behaviour. Every
+inferred rule says what we chose and why, so a reader can disagree with one line, not hunt
+through the engine.
+
+Reason codes are ours (UPPER_SNAKE): Entra publishes no registration error codes
+(entra-facts §8), so none of these is ever presented as an Entra error code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Family(StrEnum):
+    """The decision families a rejection falls into."""
+
+    POLICY_SCOPE = "policy_scope"
+    BOOTSTRAP = "bootstrap"
+    CEREMONY = "ceremony"
+    AUTHENTICATOR_GOVERNANCE = "authenticator_governance"
+    PLATFORM_PATH = "platform_path"
+
+
+class Status(StrEnum):
+    DOCUMENTED = "documented"
+    INFERRED = "inferred"
+
+
+S1 = "https://learn.microsoft.com/entra/identity/authentication/how-to-authentication-passkeys-fido2"
+S2 = "https://learn.microsoft.com/entra/identity/authentication/how-to-authentication-passkey-profiles"
+S3 = "https://learn.microsoft.com/entra/identity/authentication/concept-fido2-hardware-vendor"
+S4 = (
+    "https://learn.microsoft.com/entra/identity/authentication/"
+    "how-to-authentication-entra-passkeys-on-windows"
+)
+S5 = "https://learn.microsoft.com/entra/identity/authentication/how-to-enable-authenticator-passkey"
+S6 = "https://learn.microsoft.com/entra/identity/authentication/how-to-authentication-synced-passkeys"
+TAP = (
+    "https://learn.microsoft.com/entra/identity/authentication/"
+    "howto-authentication-temporary-access-pass"
+)
+G1 = (
+    "https://learn.microsoft.com/graph/api/resources/"
+    "fido2authenticationmethodconfiguration?view=graph-rest-1.0"
+)
+G6 = (
+    "https://learn.microsoft.com/graph/api/"
+    "fido2authenticationmethod-creationoptions?view=graph-rest-1.0"
+)
+G7 = "https://learn.microsoft.com/graph/api/authentication-post-fido2methods?view=graph-rest-1.0"
+G8 = "https://learn.microsoft.com/graph/api/authentication-post-fido2methods?view=graph-rest-beta"
+SELECTION = (
+    "https://learn.microsoft.com/graph/api/resources/"
+    "webauthnauthenticatorselectioncriteria?view=graph-rest-beta"
+)
+WEBAUTHN = "https://www.w3.org/TR/webauthn-3/#sctn-registering-a-new-credential"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule: its reason code, family, where it comes from, and whether that is documented."""
+
+    reason: str
+    family: Family | None  # None for acceptance
+    status: Status
+    fact: str  # the entra-facts.md section (or spec) the rule implements
+    url: str
+    note: str = ""  # for inferred rules: what we chose and why
+
+    def source(self) -> dict[str, str]:
+        out = {"rule": self.reason, "fact": self.fact, "url": self.url, "status": self.status}
+        if self.note:
+            out["note"] = self.note
+        return out
+
+
+# --- Time windows (entra-facts §3) -------------------------------------------------------------
+MFA_WINDOW_SECONDS = 5 * 60  # [DOC S1] "MFA within the past five minutes"
+ONE_TIME_TAP_WINDOW_SECONDS = 10 * 60  # [DOC TAP] one-time TAP: register within 10 minutes
+CHALLENGE_TIMEOUT_MINUTES = 5  # [DOC G6] v1.0 system-defined challenge timeout
+CHALLENGE_TIMEOUT_RANGE_MINUTES = (5, 43200)  # [DOC G8] beta challengeTimeoutInMinutes
+
+# --- Relying party (entra-facts §3, "RP ID") ---------------------------------------------------
+RP_ID = "login.microsoft.com"  # [INFERRED] from the rp entity doc and live 3P evidence
+RP_NAME = "Microsoft"  # [DOC] "name is always set to Microsoft"
+ORIGIN = "https://login.microsoft.com"  # [INFERRED] full list of origins [NOT FOUND]
+ALLOWED_ORIGINS = (ORIGIN, "https://mysignins.microsoft.com")
+
+# --- Algorithms ---------------------------------------------------------------------------------
+# [DOC G6] only ES256 (-7) appears; [INFERRED] the second entry DSInternals sees is RS256 (-257),
+# which Windows Hello TPM keys use.
+SUPPORTED_ALGORITHMS = (-7, -257)
+
+# --- Attestation formats (entra-facts §4) -------------------------------------------------------
+ENFORCED_FORMATS = ("packed",)  # [DOC S3] packed with a full chain to an MDS root
+UNENFORCED_FORMATS = ("none", "tpm", "packed")  # [DOC S3], plus custom formats <= 32 characters
+CUSTOM_FORMAT_MAX_LENGTH = 32  # [DOC S3]
+PROVISIONING_FORMATS = ("packed", "none")  # [DOC G8]
+MAX_PROFILES = 3  # [DOC S2] "Up to three passkey profiles, including the Default"
+MAX_POLICY_BYTES = 20 * 1024  # [DOC S2] the Authentication methods policy is at most 20 KB
+
+# --- Well-known AAGUIDs (entra-facts §5, §6.1) --------------------------------------------------
+WINDOWS_HELLO_AAGUIDS = frozenset(
+    {
+        "08987058-cadc-4b81-b6e1-30de50dcbe96",  # Windows Hello Hardware Authenticator
+        "9ddd1817-af5a-4672-a2b9-3e3dd95000a9",  # Windows Hello VBS Hardware Authenticator
+        "6028b017-b1d4-4c02-b4b3-afcdafc96bb2",  # Windows Hello Software Authenticator
+    }
+)
+MICROSOFT_AUTHENTICATOR_AAGUIDS = frozenset(
+    {
+        "de1e552d-db1d-4423-a619-566b625cdc84",  # Microsoft Authenticator for Android
+        "90a3ccdf-635c-4729-a248-9b709135078f",  # Microsoft Authenticator for iOS
+    }
+)
+
+
+def _rules(*rules: Rule) -> dict[str, Rule]:
+    return {r.reason: r for r in rules}
+
+
+D, I = Status.DOCUMENTED, Status.INFERRED
+PS, BS, CE, AG, PP = (
+    Family.POLICY_SCOPE,
+    Family.BOOTSTRAP,
+    Family.CEREMONY,
+    Family.AUTHENTICATOR_GOVERNANCE,
+    Family.PLATFORM_PATH,
+)
+
+RULES: dict[str, Rule] = _rules(
+    # Policy scope, in Entra's order (entra-facts §1, §2, §3, Appendix A)
+    Rule("METHOD_DISABLED", PS, D, "§1.1 state", G1),
+    Rule("USER_EXCLUDED", PS, D, "§2 Exclusion wins", S2),
+    Rule("USER_NOT_TARGETED", PS, D, "§2 Mapping users to profiles", S2),
+    Rule(
+        "NO_PASSKEY_PROFILE", PS, I, "§2 Default profile behaviour", S2,
+        "A target with an empty allowedPasskeyProfiles list scopes no profile: the list is "
+        "authoritative and is not padded with the default profile ([NOT FOUND] in the docs).",
+    ),
+    Rule(
+        "SELF_SERVICE_DISABLED", PS, D, "§3 Self-service switch; §7.2 Known issues", S1,
+        "Applies to Security info and, per the Graph known issue, to admin provisioning too.",
+    ),
+    Rule("GUEST_NOT_SUPPORTED", PS, D, "§3 Guests", S1),
+    # Bootstrap (entra-facts §3)
+    Rule("MFA_REQUIRED", BS, D, "§3 Recent MFA", S1),
+    Rule("MFA_STALE", BS, D, "§3 Recent MFA", S1),
+    Rule(
+        "TAP_EXPIRED", BS, D, "§3 Temporary Access Pass", TAP,
+        "Multi-use TAP sign-in counts as MFA and follows the 5-minute window (inferred).",
+    ),
+    # Ceremony integrity (WebAuthn §7.1 and the Graph creation options)
+    Rule("CLIENT_DATA_TYPE_INVALID", CE, D, "WebAuthn §7.1 step 7", WEBAUTHN),
+    Rule("CHALLENGE_MISMATCH", CE, D, "WebAuthn §7.1 step 8", WEBAUTHN),
+    Rule("CHALLENGE_EXPIRED", CE, D, "§7.1 challengeTimeoutDateTime", G6),
+    Rule(
+        "CHALLENGE_REUSED", CE, I, "§7.1 creationOptions", G6,
+        "A challenge is consumed by its first registration attempt, accepted or not.",
+    ),
+    Rule("ORIGIN_MISMATCH", CE, I, "§3 RP ID", S1, "Origins: login.microsoft.com, mysignins."),
+    Rule("RP_ID_HASH_MISMATCH", CE, I, "§3 RP ID", S1, "RP ID login.microsoft.com (3P evidence)."),
+    Rule("USER_PRESENCE_MISSING", CE, D, "WebAuthn §7.1 step 14", WEBAUTHN),
+    Rule("USER_VERIFICATION_MISSING", CE, D, "§3 User verification", SELECTION),
+    Rule(
+        "ALGORITHM_UNSUPPORTED", CE, I, "§7.1 pubKeyCredParams", G6,
+        "ES256 is documented; RS256 is inferred from the second pubKeyCredParams entry.",
+    ),
+    Rule(
+        "CREDENTIAL_ALREADY_REGISTERED", CE, I, "§3 excludeCredentials", S1,
+        "The server refuses a credential id the user already has, as excludeCredentials would.",
+    ),
+    Rule(
+        "CREDENTIAL_NOT_DISCOVERABLE", CE, I, "§3 Resident key", SELECTION,
+        "requireResidentKey is always true; only a credProps.rk of false is refused, since the "
+        "server cannot see residency otherwise and some clients omit credProps.",
+    ),
+    # Authenticator governance: one profile at a time (entra-facts §2, §4, §5)
+    Rule(
+        "PASSKEY_TYPE_NOT_ALLOWED", AG, D, "§2 Passkey types; §4 synced vs device-bound", S1,
+        "The passkey type is derived from the BE flag: backup eligible means synced "
+        "(the derivation is [NOT FOUND]).",
+    ),
+    Rule("ATTESTATION_REQUIRED", AG, D, "§4 Enforce attestation = Yes", S3),
+    Rule("ATTESTATION_FORMAT_NOT_ACCEPTED", AG, D, "§4 Format list", S3),
+    Rule("ATTESTATION_STATEMENT_INVALID", AG, D, "§4 Enforce attestation = Yes", S3),
+    Rule("ATTESTATION_SIGNATURE_INVALID", AG, D, "§4 Enforce attestation = Yes", S3),
+    Rule("ATTESTATION_AAGUID_MISMATCH", AG, D, "§4 Enforce attestation = Yes", S3),
+    Rule("ATTESTATION_NONCE_MISMATCH", AG, D, "§4 Enforce attestation = Yes", S3),
+    Rule("ATTESTATION_CERTIFICATE_INVALID", AG, D, "§4 Enforce attestation = Yes", S3),
+    Rule("ATTESTATION_CERTIFICATE_EXPIRED", AG, D, "§4 Enforce attestation = Yes", S3),
+    Rule("ATTESTATION_CHAIN_INVALID", AG, D, "§4 Enforce attestation = Yes", S3),
+    Rule("ATTESTATION_UNTRUSTED", AG, D, "§4 MDS roots", S3),
+    Rule("AUTHENTICATOR_NOT_IN_METADATA", AG, D, "§4 MDS", S3),
+    Rule(
+        "AUTHENTICATOR_REVOKED", AG, I, "§4 MDS", S3,
+        "MDS status REVOKED (and the compromise statuses) fail attestation, as in FIDO's "
+        "conformance tools; Entra's handling of status reports is [NOT FOUND].",
+    ),
+    Rule("ATTESTATION_KEY_COMPROMISED", AG, I, "§4 MDS", S3, "As AUTHENTICATOR_REVOKED."),
+    Rule("AAGUID_NOT_ALLOWED", AG, D, "§1.2 fido2KeyRestrictions; §2 key restrictions", S2),
+    Rule("AAGUID_BLOCKED", AG, D, "§1.2 fido2KeyRestrictions; §2 key restrictions", S2),
+    Rule(
+        "WINDOWS_HELLO_NOT_ALLOWED", AG, D, "§5 Required configuration", S4,
+        "A block list never counts as 'explicitly allowed'.",
+    ),
+    Rule("WINDOWS_HELLO_ATTESTATION_ENFORCED", AG, D, "§5 Attestation", S4),
+    Rule(
+        "NO_PROFILE_SATISFIED", AG, I, "§2 Precedence", S2,
+        "When several scoped profiles fail for different reasons, no single reason is Entra's; "
+        "the per-profile reasons are listed in the decision.",
+    ),
+    # Platform path (entra-facts §4, §5, §7)
+    Rule("CROSS_DEVICE_ATTESTED_AUTHENTICATOR", PP, D, "§4 Microsoft Authenticator", S5),
+    Rule("WINDOWS_HELLO_FOR_BUSINESS_CONFLICT", PP, D, "§5 Conflict with WHfB", S4),
+    Rule("PROVISIONING_FORMAT_NOT_SUPPORTED", PP, D, "§7.2 Attestation formats", G8),
+    # Acceptance: a scoped profile is fully satisfied
+    Rule("ACCEPTED", None, D, "§2 Precedence", S2),
+)
+
+
+def rule(reason: str) -> Rule:
+    """The rule behind a reason code; an unknown code is a programming error."""
+    return RULES[reason]
