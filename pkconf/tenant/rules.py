@@ -198,6 +198,11 @@ RULES: dict[str, Rule] = _rules(
     Rule("ATTESTATION_UNTRUSTED", AG, D, "§4 MDS roots", S3),
     Rule("AUTHENTICATOR_NOT_IN_METADATA", AG, D, "§4 MDS", S3),
     Rule(
+        "AUTHENTICATOR_NOT_ELIGIBLE", AG, D, "§9 If attestation is enforced", S3,
+        "The metadata must declare FIDO 2.0+, user verification or clientPin, resident keys, "
+        "and hmac-secret or prf.",
+    ),
+    Rule(
         "AUTHENTICATOR_REVOKED", AG, I, "§4 MDS", S3,
         "MDS status REVOKED (and the compromise statuses) fail attestation, as in FIDO's "
         "conformance tools; Entra's handling of status reports is [NOT FOUND].",
