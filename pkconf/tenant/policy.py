@@ -27,7 +27,7 @@ ATTESTATION_ENFORCEMENTS = ("disabled", "registrationOnly")
 ENFORCEMENT_TYPES = ("allow", "block")
 STATES = ("enabled", "disabled")
 TARGET_TYPES = ("group", "user")  # `user` is "no longer recommended" but still a value
-_AAGUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_AAGUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 
 
 class PolicyError(ValueError):

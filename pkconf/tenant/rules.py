@@ -101,6 +101,17 @@ ENFORCED_FORMATS = ("packed",)  # [DOC S3] packed with a full chain to an MDS ro
 UNENFORCED_FORMATS = ("none", "tpm", "packed")  # [DOC S3], plus custom formats <= 32 characters
 CUSTOM_FORMAT_MAX_LENGTH = 32  # [DOC S3]
 PROVISIONING_FORMATS = ("packed", "none")  # [DOC G8]
+# [INFERRED] With attestation not enforced the statement is not verified, only its format is
+# checked: the 2024 vendor page said "Microsoft will ignore attestation verification results",
+# and unattested AAGUIDs are taken as claimed (entra-facts §4). When metadata is loaded, a
+# statement that does verify to an MDS root still reports attestationLevel "attested".
+UNENFORCED_STATEMENT_VERIFIED = False
+# [INFERRED] Admin provisioning through Graph acts for the user: the user's own MFA freshness
+# (a Security-info rule) does not apply to it.
+PROVISIONING_NEEDS_USER_MFA = False
+# [INFERRED] Cross-device means the credential came over the hybrid transport (entra-facts §4,
+# "Cross-device registration flows don't support registration of attested passkeys").
+CROSS_DEVICE_TRANSPORT = "hybrid"
 MAX_PROFILES = 3  # [DOC S2] "Up to three passkey profiles, including the Default"
 MAX_POLICY_BYTES = 20 * 1024  # [DOC S2] the Authentication methods policy is at most 20 KB
 
@@ -124,7 +135,7 @@ def _rules(*rules: Rule) -> dict[str, Rule]:
     return {r.reason: r for r in rules}
 
 
-D, I = Status.DOCUMENTED, Status.INFERRED
+DOC, INF = Status.DOCUMENTED, Status.INFERRED
 PS, BS, CE, AG, PP = (
     Family.POLICY_SCOPE,
     Family.BOOTSTRAP,
@@ -135,97 +146,97 @@ PS, BS, CE, AG, PP = (
 
 RULES: dict[str, Rule] = _rules(
     # Policy scope, in Entra's order (entra-facts §1, §2, §3, Appendix A)
-    Rule("METHOD_DISABLED", PS, D, "§1.1 state", G1),
-    Rule("USER_EXCLUDED", PS, D, "§2 Exclusion wins", S2),
-    Rule("USER_NOT_TARGETED", PS, D, "§2 Mapping users to profiles", S2),
+    Rule("METHOD_DISABLED", PS, DOC, "§1.1 state", G1),
+    Rule("USER_EXCLUDED", PS, DOC, "§2 Exclusion wins", S2),
+    Rule("USER_NOT_TARGETED", PS, DOC, "§2 Mapping users to profiles", S2),
     Rule(
-        "NO_PASSKEY_PROFILE", PS, I, "§2 Default profile behaviour", S2,
+        "NO_PASSKEY_PROFILE", PS, INF, "§2 Default profile behaviour", S2,
         "A target with an empty allowedPasskeyProfiles list scopes no profile: the list is "
         "authoritative and is not padded with the default profile ([NOT FOUND] in the docs).",
     ),
     Rule(
-        "SELF_SERVICE_DISABLED", PS, D, "§3 Self-service switch; §7.2 Known issues", S1,
+        "SELF_SERVICE_DISABLED", PS, DOC, "§3 Self-service switch; §7.2 Known issues", S1,
         "Applies to Security info and, per the Graph known issue, to admin provisioning too.",
     ),
-    Rule("GUEST_NOT_SUPPORTED", PS, D, "§3 Guests", S1),
+    Rule("GUEST_NOT_SUPPORTED", PS, DOC, "§3 Guests", S1),
     # Bootstrap (entra-facts §3)
-    Rule("MFA_REQUIRED", BS, D, "§3 Recent MFA", S1),
-    Rule("MFA_STALE", BS, D, "§3 Recent MFA", S1),
+    Rule("MFA_REQUIRED", BS, DOC, "§3 Recent MFA", S1),
+    Rule("MFA_STALE", BS, DOC, "§3 Recent MFA", S1),
     Rule(
-        "TAP_EXPIRED", BS, D, "§3 Temporary Access Pass", TAP,
+        "TAP_EXPIRED", BS, DOC, "§3 Temporary Access Pass", TAP,
         "Multi-use TAP sign-in counts as MFA and follows the 5-minute window (inferred).",
     ),
     # Ceremony integrity (WebAuthn §7.1 and the Graph creation options)
-    Rule("CLIENT_DATA_TYPE_INVALID", CE, D, "WebAuthn §7.1 step 7", WEBAUTHN),
-    Rule("CHALLENGE_MISMATCH", CE, D, "WebAuthn §7.1 step 8", WEBAUTHN),
-    Rule("CHALLENGE_EXPIRED", CE, D, "§7.1 challengeTimeoutDateTime", G6),
+    Rule("CLIENT_DATA_TYPE_INVALID", CE, DOC, "WebAuthn §7.1 step 7", WEBAUTHN),
+    Rule("CHALLENGE_MISMATCH", CE, DOC, "WebAuthn §7.1 step 8", WEBAUTHN),
+    Rule("CHALLENGE_EXPIRED", CE, DOC, "§7.1 challengeTimeoutDateTime", G6),
     Rule(
-        "CHALLENGE_REUSED", CE, I, "§7.1 creationOptions", G6,
+        "CHALLENGE_REUSED", CE, INF, "§7.1 creationOptions", G6,
         "A challenge is consumed by its first registration attempt, accepted or not.",
     ),
-    Rule("ORIGIN_MISMATCH", CE, I, "§3 RP ID", S1, "Origins: login.microsoft.com, mysignins."),
-    Rule("RP_ID_HASH_MISMATCH", CE, I, "§3 RP ID", S1, "RP ID login.microsoft.com (3P evidence)."),
-    Rule("USER_PRESENCE_MISSING", CE, D, "WebAuthn §7.1 step 14", WEBAUTHN),
-    Rule("USER_VERIFICATION_MISSING", CE, D, "§3 User verification", SELECTION),
+    Rule("ORIGIN_MISMATCH", CE, INF, "§3 RP ID", S1, "Origins: login.microsoft.com, mysignins."),
+    Rule("RP_ID_HASH_MISMATCH", CE, INF, "§3 RP ID", S1, "RP ID login.microsoft.com (3P)."),
+    Rule("USER_PRESENCE_MISSING", CE, DOC, "WebAuthn §7.1 step 14", WEBAUTHN),
+    Rule("USER_VERIFICATION_MISSING", CE, DOC, "§3 User verification", SELECTION),
     Rule(
-        "ALGORITHM_UNSUPPORTED", CE, I, "§7.1 pubKeyCredParams", G6,
+        "ALGORITHM_UNSUPPORTED", CE, INF, "§7.1 pubKeyCredParams", G6,
         "ES256 is documented; RS256 is inferred from the second pubKeyCredParams entry.",
     ),
     Rule(
-        "CREDENTIAL_ALREADY_REGISTERED", CE, I, "§3 excludeCredentials", S1,
+        "CREDENTIAL_ALREADY_REGISTERED", CE, INF, "§3 excludeCredentials", S1,
         "The server refuses a credential id the user already has, as excludeCredentials would.",
     ),
     Rule(
-        "CREDENTIAL_NOT_DISCOVERABLE", CE, I, "§3 Resident key", SELECTION,
+        "CREDENTIAL_NOT_DISCOVERABLE", CE, INF, "§3 Resident key", SELECTION,
         "requireResidentKey is always true; only a credProps.rk of false is refused, since the "
         "server cannot see residency otherwise and some clients omit credProps.",
     ),
     # Authenticator governance: one profile at a time (entra-facts §2, §4, §5)
     Rule(
-        "PASSKEY_TYPE_NOT_ALLOWED", AG, D, "§2 Passkey types; §4 synced vs device-bound", S1,
+        "PASSKEY_TYPE_NOT_ALLOWED", AG, DOC, "§2 Passkey types; §4 synced vs device-bound", S1,
         "The passkey type is derived from the BE flag: backup eligible means synced "
         "(the derivation is [NOT FOUND]).",
     ),
-    Rule("ATTESTATION_REQUIRED", AG, D, "§4 Enforce attestation = Yes", S3),
-    Rule("ATTESTATION_FORMAT_NOT_ACCEPTED", AG, D, "§4 Format list", S3),
-    Rule("ATTESTATION_STATEMENT_INVALID", AG, D, "§4 Enforce attestation = Yes", S3),
-    Rule("ATTESTATION_SIGNATURE_INVALID", AG, D, "§4 Enforce attestation = Yes", S3),
-    Rule("ATTESTATION_AAGUID_MISMATCH", AG, D, "§4 Enforce attestation = Yes", S3),
-    Rule("ATTESTATION_NONCE_MISMATCH", AG, D, "§4 Enforce attestation = Yes", S3),
-    Rule("ATTESTATION_CERTIFICATE_INVALID", AG, D, "§4 Enforce attestation = Yes", S3),
-    Rule("ATTESTATION_CERTIFICATE_EXPIRED", AG, D, "§4 Enforce attestation = Yes", S3),
-    Rule("ATTESTATION_CHAIN_INVALID", AG, D, "§4 Enforce attestation = Yes", S3),
-    Rule("ATTESTATION_UNTRUSTED", AG, D, "§4 MDS roots", S3),
-    Rule("AUTHENTICATOR_NOT_IN_METADATA", AG, D, "§4 MDS", S3),
+    Rule("ATTESTATION_REQUIRED", AG, DOC, "§4 Enforce attestation = Yes", S3),
+    Rule("ATTESTATION_FORMAT_NOT_ACCEPTED", AG, DOC, "§4 Format list", S3),
+    Rule("ATTESTATION_STATEMENT_INVALID", AG, DOC, "§4 Enforce attestation = Yes", S3),
+    Rule("ATTESTATION_SIGNATURE_INVALID", AG, DOC, "§4 Enforce attestation = Yes", S3),
+    Rule("ATTESTATION_AAGUID_MISMATCH", AG, DOC, "§4 Enforce attestation = Yes", S3),
+    Rule("ATTESTATION_NONCE_MISMATCH", AG, DOC, "§4 Enforce attestation = Yes", S3),
+    Rule("ATTESTATION_CERTIFICATE_INVALID", AG, DOC, "§4 Enforce attestation = Yes", S3),
+    Rule("ATTESTATION_CERTIFICATE_EXPIRED", AG, DOC, "§4 Enforce attestation = Yes", S3),
+    Rule("ATTESTATION_CHAIN_INVALID", AG, DOC, "§4 Enforce attestation = Yes", S3),
+    Rule("ATTESTATION_UNTRUSTED", AG, DOC, "§4 MDS roots", S3),
+    Rule("AUTHENTICATOR_NOT_IN_METADATA", AG, DOC, "§4 MDS", S3),
     Rule(
-        "AUTHENTICATOR_NOT_ELIGIBLE", AG, D, "§9 If attestation is enforced", S3,
+        "AUTHENTICATOR_NOT_ELIGIBLE", AG, DOC, "§9 If attestation is enforced", S3,
         "The metadata must declare FIDO 2.0+, user verification or clientPin, resident keys, "
         "and hmac-secret or prf.",
     ),
     Rule(
-        "AUTHENTICATOR_REVOKED", AG, I, "§4 MDS", S3,
+        "AUTHENTICATOR_REVOKED", AG, INF, "§4 MDS", S3,
         "MDS status REVOKED (and the compromise statuses) fail attestation, as in FIDO's "
         "conformance tools; Entra's handling of status reports is [NOT FOUND].",
     ),
-    Rule("ATTESTATION_KEY_COMPROMISED", AG, I, "§4 MDS", S3, "As AUTHENTICATOR_REVOKED."),
-    Rule("AAGUID_NOT_ALLOWED", AG, D, "§1.2 fido2KeyRestrictions; §2 key restrictions", S2),
-    Rule("AAGUID_BLOCKED", AG, D, "§1.2 fido2KeyRestrictions; §2 key restrictions", S2),
+    Rule("ATTESTATION_KEY_COMPROMISED", AG, INF, "§4 MDS", S3, "As AUTHENTICATOR_REVOKED."),
+    Rule("AAGUID_NOT_ALLOWED", AG, DOC, "§1.2 fido2KeyRestrictions; §2 key restrictions", S2),
+    Rule("AAGUID_BLOCKED", AG, DOC, "§1.2 fido2KeyRestrictions; §2 key restrictions", S2),
     Rule(
-        "WINDOWS_HELLO_NOT_ALLOWED", AG, D, "§5 Required configuration", S4,
+        "WINDOWS_HELLO_NOT_ALLOWED", AG, DOC, "§5 Required configuration", S4,
         "A block list never counts as 'explicitly allowed'.",
     ),
-    Rule("WINDOWS_HELLO_ATTESTATION_ENFORCED", AG, D, "§5 Attestation", S4),
+    Rule("WINDOWS_HELLO_ATTESTATION_ENFORCED", AG, DOC, "§5 Attestation", S4),
     Rule(
-        "NO_PROFILE_SATISFIED", AG, I, "§2 Precedence", S2,
+        "NO_PROFILE_SATISFIED", AG, INF, "§2 Precedence", S2,
         "When several scoped profiles fail for different reasons, no single reason is Entra's; "
         "the per-profile reasons are listed in the decision.",
     ),
     # Platform path (entra-facts §4, §5, §7)
-    Rule("CROSS_DEVICE_ATTESTED_AUTHENTICATOR", PP, D, "§4 Microsoft Authenticator", S5),
-    Rule("WINDOWS_HELLO_FOR_BUSINESS_CONFLICT", PP, D, "§5 Conflict with WHfB", S4),
-    Rule("PROVISIONING_FORMAT_NOT_SUPPORTED", PP, D, "§7.2 Attestation formats", G8),
+    Rule("CROSS_DEVICE_ATTESTED_AUTHENTICATOR", PP, DOC, "§4 Microsoft Authenticator", S5),
+    Rule("WINDOWS_HELLO_FOR_BUSINESS_CONFLICT", PP, DOC, "§5 Conflict with WHfB", S4),
+    Rule("PROVISIONING_FORMAT_NOT_SUPPORTED", PP, DOC, "§7.2 Attestation formats", G8),
     # Acceptance: a scoped profile is fully satisfied
-    Rule("ACCEPTED", None, D, "§2 Precedence", S2),
+    Rule("ACCEPTED", None, DOC, "§2 Precedence", S2),
 )
 
 

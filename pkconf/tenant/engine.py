@@ -1,0 +1,340 @@
+"""The registration decision: would Entra bind this new passkey to this user, and if not, why?
+
+The checks run in Entra's order (entra-facts Appendix A and the Tenant issue): policy scope,
+bootstrap (recent MFA or TAP), ceremony integrity, then the union of the user's scoped passkey
+profiles (accepted when at least one is fully satisfied, in no particular order), then the
+documented platform-path rules. The first failing check decides; every rule and the source it
+implements are in `rules.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from hashlib import sha256
+
+from fido2.cose import CoseKey
+from fido2.webauthn import AuthenticatorData
+
+from . import rules
+from .attestation import (
+    AttestationFailure,
+    Metadata,
+    MetadataEntry,
+    VerifiedStatement,
+    verify_statement,
+    verify_trust,
+)
+from .decision import (
+    CeremonyContext,
+    Decision,
+    Outcome,
+    RegistrationPath,
+    UserContext,
+    UserType,
+)
+from .policy import ALL_USERS, DEVICE_BOUND, SYNCED, Fido2Policy, PasskeyProfile
+from .registration import Registration
+
+
+class _Rejected(Exception):
+    def __init__(self, reason: str, detail: str, failures: dict[str, str] | None = None):
+        super().__init__(detail)
+        self.reason, self.detail = reason, detail
+        self.failures = failures or {}
+
+
+@dataclass
+class _Evidence:
+    """What the response proves about the authenticator, worked out at most once per decision."""
+
+    registration: Registration
+    ceremony: CeremonyContext
+    metadata: Metadata | None
+    trust_entry: MetadataEntry | None = field(default=None, init=False)
+
+    @property
+    def auth_data(self) -> AuthenticatorData:
+        return self.registration.auth_data
+
+    @property
+    def aaguid(self) -> str:
+        assert self.auth_data.credential_data is not None  # the parser guarantees it
+        return str(self.auth_data.credential_data.aaguid)
+
+    @property
+    def fmt(self) -> str:
+        return self.registration.attestation_object.fmt
+
+    @property
+    def passkey_type(self) -> str:
+        # [INFERRED] rules.PASSKEY_TYPE_NOT_ALLOWED: backup eligible means synced
+        return SYNCED if self.auth_data.is_backup_eligible() else DEVICE_BOUND
+
+    @cached_property
+    def statement(self) -> VerifiedStatement | AttestationFailure:
+        try:
+            return verify_statement(self.registration.attestation_object,
+                                    self.registration.client_data.hash, at=self.ceremony.now)
+        except AttestationFailure as failure:
+            return failure
+
+    @cached_property
+    def trust(self) -> MetadataEntry | AttestationFailure:
+        """The metadata entry the statement chains to, or why it does not."""
+        statement = self.statement
+        if isinstance(statement, AttestationFailure):
+            return statement
+        if not statement.trust_path:
+            return AttestationFailure("ATTESTATION_REQUIRED",
+                                      f"'{self.fmt}' {statement.attestation_type} attestation "
+                                      "carries no certificate chain")
+        if self.metadata is None:
+            return AttestationFailure("ATTESTATION_UNTRUSTED",
+                                      "no FIDO metadata is loaded to verify attestation against")
+        try:
+            return verify_trust(statement, self.aaguid, self.metadata, self.ceremony.now)
+        except AttestationFailure as failure:
+            return failure
+
+    @property
+    def attestation_level(self) -> str:
+        if self.metadata is None or self.fmt == "none":
+            return "notAttested"
+        return "notAttested" if isinstance(self.trust, AttestationFailure) else "attested"
+
+
+def decide(
+    policy: Fido2Policy,
+    user: UserContext,
+    path: RegistrationPath,
+    registration: Registration,
+    ceremony: CeremonyContext,
+    *,
+    metadata: Metadata | None = None,
+) -> Decision:
+    """Decide one registration attempt."""
+    evidence = _Evidence(registration, ceremony, metadata)
+    facts = {
+        "aaguid": evidence.aaguid,
+        "passkey_type": evidence.passkey_type,
+        "attestation_format": evidence.fmt,
+    }
+    try:
+        profiles = _policy_scope(policy, user, path)
+        _bootstrap(user, path)
+        _ceremony(registration, ceremony, user)
+        matched = _profiles(profiles, evidence)
+        _platform_path(matched, evidence, user, path)
+    except _Rejected as r:
+        return Decision(Outcome.REJECTED, r.reason, r.detail,
+                        attestation_level=evidence.attestation_level,
+                        profile_failures=r.failures, **facts)
+    names = ", ".join(f"'{p.name}'" for p in matched)
+    return Decision(Outcome.ACCEPTED, "ACCEPTED",
+                    f"the passkey fully satisfies the scoped passkey profile(s) {names}",
+                    attestation_level=evidence.attestation_level,
+                    matched_profiles=[p.id for p in matched], **facts)
+
+
+# --- policy scope --------------------------------------------------------------------------------
+
+def _policy_scope(policy: Fido2Policy, user: UserContext,
+                  path: RegistrationPath) -> list[PasskeyProfile]:
+    """Method state, exclusion over inclusion, targeting, self-service switch, guests."""
+    if not policy.enabled:
+        raise _Rejected("METHOD_DISABLED", "the passkey (FIDO2) authentication method is disabled")
+    principals = {*user.groups, ALL_USERS} | ({user.user_id} if user.user_id else set())
+    if policy.excluded(principals):
+        raise _Rejected("USER_EXCLUDED", "the user is in a group excluded from the passkey "
+                                         "policy; exclusion takes precedence over inclusion")
+    targets = policy.matching_targets(principals)
+    if not targets:
+        raise _Rejected("USER_NOT_TARGETED", "the user is in none of the passkey policy's "
+                                             "included targets")
+    profiles = policy.scoped_profiles(targets)
+    if not profiles:
+        raise _Rejected("NO_PASSKEY_PROFILE", "the user's targets assign no passkey profile")
+    if not policy.self_service_allowed:
+        how = "through Security info" if path is RegistrationPath.SELF_SERVICE else (
+            "through Graph provisioning, which also needs 'Allow self-service set up'")
+        raise _Rejected("SELF_SERVICE_DISABLED", f"self-service passkey registration is off: "
+                                                 f"users cannot register {how}")
+    if user.user_type is UserType.GUEST:
+        raise _Rejected("GUEST_NOT_SUPPORTED", "passkey registration is not supported for "
+                                               "guest (B2B) users")
+    return profiles
+
+
+# --- bootstrap ------------------------------------------------------------------------------------
+
+def _bootstrap(user: UserContext, path: RegistrationPath) -> None:
+    """MFA within 5 minutes; a one-time TAP gives 10 minutes from its sign-in."""
+    if path is RegistrationPath.PROVISIONING and not rules.PROVISIONING_NEEDS_USER_MFA:
+        return
+    mfa, tap = user.mfa_age_seconds, user.tap
+    if mfa is not None and mfa <= rules.MFA_WINDOW_SECONDS:
+        return
+    if tap is not None:
+        window = (rules.ONE_TIME_TAP_WINDOW_SECONDS if tap.is_usable_once
+                  else rules.MFA_WINDOW_SECONDS)
+        if tap.age_seconds <= window:
+            return
+        kind = "one-time" if tap.is_usable_once else "multi-use"
+        raise _Rejected("TAP_EXPIRED", f"the {kind} Temporary Access Pass sign-in was "
+                                       f"{tap.age_seconds:.0f} s ago; registration must "
+                                       f"complete within {window // 60} minutes of it")
+    if mfa is None:
+        raise _Rejected("MFA_REQUIRED", "the user has not completed multifactor authentication "
+                                        "in this session")
+    raise _Rejected("MFA_STALE", f"the last multifactor authentication was {mfa:.0f} s ago; "
+                                 f"passkey registration needs MFA within the past "
+                                 f"{rules.MFA_WINDOW_SECONDS // 60} minutes")
+
+
+# --- ceremony integrity ---------------------------------------------------------------------------
+
+def _ceremony(registration: Registration, ceremony: CeremonyContext, user: UserContext) -> None:
+    client_data, auth_data = registration.client_data, registration.auth_data
+    if client_data.type != "webauthn.create":
+        raise _Rejected("CLIENT_DATA_TYPE_INVALID",
+                        f"clientDataJSON.type is {client_data.type!r}, not 'webauthn.create'")
+    issued = ceremony.challenge
+    if issued is None or issued.value != client_data.challenge:
+        raise _Rejected("CHALLENGE_MISMATCH", "the clientDataJSON challenge was not issued for "
+                                              "this registration")
+    if ceremony.now >= issued.expires_at:
+        raise _Rejected("CHALLENGE_EXPIRED", f"the challenge expired at "
+                                             f"{issued.expires_at.isoformat()}")
+    if issued.used:
+        raise _Rejected("CHALLENGE_REUSED", "the challenge was already used by an earlier "
+                                            "registration attempt")
+    if client_data.origin not in ceremony.origins:
+        raise _Rejected("ORIGIN_MISMATCH", f"origin {client_data.origin!r} is not an origin of "
+                                           f"relying party {ceremony.rp_id!r}")
+    if auth_data.rp_id_hash != sha256(ceremony.rp_id.encode()).digest():
+        raise _Rejected("RP_ID_HASH_MISMATCH", f"authData.rpIdHash is not SHA-256 of "
+                                               f"{ceremony.rp_id!r}")
+    if not auth_data.is_user_present():
+        raise _Rejected("USER_PRESENCE_MISSING", "the UP flag is not set")
+    if not auth_data.is_user_verified():
+        raise _Rejected("USER_VERIFICATION_MISSING", "the UV flag is not set: Entra requires "
+                                                     "user verification (biometrics or PIN)")
+    assert auth_data.credential_data is not None  # the parser guarantees it
+    alg = _algorithm(auth_data.credential_data.public_key)
+    if alg not in rules.SUPPORTED_ALGORITHMS:
+        raise _Rejected("ALGORITHM_UNSUPPORTED", f"credential algorithm {alg} is not one of "
+                                                 f"{list(rules.SUPPORTED_ALGORITHMS)}")
+    if any(c.credential_id == registration.credential_id for c in user.existing_credentials):
+        raise _Rejected("CREDENTIAL_ALREADY_REGISTERED", "the user already has this credential")
+    props = (registration.client_extension_results or {}).get("credProps")
+    if isinstance(props, dict) and props.get("rk") is False:
+        raise _Rejected("CREDENTIAL_NOT_DISCOVERABLE", "credProps.rk is false: Entra requires "
+                                                       "a discoverable credential")
+
+
+def _algorithm(key: CoseKey) -> int | None:
+    alg = key.get(3)
+    return alg if isinstance(alg, int) else None
+
+
+# --- passkey profiles -----------------------------------------------------------------------------
+
+def _profiles(profiles: list[PasskeyProfile], evidence: _Evidence) -> list[PasskeyProfile]:
+    """The profiles the passkey fully satisfies; rejected when there is none."""
+    failures: dict[str, tuple[str, str]] = {}
+    for profile in profiles:
+        problem = next(_profile_problems(profile, evidence), None)
+        if problem:
+            failures[profile.id] = problem
+    matched = [p for p in profiles if p.id not in failures]
+    if matched:
+        return matched
+    by_profile = {pid: reason for pid, (reason, _) in failures.items()}
+    reasons = set(by_profile.values())
+    if len(reasons) == 1:
+        reason = reasons.pop()
+        detail = "; ".join(f"profile '{_name(profiles, pid)}': {d}"
+                           for pid, (_, d) in failures.items())
+        raise _Rejected(reason, detail, by_profile)
+    listing = "; ".join(f"'{_name(profiles, pid)}': {reason}"
+                        for pid, reason in by_profile.items())
+    raise _Rejected("NO_PROFILE_SATISFIED",
+                    f"no scoped passkey profile is fully satisfied ({listing})", by_profile)
+
+
+def _name(profiles: list[PasskeyProfile], profile_id: str) -> str:
+    return next(p.name for p in profiles if p.id == profile_id)
+
+
+def _profile_problems(profile: PasskeyProfile, ev: _Evidence) -> Iterator[tuple[str, str]]:
+    """Every way the passkey falls short of one profile; the first one is reported.
+
+    Within a profile the checks are an AND, so their order only picks the reported reason:
+    the Windows Hello preview rules come before attestation so that an enforcing profile
+    reports the documented Windows Hello failure rather than a format mismatch.
+    """
+    if ev.passkey_type not in profile.passkey_types:
+        allowed = ",".join(sorted(profile.passkey_types)) or "none"
+        yield ("PASSKEY_TYPE_NOT_ALLOWED",
+               f"a {ev.passkey_type} passkey (BE flag) is not among the allowed types {allowed}")
+    aaguid, restrictions = ev.aaguid, profile.key_restrictions
+    if aaguid in rules.WINDOWS_HELLO_AAGUIDS:
+        if profile.attestation_enforced:
+            yield ("WINDOWS_HELLO_ATTESTATION_ENFORCED", "Windows Hello passkeys (preview) "
+                   "cannot register where attestation is enforced")
+        if not restrictions.explicitly_allows(aaguid):
+            yield ("WINDOWS_HELLO_NOT_ALLOWED", f"Windows Hello AAGUID {aaguid} must be on an "
+                   "enforced allow list during the preview")
+    yield from _attestation_problems(profile, ev)
+    if not restrictions.admits(aaguid):
+        if restrictions.enforcement_type == "allow":
+            yield ("AAGUID_NOT_ALLOWED", f"AAGUID {aaguid} is not on the profile's allow list")
+        else:
+            yield ("AAGUID_BLOCKED", f"AAGUID {aaguid} is on the profile's block list")
+
+
+def _attestation_problems(profile: PasskeyProfile, ev: _Evidence) -> Iterator[tuple[str, str]]:
+    if not profile.attestation_enforced:
+        if (ev.fmt not in rules.UNENFORCED_FORMATS
+                and len(ev.fmt) > rules.CUSTOM_FORMAT_MAX_LENGTH):
+            yield ("ATTESTATION_FORMAT_NOT_ACCEPTED",
+                   f"attestation format '{ev.fmt[:40]}…' is longer than "
+                   f"{rules.CUSTOM_FORMAT_MAX_LENGTH} characters")
+        return
+    statement = ev.statement
+    if ev.fmt == "none" or (isinstance(statement, VerifiedStatement)
+                            and not statement.trust_path):
+        yield ("ATTESTATION_REQUIRED", f"attestation is enforced but the passkey gave "
+               f"'{ev.fmt}' without a certificate chain")
+        return
+    if ev.fmt not in rules.ENFORCED_FORMATS:
+        yield ("ATTESTATION_FORMAT_NOT_ACCEPTED", f"attestation is enforced: the format must be "
+               f"packed with a full chain, not '{ev.fmt}'")
+        return
+    trust = ev.trust
+    if isinstance(trust, AttestationFailure):
+        yield (trust.reason, trust.detail)
+
+
+# --- platform path -------------------------------------------------------------------------------
+
+def _platform_path(matched: list[PasskeyProfile], ev: _Evidence, user: UserContext,
+                   path: RegistrationPath) -> None:
+    aaguid = ev.aaguid
+    if (aaguid in rules.MICROSOFT_AUTHENTICATOR_AAGUIDS
+            and rules.CROSS_DEVICE_TRANSPORT in ev.registration.transports
+            and all(p.attestation_enforced for p in matched)):
+        raise _Rejected("CROSS_DEVICE_ATTESTED_AUTHENTICATOR",
+                        "attested Microsoft Authenticator passkeys register only in the "
+                        "Authenticator app, not through a cross-device (hybrid) flow")
+    if (aaguid in rules.WINDOWS_HELLO_AAGUIDS
+            and any(c.windows_hello_for_business for c in user.existing_credentials)):
+        raise _Rejected("WINDOWS_HELLO_FOR_BUSINESS_CONFLICT",
+                        "a Windows Hello for Business credential already exists for this "
+                        "account and container: the passkey is already registered")
+    if path is RegistrationPath.PROVISIONING and ev.fmt not in rules.PROVISIONING_FORMATS:
+        raise _Rejected("PROVISIONING_FORMAT_NOT_SUPPORTED",
+                        f"Graph provisioning accepts only packed or none attestation, not "
+                        f"'{ev.fmt}'")

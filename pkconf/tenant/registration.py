@@ -1,0 +1,142 @@
+"""Reading a WebAuthn registration response into typed parts, or refusing it as unusable.
+
+Two kinds of wrong are kept apart. A response that cannot be read (bad base64url, truncated or
+trailing CBOR, missing or mistyped fields, the FIDO server-conformance Resp-1/Resp-3 structure
+cases) is *unusable input*: `MalformedRegistration`, a 400 from the emulator and exit 2 from the
+CLI. A response that reads fine but is wrong (a `webauthn.get` type, another challenge, another
+origin) is a *ceremony rejection* that the decision engine reports.
+
+The same reader takes the browser's `PublicKeyCredential.toJSON()` form and Graph's
+`publicKeyCredential` (no `type`, no `rawId`, `@odata.type` annotations).
+"""
+
+from __future__ import annotations
+
+import binascii
+import json
+import re
+from base64 import urlsafe_b64decode
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from fido2.webauthn import AttestationObject, AuthenticatorData, CollectedClientData
+
+_B64URL = re.compile(r"^[A-Za-z0-9_-]*={0,2}$")
+TOKEN_BINDING_STATUSES = ("present", "supported", "not-supported")
+ATTACHMENTS = ("platform", "cross-platform")
+
+
+class MalformedRegistration(ValueError):
+    """The response cannot be read; the message names the field."""
+
+
+@dataclass(frozen=True)
+class Registration:
+    credential_id: bytes
+    client_data: CollectedClientData
+    attestation_object: AttestationObject
+    transports: tuple[str, ...] = ()
+    authenticator_attachment: str | None = None
+    client_extension_results: Mapping[str, Any] | None = None
+
+    @property
+    def auth_data(self) -> AuthenticatorData:
+        return self.attestation_object.auth_data
+
+
+def b64url_decode(value: Any, field: str) -> bytes:
+    """Base64url (RFC 4648 §5), padding optional, as WebAuthn and Graph send it."""
+    if not isinstance(value, str):
+        raise MalformedRegistration(f"{field} must be a base64url string")
+    if not _B64URL.match(value):
+        raise MalformedRegistration(f"{field} is not base64url")
+    try:
+        return urlsafe_b64decode(value.rstrip("=") + "=" * (-len(value.rstrip("=")) % 4))
+    except (binascii.Error, ValueError):
+        raise MalformedRegistration(f"{field} is not base64url") from None
+
+
+def _required_bytes(obj: Mapping[str, Any], key: str, field: str) -> bytes:
+    if key not in obj or obj[key] is None:
+        raise MalformedRegistration(f"{field} is missing")
+    data = b64url_decode(obj[key], field)
+    if not data:
+        raise MalformedRegistration(f"{field} is empty")
+    return data
+
+
+def parse_client_data(raw: bytes) -> CollectedClientData:
+    """clientDataJSON: a JSON object with string type, challenge and origin (Resp-2 structure)."""
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise MalformedRegistration("clientDataJSON is not UTF-8 JSON") from None
+    if not isinstance(data, dict):
+        raise MalformedRegistration("clientDataJSON is not a JSON object")
+    for key in ("type", "challenge", "origin"):
+        if not isinstance(data.get(key), str) or not data[key]:
+            raise MalformedRegistration(f"clientDataJSON.{key} is missing or not a string")
+    b64url_decode(data["challenge"], "clientDataJSON.challenge")
+    tb = data.get("tokenBinding")
+    if tb is not None and (not isinstance(tb, dict) or tb.get("status") not in
+                           TOKEN_BINDING_STATUSES):
+        raise MalformedRegistration("clientDataJSON.tokenBinding is malformed")
+    try:
+        return CollectedClientData(raw)
+    except (KeyError, ValueError, TypeError) as e:
+        raise MalformedRegistration(f"clientDataJSON is unreadable: {e}") from None
+
+
+def parse_attestation_object(raw: bytes) -> AttestationObject:
+    """attestationObject: CBOR {fmt: text, attStmt: map, authData: bytes} with credential data."""
+    try:
+        att = AttestationObject(raw)
+    except Exception as e:  # cbor and fido2 raise a zoo of types on hostile bytes
+        raise MalformedRegistration(f"attestationObject is not a valid CBOR attestation object "
+                                    f"({type(e).__name__}: {e})") from None
+    if not isinstance(att.fmt, str) or not att.fmt:
+        raise MalformedRegistration("attestationObject.fmt must be a non-empty text string")
+    if not isinstance(att.att_stmt, Mapping):
+        raise MalformedRegistration("attestationObject.attStmt must be a map")
+    if att.auth_data.credential_data is None:
+        raise MalformedRegistration("authData has no attested credential data (AT flag unset)")
+    return att
+
+
+def parse_registration(obj: Any) -> Registration:
+    """Read a registration response (browser JSON or Graph publicKeyCredential)."""
+    if not isinstance(obj, Mapping):
+        raise MalformedRegistration("the registration response must be a JSON object")
+    if obj.get("type", "public-key") != "public-key":
+        raise MalformedRegistration("type must be 'public-key'")
+    credential_id = _required_bytes(obj, "id", "id")
+    if "rawId" in obj and b64url_decode(obj["rawId"], "rawId") != credential_id:
+        raise MalformedRegistration("rawId differs from id")
+    response = obj.get("response")
+    if not isinstance(response, Mapping):
+        raise MalformedRegistration("response is missing or not an object")
+    client_data = parse_client_data(
+        _required_bytes(response, "clientDataJSON", "response.clientDataJSON"))
+    attestation = parse_attestation_object(
+        _required_bytes(response, "attestationObject", "response.attestationObject"))
+    assert attestation.auth_data.credential_data is not None  # checked above
+    if attestation.auth_data.credential_data.credential_id != credential_id:
+        raise MalformedRegistration("id differs from the credential id in authData")
+    transports = response.get("transports", obj.get("transports", []))
+    if not isinstance(transports, list) or not all(isinstance(t, str) for t in transports):
+        raise MalformedRegistration("transports must be a list of strings")
+    attachment = obj.get("authenticatorAttachment")
+    if attachment is not None and attachment not in ATTACHMENTS:
+        raise MalformedRegistration("authenticatorAttachment must be platform or cross-platform")
+    extensions = obj.get("clientExtensionResults")
+    if extensions is not None and not isinstance(extensions, Mapping):
+        raise MalformedRegistration("clientExtensionResults must be an object")
+    return Registration(
+        credential_id=credential_id,
+        client_data=client_data,
+        attestation_object=attestation,
+        transports=tuple(transports),
+        authenticator_attachment=attachment,
+        client_extension_results=extensions,
+    )
