@@ -1,0 +1,388 @@
+"""The emulator's state in SQLite: one connection behind a lock.
+
+The web service runs in a uvicorn thread while tests (and the pytest plugin) may read or seed
+state from another, so every call takes the lock; SQLite itself serialises writers. A file
+database survives a restart; `:memory:` is private to one `Store`.
+
+The emulator clock is frozen: it moves only when set or advanced, so every time-window rule
+(MFA age, TAP lifetime, challenge expiry) is reproducible in a test instead of racing real time.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from .decision import IssuedChallenge, UserType
+from .policy import ALL_USERS
+
+DEFAULT_PROFILE_ID = "00000000-0000-0000-0000-000000000001"  # the sample id of entra-facts §1.5
+
+
+def default_policy() -> dict[str, Any]:
+    """A fresh tenant's policy: passkeys on for everyone through one permissive Default profile."""
+    return {
+        "@odata.type": "#microsoft.graph.fido2AuthenticationMethodConfiguration",
+        "id": "Fido2",
+        "state": "enabled",
+        "isSelfServiceRegistrationAllowed": True,
+        "defaultPasskeyProfile": DEFAULT_PROFILE_ID,
+        "includeTargets": [{
+            "id": ALL_USERS, "targetType": "group", "isRegistrationRequired": False,
+            "allowedPasskeyProfiles": [DEFAULT_PROFILE_ID],
+        }],
+        "excludeTargets": [],
+        "passkeyProfiles": [{
+            "id": DEFAULT_PROFILE_ID,
+            "name": "Default passkey profile",
+            "passkeyTypes": "deviceBound,synced",
+            "attestationEnforcement": "disabled",
+            "keyRestrictions": {"isEnforced": False, "enforcementType": "block", "aaGuids": []},
+        }],
+    }
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS users (
+    id TEXT PRIMARY KEY, user_principal_name TEXT NOT NULL UNIQUE, display_name TEXT NOT NULL,
+    user_type TEXT NOT NULL, created TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS groups (id TEXT PRIMARY KEY, display_name TEXT NOT NULL,
+    created TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS memberships (group_id TEXT NOT NULL, user_id TEXT NOT NULL,
+    PRIMARY KEY (group_id, user_id));
+CREATE TABLE IF NOT EXISTS policy_versions (version INTEGER PRIMARY KEY AUTOINCREMENT,
+    body TEXT NOT NULL, created TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS challenges (value BLOB PRIMARY KEY, user_id TEXT NOT NULL,
+    issued TEXT NOT NULL, expires TEXT NOT NULL, used INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS taps (id TEXT PRIMARY KEY, user_id TEXT NOT NULL,
+    pass TEXT NOT NULL, is_usable_once INTEGER NOT NULL, lifetime_minutes INTEGER NOT NULL,
+    start TEXT NOT NULL, created TEXT NOT NULL, used INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS sessions (token TEXT PRIMARY KEY, user_id TEXT NOT NULL,
+    method TEXT NOT NULL, signed_in TEXT NOT NULL, tap_id TEXT);
+CREATE TABLE IF NOT EXISTS credentials (
+    id TEXT NOT NULL, user_id TEXT NOT NULL, credential_id BLOB NOT NULL, aaguid TEXT NOT NULL,
+    model TEXT, attestation_level TEXT, passkey_type TEXT, display_name TEXT, created TEXT NOT NULL,
+    public_key BLOB, attestation_certificates TEXT NOT NULL DEFAULT '[]',
+    windows_hello_for_business INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (user_id, id));
+"""
+_TABLES = ("users", "groups", "memberships", "policy_versions", "challenges", "taps",
+           "sessions", "credentials", "meta")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def iso(moment: datetime) -> str:
+    """Graph's DateTimeOffset form: UTC with a Z."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _dt(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    user_principal_name: str
+    display_name: str
+    user_type: UserType
+    created: datetime
+
+
+@dataclass(frozen=True)
+class Group:
+    id: str
+    display_name: str
+
+
+@dataclass(frozen=True)
+class Tap:
+    id: str
+    user_id: str
+    temporary_access_pass: str
+    is_usable_once: bool
+    lifetime_minutes: int
+    start: datetime
+    created: datetime
+    used: bool
+
+    @property
+    def end(self) -> datetime:
+        return self.start + timedelta(minutes=self.lifetime_minutes)
+
+    def usability(self, now: datetime) -> str:
+        """Graph's methodUsabilityReason for this pass at `now`."""
+        if self.used:
+            return "OneTimeUsed"
+        if now < self.start:
+            return "NotYetValid"
+        if now >= self.end:
+            return "Expired"
+        return "EnabledByPolicy"
+
+
+@dataclass(frozen=True)
+class Session:
+    token: str
+    user_id: str
+    method: str  # password | mfa | tap
+    signed_in: datetime
+    tap: Tap | None
+
+
+@dataclass(frozen=True)
+class Credential:
+    id: str  # the Graph method id
+    user_id: str
+    credential_id: bytes
+    aaguid: str
+    model: str | None
+    attestation_level: str | None
+    passkey_type: str | None
+    display_name: str | None
+    created: datetime
+    public_key: bytes | None
+    attestation_certificates: tuple[str, ...]
+    windows_hello_for_business: bool
+
+
+class Store:
+    """All emulator state; safe to share between the server thread and the caller's thread."""
+
+    def __init__(self, path: str = ":memory:") -> None:
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA foreign_keys = ON")
+        self._db.executescript(_SCHEMA)
+        with self._tx():
+            self._seed()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _rows(self, sql: str, *args: Any) -> list[sqlite3.Row]:
+        with self._lock:
+            cur = self._db.execute(sql, args)
+            cur.row_factory = sqlite3.Row
+            return cur.fetchall()
+
+    def _seed(self) -> None:
+        """Give an empty database its clock and default policy; leave an existing one alone."""
+        now = iso(utc_now())
+        self._db.execute("INSERT OR IGNORE INTO meta VALUES ('clock', ?)", (now,))
+        if not self._db.execute("SELECT 1 FROM policy_versions").fetchone():
+            self._db.execute("INSERT INTO policy_versions (body, created) VALUES (?, ?)",
+                             (json.dumps(default_policy()), now))
+
+    def reset(self) -> None:
+        """Wipe everything back to a fresh tenant (real time, default policy)."""
+        with self._tx() as db:
+            for table in _TABLES:
+                db.execute(f"DELETE FROM {table}")  # fixed names, not input
+            db.execute("DELETE FROM sqlite_sequence WHERE name = 'policy_versions'")
+            self._seed()
+
+    # --- clock ---------------------------------------------------------------------------------
+    def now(self) -> datetime:
+        return _dt(self._rows("SELECT value FROM meta WHERE key = 'clock'")[0]["value"])
+
+    def set_clock(self, moment: datetime) -> datetime:
+        with self._tx() as db:
+            db.execute("UPDATE meta SET value = ? WHERE key = 'clock'", (iso(moment),))
+        return self.now()
+
+    def advance_clock(self, seconds: float) -> datetime:
+        with self._lock:
+            return self.set_clock(self.now() + timedelta(seconds=seconds))
+
+    # --- directory -----------------------------------------------------------------------------
+    def add_user(self, user_principal_name: str, display_name: str, user_type: UserType) -> User:
+        """A new user; raises ValueError when the UPN is taken."""
+        user = User(str(uuid.uuid4()), user_principal_name, display_name, user_type, self.now())
+        try:
+            with self._tx() as db:
+                db.execute("INSERT INTO users VALUES (?, ?, ?, ?, ?)",
+                           (user.id, user_principal_name, display_name, str(user_type),
+                            iso(user.created)))
+        except sqlite3.IntegrityError:
+            raise ValueError(f"userPrincipalName {user_principal_name!r} is already in use") \
+                from None
+        return user
+
+    def user(self, user_id: str) -> User | None:
+        rows = self._rows("SELECT * FROM users WHERE id = ?", user_id)
+        if not rows:
+            return None
+        r = rows[0]
+        return User(r["id"], r["user_principal_name"], r["display_name"],
+                    UserType(r["user_type"]), _dt(r["created"]))
+
+    def add_group(self, display_name: str) -> Group:
+        group = Group(str(uuid.uuid4()), display_name)
+        with self._tx() as db:
+            db.execute("INSERT INTO groups VALUES (?, ?, ?)",
+                       (group.id, display_name, iso(self.now())))
+        return group
+
+    def group(self, group_id: str) -> Group | None:
+        rows = self._rows("SELECT id, display_name FROM groups WHERE id = ?", group_id)
+        return Group(rows[0]["id"], rows[0]["display_name"]) if rows else None
+
+    def add_member(self, group_id: str, user_id: str) -> bool:
+        """Add a membership; False when it already exists."""
+        with self._tx() as db:
+            cur = db.execute("INSERT OR IGNORE INTO memberships VALUES (?, ?)", (group_id, user_id))
+            return cur.rowcount == 1
+
+    def remove_member(self, group_id: str, user_id: str) -> bool:
+        """Remove a membership; False when there was none."""
+        with self._tx() as db:
+            cur = db.execute("DELETE FROM memberships WHERE group_id = ? AND user_id = ?",
+                             (group_id, user_id))
+            return cur.rowcount == 1
+
+    def groups_of(self, user_id: str) -> frozenset[str]:
+        rows = self._rows("SELECT group_id FROM memberships WHERE user_id = ?", user_id)
+        return frozenset(r["group_id"] for r in rows)
+
+    # --- policy --------------------------------------------------------------------------------
+    def policy(self) -> dict[str, Any]:
+        """The current (latest) policy body."""
+        rows = self._rows("SELECT body FROM policy_versions ORDER BY version DESC LIMIT 1")
+        return json.loads(rows[0]["body"])
+
+    def save_policy(self, body: dict[str, Any]) -> int:
+        """Store a new policy version (never overwrite one); returns its version number."""
+        with self._tx() as db:
+            cur = db.execute("INSERT INTO policy_versions (body, created) VALUES (?, ?)",
+                             (json.dumps(body), iso(self.now())))
+            return int(cur.lastrowid or 0)
+
+    def policy_versions(self) -> list[tuple[int, dict[str, Any]]]:
+        rows = self._rows("SELECT version, body FROM policy_versions ORDER BY version")
+        return [(r["version"], json.loads(r["body"])) for r in rows]
+
+    # --- challenges ----------------------------------------------------------------------------
+    def issue_challenge(self, user_id: str, minutes: int) -> tuple[bytes, datetime]:
+        """A fresh 32-byte challenge for the user and when it expires."""
+        value, issued = secrets.token_bytes(32), self.now()
+        expires = issued + timedelta(minutes=minutes)
+        with self._tx() as db:
+            db.execute("INSERT INTO challenges VALUES (?, ?, ?, ?, 0)",
+                       (value, user_id, iso(issued), iso(expires)))
+        return value, expires
+
+    def consume_challenge(self, value: bytes, user_id: str) -> IssuedChallenge | None:
+        """The challenge as it was before this attempt, now marked used; None if not the user's.
+
+        Consumed by the first attempt whatever its outcome (rule CHALLENGE_REUSED).
+        """
+        with self._tx() as db:
+            row = db.execute("SELECT expires, used FROM challenges WHERE value = ? AND user_id = ?",
+                             (value, user_id)).fetchone()
+            if row is None:
+                return None
+            db.execute("UPDATE challenges SET used = 1 WHERE value = ?", (value,))
+        return IssuedChallenge(value=value, expires_at=_dt(row[0]), used=bool(row[1]))
+
+    # --- Temporary Access Passes ---------------------------------------------------------------
+    def add_tap(self, user_id: str, *, is_usable_once: bool, lifetime_minutes: int,
+                start: datetime) -> Tap:
+        # 8 characters, the policy default length (entra-facts §3); unambiguous alphabet
+        alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789@#$%&"
+        tap = Tap(str(uuid.uuid4()), user_id, "".join(secrets.choice(alphabet) for _ in range(8)),
+                  is_usable_once, lifetime_minutes, start, self.now(), used=False)
+        with self._tx() as db:
+            db.execute("INSERT INTO taps VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
+                       (tap.id, user_id, tap.temporary_access_pass, int(is_usable_once),
+                        lifetime_minutes, iso(start), iso(tap.created)))
+        return tap
+
+    def _tap(self, row: sqlite3.Row) -> Tap:
+        return Tap(row["id"], row["user_id"], row["pass"], bool(row["is_usable_once"]),
+                   row["lifetime_minutes"], _dt(row["start"]), _dt(row["created"]),
+                   bool(row["used"]))
+
+    def tap_by_pass(self, user_id: str, temporary_access_pass: str) -> Tap | None:
+        rows = self._rows("SELECT * FROM taps WHERE user_id = ? AND pass = ?",
+                          user_id, temporary_access_pass)
+        return self._tap(rows[0]) if rows else None
+
+    def tap(self, tap_id: str) -> Tap | None:
+        rows = self._rows("SELECT * FROM taps WHERE id = ?", tap_id)
+        return self._tap(rows[0]) if rows else None
+
+    def use_tap(self, tap_id: str) -> bool:
+        """Consume a one-time pass; False if it was already consumed."""
+        with self._tx() as db:
+            cur = db.execute("UPDATE taps SET used = 1 WHERE id = ? AND used = 0", (tap_id,))
+            return cur.rowcount == 1
+
+    # --- sessions ------------------------------------------------------------------------------
+    def add_session(self, user_id: str, method: str, signed_in: datetime,
+                    tap_id: str | None = None) -> str:
+        token = secrets.token_urlsafe(32)
+        with self._tx() as db:
+            db.execute("INSERT INTO sessions VALUES (?, ?, ?, ?, ?)",
+                       (token, user_id, method, iso(signed_in), tap_id))
+        return token
+
+    def session(self, token: str) -> Session | None:
+        rows = self._rows("SELECT * FROM sessions WHERE token = ?", token)
+        if not rows:
+            return None
+        r = rows[0]
+        tap = self.tap(r["tap_id"]) if r["tap_id"] else None
+        return Session(r["token"], r["user_id"], r["method"], _dt(r["signed_in"]), tap)
+
+    # --- credentials ---------------------------------------------------------------------------
+    def add_credential(self, cred: Credential) -> bool:
+        """Store a credential; False when the user already has one with that id."""
+        with self._tx() as db:
+            cur = db.execute(
+                "INSERT OR IGNORE INTO credentials VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (cred.id, cred.user_id, cred.credential_id, cred.aaguid, cred.model,
+                 cred.attestation_level, cred.passkey_type, cred.display_name, iso(cred.created),
+                 cred.public_key, json.dumps(list(cred.attestation_certificates)),
+                 int(cred.windows_hello_for_business)))
+            return cur.rowcount == 1
+
+    def credentials(self, user_id: str) -> list[Credential]:
+        rows = self._rows("SELECT * FROM credentials WHERE user_id = ? ORDER BY created, rowid",
+                          user_id)
+        return [Credential(
+            r["id"], r["user_id"], r["credential_id"], r["aaguid"], r["model"],
+            r["attestation_level"], r["passkey_type"], r["display_name"], _dt(r["created"]),
+            r["public_key"], tuple(json.loads(r["attestation_certificates"])),
+            bool(r["windows_hello_for_business"]),
+        ) for r in rows]
+
+    def delete_credential(self, user_id: str, method_id: str) -> bool:
+        with self._tx() as db:
+            cur = db.execute("DELETE FROM credentials WHERE user_id = ? AND id = ?",
+                             (user_id, method_id))
+            return cur.rowcount == 1
