@@ -23,7 +23,16 @@ from fido2.webauthn import (
 )
 
 from pkconf.tenant import rules
-from pkconf.tenant.decision import CeremonyContext, IssuedChallenge
+from pkconf.tenant.decision import (
+    CeremonyContext,
+    Decision,
+    IssuedChallenge,
+    RegistrationPath,
+    UserContext,
+)
+from pkconf.tenant.engine import decide
+from pkconf.tenant.policy import parse_policy
+from pkconf.tenant.registration import parse_registration
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 CHALLENGE = b"c" * 32
@@ -113,3 +122,18 @@ def ceremony(*, used: bool = False, expires_in: float = 300, now: datetime = NOW
         challenge, now + timedelta(seconds=expires_in), used)
     return CeremonyContext(now=now, challenge=issued, rp_id=rules.RP_ID,
                            origins=rules.ALLOWED_ORIGINS)
+
+
+def run(policy: dict[str, Any] | None = None, *, user: UserContext | None = None,
+        response: dict[str, Any] | None = None, context: CeremonyContext | None = None,
+        path: RegistrationPath = RegistrationPath.SELF_SERVICE,
+        metadata: Any = None) -> Decision:
+    """Decide one attempt; defaults: the base policy, a member with fresh MFA, a clean key."""
+    return decide(
+        parse_policy(policy or make_policy()),
+        user or UserContext(user_id="u1", mfa_age_seconds=60),
+        path,
+        parse_registration(response or make_response()),
+        context or ceremony(),
+        metadata=metadata,
+    )

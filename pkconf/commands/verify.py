@@ -1,0 +1,84 @@
+"""`pkconf verify`: check one captured registration response against a policy, offline."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import UTC, datetime, timedelta
+
+from ..cli import UsageError
+from ..tenant.decision import CeremonyContext, Decision, IssuedChallenge, RegistrationPath
+from ..tenant.engine import decide
+from ..tenant.registration import MalformedRegistration, b64url_decode, parse_registration
+from .inputs import parse_user, read_json, read_metadata, read_policy
+
+HELP = "check one captured registration response against a policy and print the decision"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("response", metavar="RESPONSE.json",
+                   help="the registration response (browser JSON, or a Graph POST body)")
+    p.add_argument("--policy", required=True, metavar="POLICY.json",
+                   help="the fido2 policy as Graph exports it")
+    p.add_argument("--user", required=True, metavar="USER.json",
+                   help='{"userType", "groups", "mfaAgeSeconds", "tap"}')
+    p.add_argument("--challenge", required=True, metavar="B64URL",
+                   help="the challenge the relying party issued")
+    p.add_argument("--origin", required=True, metavar="URL", help="the expected origin")
+    p.add_argument("--rp-id", required=True, metavar="ID", help="the expected RP ID")
+    p.add_argument("--at", metavar="ISO8601",
+                   help="the time to decide at (certificate validity); default: now")
+    p.add_argument("--mds", metavar="BLOB",
+                   help="a FIDO MDS3 BLOB (default: the suite's test BLOB)")
+    p.add_argument("--mds-root", metavar="PEM", help="the root certificate the BLOB chains to")
+    p.add_argument("--path", choices=[p.value for p in RegistrationPath],
+                   default=RegistrationPath.SELF_SERVICE.value, help="the registration path")
+    p.add_argument("--json", action="store_true", help="print the decision as one JSON object")
+
+
+def parse_time(value: str | None) -> datetime:
+    if value is None:
+        return datetime.now(UTC)
+    try:
+        at = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"--at {value!r} is not an ISO 8601 time") from None
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def print_decision(decision: Decision, as_json: bool) -> int:
+    """Print it, and map it to the exit code: 0 accepted, 1 rejected."""
+    if as_json:
+        print(json.dumps(decision.to_json(), indent=2))
+    else:
+        head = ("ACCEPTED" if decision.accepted
+                else f"REJECTED  {decision.family}  {decision.reason}")
+        print(f"{head}\n  {decision.detail}")
+        source = decision.to_json()["source"]
+        print(f"  aaguid={decision.aaguid} type={decision.passkey_type} "
+              f"fmt={decision.attestation_format} level={decision.attestation_level}")
+        print(f"  rule: {source['fact']} ({source['status']}) {source['url']}")
+    return 0 if decision.accepted else 1
+
+
+def run(args: argparse.Namespace) -> int:
+    body = read_json(args.response, "response")
+    if isinstance(body, dict) and "publicKeyCredential" in body:
+        body = body["publicKeyCredential"]  # a Graph POST fido2Methods body
+    try:
+        registration = parse_registration(body)
+        challenge = b64url_decode(args.challenge, "--challenge")
+    except MalformedRegistration as e:
+        raise UsageError(f"{args.response}: {e}") from None
+    now = parse_time(args.at)
+    ceremony = CeremonyContext(
+        now=now,
+        # A captured response is judged as if its challenge was just issued and is unused.
+        challenge=IssuedChallenge(challenge, now + timedelta(minutes=5)),
+        rp_id=args.rp_id,
+        origins=(args.origin,),
+    )
+    decision = decide(read_policy(args.policy), parse_user(read_json(args.user, "user")),
+                      RegistrationPath(args.path), registration, ceremony,
+                      metadata=read_metadata(args.mds, args.mds_root))
+    return print_decision(decision, args.json)
