@@ -1,0 +1,41 @@
+"""`pkconf serve`: run the Entra emulator in the foreground until interrupted."""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+
+from ..cli import UsageError
+from ..tenant.server import EmulatorServer, NonLoopbackBind
+from .inputs import read_metadata
+
+HELP = "run the embedded Entra emulator (Graph-shaped passkey endpoints) on a local port"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default="127.0.0.1", help="bind address (loopback only by default)")
+    p.add_argument("--port", type=int, default=8080, help="TCP port (0 picks a free one)")
+    p.add_argument("--db", default=":memory:", metavar="FILE|:memory:",
+                   help="SQLite state; a file survives restarts")
+    p.add_argument("--allow-non-loopback", action="store_true",
+                   help="allow a bind address other than loopback (the emulator has no auth)")
+    p.add_argument("--mds", metavar="BLOB",
+                   help="a FIDO MDS3 BLOB to verify attestation (default: the suite's test BLOB)")
+    p.add_argument("--mds-root", metavar="PEM", help="the root certificate the BLOB chains to")
+
+
+def run(args: argparse.Namespace) -> int:
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port {args.port} is not a TCP port")
+    try:
+        server = EmulatorServer(args.db, args.port, read_metadata(args.mds, args.mds_root),
+                                host=args.host, allow_non_loopback=args.allow_non_loopback)
+    except NonLoopbackBind as e:
+        raise UsageError(str(e)) from None
+    try:
+        server.serve_forever(on_ready=lambda url: print(f"pkconf emulator on {url}", flush=True))
+    except OSError as e:
+        raise UsageError(f"cannot serve on {args.host}:{args.port}: {e.strerror or e}") from None
+    except sqlite3.Error as e:
+        raise UsageError(f"cannot use database {args.db}: {e}") from None
+    return 0
