@@ -52,11 +52,10 @@ class Quirk(StrEnum):
 
 @dataclass(frozen=True)
 class AttesterSpec:
-    """Which attester signs the statement: a format, and the test-PKI vendor for chains."""
+    """Which attester signs the statement: a format, and the test-PKI vendor of its chain."""
 
     fmt: str  # none | packed | tpm | android-key | apple | fido-u2f
-    vendor: str | None = None  # a key of pkconf.authenticators.pki.VENDORS
-    self_attestation: bool = False  # packed self (surrogate) attestation, no chain
+    vendor: str | None = None  # a key of pkconf.authenticators.pki.VENDORS; None: self/none
 
 
 @dataclass(frozen=True)
