@@ -1,0 +1,236 @@
+"""Strict verifiers for the formats python-fido2 implements: packed, tpm, apple, fido-u2f, none.
+
+Each class adds, before delegating to fido2's verifier, the checks fido2 makes with a generic
+`InvalidData` (or not at all), so that each failure carries its own reason code. TPM is the
+exception: fido2's TpmAttestation reads the AIK certificate's extensions through
+cryptography, which rejects real Windows Hello AIK certificates (a non-DER
+certificatePolicies entry), so its top-level steps are redone here on fido2's TPM structures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.constant_time import bytes_eq
+from fido2.attestation import (
+    AppleAttestation,
+    AttestationResult,
+    AttestationType,
+    FidoU2FAttestation,
+    NoneAttestation,
+    PackedAttestation,
+    TpmAttestation,
+)
+from fido2.attestation.tpm import TpmAttestationFormat, TpmPublicFormat
+from fido2.cose import CoseKey
+from fido2.webauthn import AuthenticatorData
+
+from . import der, fields
+from .certificate import AttestationCertificate
+from .failure import (
+    AAGUID_MISMATCH,
+    CERTIFICATE_INVALID,
+    NONCE_MISMATCH,
+    STATEMENT_INVALID,
+    AttestationFailure,
+    require,
+    typed_failures,
+)
+
+AUTHENTICATOR_ATTESTATION = "Authenticator Attestation"
+OID_AIK_CERTIFICATE = "2.23.133.8.3"  # tcg-kp-AIKCertificate
+TPM_MANUFACTURER, TPM_MODEL, TPM_VERSION = "2.23.133.2.1", "2.23.133.2.2", "2.23.133.2.3"
+OID_APPLE_NONCE = "1.2.840.113635.100.8.2"
+
+
+def require_end_entity(cert: AttestationCertificate, fmt: str) -> None:
+    """Version 3 and basicConstraints cA=false: shared by packed, tpm (WebAuthn §8.2.1, §8.3.1)."""
+    require(cert.cert.version == x509.Version.v3, CERTIFICATE_INVALID,
+            f"The {fmt} attestation certificate is not X.509 version 3.")
+    ca = cert.basic_constraints_ca()
+    require(ca is not None, CERTIFICATE_INVALID,
+            f"The {fmt} attestation certificate has no basicConstraints extension.")
+    require(not ca, CERTIFICATE_INVALID, f"The {fmt} attestation certificate is a CA (cA=true).")
+
+
+def require_aaguid(cert: AttestationCertificate, auth_data: AuthenticatorData, fmt: str) -> None:
+    """If the certificate names an AAGUID it must be authData's, and not critical (§8.2.1)."""
+    ext = cert.extensions.get("1.3.6.1.4.1.45724.1.1.4")
+    if ext is None:
+        return
+    require(not ext.critical, CERTIFICATE_INVALID,
+            f"The {fmt} certificate's AAGUID extension must not be critical.")
+    require(cert.aaguid() == bytes(credential(auth_data).aaguid), AAGUID_MISMATCH,
+            f"The {fmt} certificate's AAGUID differs from the authenticator data's AAGUID.")
+
+
+def credential(auth_data: AuthenticatorData) -> Any:
+    """The attested credential data, which a registration must carry (AT flag)."""
+    require(auth_data.credential_data is not None, STATEMENT_INVALID,
+            "The authenticator data carries no attested credential data.")
+    return auth_data.credential_data
+
+
+def same_key(credential_key: CoseKey, public_key: Any) -> bool:
+    """Whether a certificate (or pubArea) key is the credential public key."""
+    try:
+        return credential_key.from_cryptography_key(public_key) == credential_key
+    except (AttributeError, TypeError, ValueError):  # different key families
+        return False
+
+
+class StrictPackedAttestation(PackedAttestation):
+    """WebAuthn §8.2: packed, full (x5c) or self attestation."""
+
+    @typed_failures
+    def verify(self, statement: Mapping[str, Any], auth_data: AuthenticatorData,
+               client_data_hash: bytes) -> AttestationResult:
+        require("ecdaaKeyId" not in statement, STATEMENT_INVALID,
+                "ECDAA attestation was removed from WebAuthn Level 2.")
+        alg = fields.algorithm(statement, "packed")
+        fields.field(statement, "sig", bytes, "packed")
+        cred = credential(auth_data)
+        if "x5c" in statement:
+            chain = fields.x5c(statement, "packed")
+            cert = fields.leaf(chain, "packed")
+            # §8.2.1 Packed attestation statement certificate requirements
+            require_end_entity(cert, "packed")
+            for name, oid in (("C", x509.NameOID.COUNTRY_NAME),
+                              ("O", x509.NameOID.ORGANIZATION_NAME),
+                              ("CN", x509.NameOID.COMMON_NAME)):
+                require(cert.subject_values(oid), CERTIFICATE_INVALID,
+                        f"The packed attestation certificate subject has no {name}.")
+            require(cert.subject_values(x509.NameOID.ORGANIZATIONAL_UNIT_NAME)
+                    == [AUTHENTICATOR_ATTESTATION], CERTIFICATE_INVALID,
+                    'The packed attestation certificate subject OU is not '
+                    '"Authenticator Attestation".')
+            require_aaguid(cert, auth_data, "packed")
+            fields.require_key_for(alg, cert.cert.public_key(), "packed")
+        else:
+            # §8.2 step 3: self attestation, alg must be the credential key's algorithm
+            require(cred.public_key.ALGORITHM == alg, STATEMENT_INVALID,
+                    f"Self attestation alg {alg} differs from the credential key's algorithm.")
+        return super().verify(statement, auth_data, client_data_hash)
+
+
+class StrictTpmAttestation(TpmAttestation):
+    """WebAuthn §8.3: tpm, on fido2's TPMS_ATTEST and TPMT_PUBLIC parsers (verify replaced)."""
+
+    @typed_failures
+    def verify(self, statement: Mapping[str, Any], auth_data: AuthenticatorData,
+               client_data_hash: bytes) -> AttestationResult:
+        require(statement.get("ver") == "2.0", STATEMENT_INVALID, 'The tpm ver is not "2.0".')
+        require("ecdaaKeyId" not in statement, STATEMENT_INVALID,
+                "ECDAA attestation was removed from WebAuthn Level 2.")
+        alg = fields.algorithm(statement, "tpm")
+        sig = fields.field(statement, "sig", bytes, "tpm")
+        cert_info = fields.field(statement, "certInfo", bytes, "tpm")
+        pub_area_bytes = fields.field(statement, "pubArea", bytes, "tpm")
+        chain = fields.x5c(statement, "tpm")
+        cred = credential(auth_data)
+
+        # §8.3 step 2: pubArea describes the credential public key
+        try:
+            pub_area = TpmPublicFormat.parse(pub_area_bytes)
+            area_key = pub_area.public_key()
+        except (ValueError, NotImplementedError, KeyError) as e:
+            raise AttestationFailure(STATEMENT_INVALID, f"The tpm pubArea is malformed ({e}).")
+        require(same_key(cred.public_key, area_key), STATEMENT_INVALID,
+                "The tpm pubArea key is not the credential public key.")
+        # §8.3 step 4: magic TPM_GENERATED_VALUE and type TPM_ST_ATTEST_CERTIFY (parse checks)
+        try:
+            attest = TpmAttestationFormat.parse(cert_info)
+        except ValueError as e:
+            raise AttestationFailure(STATEMENT_INVALID, f"The tpm certInfo is malformed ({e}).")
+        # extraData is the hash of attToBeSigned under alg's hash
+        require(bytes_eq(attest.data, fields.digest(alg, bytes(auth_data) + client_data_hash)),
+                NONCE_MISMATCH, "The tpm certInfo extraData does not hash authData and "
+                                "clientDataHash.")
+        # attested.name is the Name of pubArea (TPMv2 Part 1 §16)
+        require(attest.attested.name == pub_area.name(), STATEMENT_INVALID,
+                "The tpm certInfo does not name the pubArea.")
+
+        cert = fields.leaf(chain, "tpm")
+        self._require_aik_profile(cert)
+        require_aaguid(cert, auth_data, "tpm")
+        fields.require_key_for(alg, cert.cert.public_key(), "tpm")
+        CoseKey.for_alg(alg).from_cryptography_key(cert.cert.public_key()).verify(cert_info, sig)
+        return AttestationResult(AttestationType.ATT_CA, chain)
+
+    @staticmethod
+    def _require_aik_profile(cert: AttestationCertificate) -> None:
+        # §8.3.1 TPM attestation statement certificate requirements
+        require_end_entity(cert, "tpm")
+        require(len(cert.cert.subject) == 0, CERTIFICATE_INVALID,
+                "The tpm AIK certificate subject must be empty.")
+        san = cert.san_directory_attributes()
+        missing = [n for n, oid in (("manufacturer", TPM_MANUFACTURER), ("model", TPM_MODEL),
+                                    ("version", TPM_VERSION)) if oid not in san]
+        require(not missing, CERTIFICATE_INVALID,
+                f"The tpm AIK certificate SAN lacks the TPM {', '.join(missing)}.")
+        require(OID_AIK_CERTIFICATE in cert.extended_key_usages(), CERTIFICATE_INVALID,
+                "The tpm AIK certificate EKU lacks tcg-kp-AIKCertificate (2.23.133.8.3).")
+
+
+class StrictAppleAttestation(AppleAttestation):
+    """WebAuthn §8.8: Apple anonymous attestation."""
+
+    @typed_failures
+    def verify(self, statement: Mapping[str, Any], auth_data: AuthenticatorData,
+               client_data_hash: bytes) -> AttestationResult:
+        chain = fields.x5c(statement, "apple")
+        cert = fields.leaf(chain, "apple")
+        cred = credential(auth_data)
+        # step 3: the nonce extension is SEQUENCE { [1] EXPLICIT OCTET STRING nonce }
+        ext = cert.extensions.get(OID_APPLE_NONCE)
+        require(ext is not None, CERTIFICATE_INVALID,
+                "The apple certificate has no nonce extension (1.2.840.113635.100.8.2).")
+        tagged = der.read_one(ext.value).expect(der.SEQUENCE).children()[0].expect(1, der.CONTEXT)
+        nonce = tagged.inner().expect(der.OCTET_STRING).value
+        expected = hashes.Hash(hashes.SHA256())
+        expected.update(bytes(auth_data) + client_data_hash)
+        require(bytes_eq(nonce, expected.finalize()), NONCE_MISMATCH,
+                "The apple certificate nonce does not hash authData and clientDataHash.")
+        # step 5: the certificate key is the credential public key
+        require(same_key(cred.public_key, cert.cert.public_key()), STATEMENT_INVALID,
+                "The apple certificate key is not the credential public key.")
+        result = super().verify(statement, auth_data, client_data_hash)
+        return AttestationResult(AttestationType.ANON_CA, result.trust_path)
+
+
+class StrictFidoU2FAttestation(FidoU2FAttestation):
+    """WebAuthn §8.6: fido-u2f."""
+
+    @typed_failures
+    def verify(self, statement: Mapping[str, Any], auth_data: AuthenticatorData,
+               client_data_hash: bytes) -> AttestationResult:
+        fields.field(statement, "sig", bytes, "fido-u2f")
+        chain = fields.x5c(statement, "fido-u2f")
+        require(len(chain) == 1, STATEMENT_INVALID,
+                "The fido-u2f x5c must hold exactly one certificate.")
+        cert = fields.leaf(chain, "fido-u2f")
+        key = cert.cert.public_key()
+        require(isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name == "secp256r1",
+                CERTIFICATE_INVALID, "The fido-u2f certificate key is not an EC P-256 key.")
+        cred = credential(auth_data)
+        require(cred.public_key.get(1) == 2 and cred.public_key.get(-1) == 1, STATEMENT_INVALID,
+                "A fido-u2f credential key must be an EC2 P-256 key.")
+        # FIDO server conformance Resp-8 F-1: U2F authenticators have no AAGUID
+        require(not any(bytes(cred.aaguid)), AAGUID_MISMATCH,
+                "A fido-u2f registration must carry the zero AAGUID.")
+        return super().verify(statement, auth_data, client_data_hash)
+
+
+class StrictNoneAttestation(NoneAttestation):
+    """WebAuthn §8.7: none; a non-empty statement (a relabelled one) is refused."""
+
+    @typed_failures
+    def verify(self, statement: Mapping[str, Any], auth_data: AuthenticatorData,
+               client_data_hash: bytes) -> AttestationResult:
+        require(statement == {}, STATEMENT_INVALID, 'The "none" attestation statement is not '
+                                                    "empty.")
+        return super().verify(statement, auth_data, client_data_hash)

@@ -1,0 +1,76 @@
+"""Verifying an attestation statement by its format: the entry point the decision engine calls.
+
+This answers "is the statement well formed and does it bind this registration?" only. Whether
+its certificate chain is trusted is `chain.validate_chain` / `metadata.verify_trust`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from fido2.attestation import Attestation, AttestationType
+from fido2.webauthn import AttestationObject
+
+from .android_key import AndroidKeyAttestation
+from .failure import FORMAT_NOT_ACCEPTED, STATEMENT_INVALID, require, typed_failures
+from .formats import (
+    StrictAppleAttestation,
+    StrictFidoU2FAttestation,
+    StrictNoneAttestation,
+    StrictPackedAttestation,
+    StrictTpmAttestation,
+)
+from .safetynet import StrictSafetynetAttestation
+
+_TYPE_NAMES = {
+    AttestationType.BASIC: "basic",
+    AttestationType.SELF: "self",
+    AttestationType.ATT_CA: "attca",
+    AttestationType.ANON_CA: "anonca",
+    AttestationType.NONE: "none",
+}
+
+
+@dataclass(frozen=True)
+class VerifiedStatement:
+    fmt: str
+    attestation_type: str  # "basic" | "self" | "attca" | "anonca" | "none"
+    trust_path: tuple[bytes, ...]  # x5c DER, leaf first; empty for self and none
+
+
+def _verifier(fmt: str, at: datetime | None) -> Attestation:
+    verifiers: dict[str, Attestation] = {
+        "packed": StrictPackedAttestation(),
+        "tpm": StrictTpmAttestation(),
+        "android-key": AndroidKeyAttestation(),
+        "android-safetynet": StrictSafetynetAttestation(at),
+        "fido-u2f": StrictFidoU2FAttestation(),
+        "apple": StrictAppleAttestation(),
+        "none": StrictNoneAttestation(),
+    }
+    require(fmt in verifiers, FORMAT_NOT_ACCEPTED,
+            f"The attestation format {fmt!r} is not one this verifier knows.")
+    return verifiers[fmt]
+
+
+@typed_failures
+def parse_attestation_object(data: bytes) -> AttestationObject:
+    """Decode attestationObject bytes; undecodable CBOR is ATTESTATION_STATEMENT_INVALID."""
+    require(isinstance(data, bytes) and data, STATEMENT_INVALID, "The attestationObject is empty.")
+    return AttestationObject(data)
+
+
+@typed_failures
+def verify_statement(attestation_object: AttestationObject, client_data_hash: bytes, *,
+                     at: datetime | None = None) -> VerifiedStatement:
+    """Verify the statement per its format; `at` judges time-bound claims (SafetyNet's)."""
+    require(isinstance(client_data_hash, bytes) and len(client_data_hash) == 32,
+            STATEMENT_INVALID, "The clientDataHash must be 32 bytes (SHA-256).")
+    fmt, statement = attestation_object.fmt, attestation_object.att_stmt
+    require(isinstance(fmt, str), STATEMENT_INVALID, "The attestation fmt is not a string.")
+    require(isinstance(statement, Mapping), STATEMENT_INVALID, "attStmt is not a CBOR map.")
+    result = _verifier(fmt, at).verify(statement, attestation_object.auth_data,
+                                       client_data_hash)
+    return VerifiedStatement(fmt, _TYPE_NAMES[result.attestation_type], tuple(result.trust_path))
