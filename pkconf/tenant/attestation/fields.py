@@ -25,7 +25,7 @@ ALGORITHMS: dict[int, tuple[type, hashes.HashAlgorithm | None]] = {
     -257: (rsa.RSAPublicKey, hashes.SHA256()),  # RS256
     -258: (rsa.RSAPublicKey, hashes.SHA384()),  # RS384
     -259: (rsa.RSAPublicKey, hashes.SHA512()),  # RS512
-    -65535: (rsa.RSAPublicKey, hashes.SHA1()),  # RS1 (Windows Hello TPMs)  # noqa: S303
+    -65535: (rsa.RSAPublicKey, hashes.SHA1()),  # RS1 (Windows Hello TPMs)
     -37: (rsa.RSAPublicKey, hashes.SHA256()),  # PS256
     -38: (rsa.RSAPublicKey, hashes.SHA384()),  # PS384
     -39: (rsa.RSAPublicKey, hashes.SHA512()),  # PS512

@@ -90,7 +90,9 @@ def _jws_parts(jws: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
     try:
         header, payload = (json.loads(websafe_decode(p)) for p in parts[:2])
     except (ValueError, binascii.Error) as e:
-        raise AttestationFailure(STATEMENT_INVALID, f"The SafetyNet JWS is not JSON ({e}).")
+        raise AttestationFailure(
+            STATEMENT_INVALID, f"The SafetyNet JWS is not JSON ({e})."
+        ) from e
     require(isinstance(header, dict) and isinstance(payload, dict), STATEMENT_INVALID,
             "The SafetyNet JWS header and payload must be JSON objects.")
     return header, payload
