@@ -36,7 +36,6 @@ from .failure import (
     CERTIFICATE_INVALID,
     NONCE_MISMATCH,
     STATEMENT_INVALID,
-    AttestationFailure,
     require,
     typed_failures,
 )
