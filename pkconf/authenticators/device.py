@@ -200,13 +200,11 @@ class SoftwareAuthenticator(CtapDevice):
             options["makeCredUvNotRqd"] = True
         if Quirk.ALWAYS_UV in p.quirks:
             options["alwaysUv"] = True
-        info = args(
+        return args(
             ["FIDO_2_0", "FIDO_2_1"], list(p.extensions), self.aaguid, options, MAX_MSG_SIZE,
             list(PIN_PROTOCOLS), MAX_CREDS_IN_LIST, MAX_CRED_ID_LENGTH, list(p.transports) or None,
             [{"alg": alg, "type": "public-key"} for alg in p.algorithms],
         )
-        info[0x14] = p.rk_capacity - sum(c.resident for c in self.credentials.values())
-        return info
 
     @property
     def info(self) -> Info:
