@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
-from fido2.webauthn import AuthenticatorData
+from fido2.webauthn import AttestationObject, AuthenticatorData
 
 from ..pki import CertKey, VendorPki
 
@@ -37,6 +37,13 @@ class Attester(Protocol):
     ) -> tuple[str, dict[str, Any]]:
         """Return (fmt, attStmt) for these authenticator data and client data hash."""
         ...
+
+
+def attestation_object(attester: Attester, auth_data: bytes, client_data_hash: bytes,
+                       credential_key: PrivateKeyTypes) -> AttestationObject:
+    """The attestation object (WebAuthn §6.5.4) carrying `attester`'s statement."""
+    fmt, statement = attester.attest(auth_data, client_data_hash, credential_key)
+    return AttestationObject.create(fmt, AuthenticatorData(auth_data), statement)
 
 
 class Defect(StrEnum):
