@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+import cbor2
 from fido2.attestation import Attestation, AttestationType
 from fido2.webauthn import AttestationObject
 
@@ -57,8 +58,16 @@ def _verifier(fmt: str, at: datetime | None) -> Attestation:
 
 @typed_failures
 def parse_attestation_object(data: bytes) -> AttestationObject:
-    """Decode attestationObject bytes; undecodable CBOR is ATTESTATION_STATEMENT_INVALID."""
+    """Decode attestationObject bytes; anything but a well-formed one is STATEMENT_INVALID.
+
+    cbor2 checks well-formedness first: fido2's decoder silently shortens a byte string whose
+    declared length runs past the end, so a truncated object would otherwise parse.
+    """
     require(isinstance(data, bytes) and data, STATEMENT_INVALID, "The attestationObject is empty.")
+    top = cbor2.loads(data)
+    require(isinstance(top, dict) and isinstance(top.get("fmt"), str)
+            and isinstance(top.get("attStmt"), dict) and isinstance(top.get("authData"), bytes),
+            STATEMENT_INVALID, "The attestationObject is not a map of fmt, attStmt and authData.")
     return AttestationObject(data)
 
 
