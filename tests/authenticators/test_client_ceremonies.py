@@ -1,0 +1,192 @@
+"""Every profile registers and signs in through the CTAP client path, as Entra would ask.
+
+Registration options are Entra's (entra-facts §7.1): rp login.microsoft.com, ES256 then RS256,
+resident key and user verification required, attestation direct. The response then goes
+through python-fido2's `Fido2Server.register_complete`, with the attestation checked against
+the vendor's test root for the formats fido2 verifies, and through the tenant verifier for
+android-key (which fido2 lacks).
+"""
+
+from __future__ import annotations
+
+from hashlib import sha256
+
+import pytest
+from fido2.attestation import AttestationVerifier
+from fido2.client import ClientError
+from fido2.server import Fido2Server
+from fido2.webauthn import (
+    AttestationObject,
+    AuthenticatorAttachment,
+    PublicKeyCredentialRpEntity,
+    PublicKeyCredentialUserEntity,
+    RegistrationResponse,
+)
+
+from pkconf.authenticators.device import SoftwareAuthenticator
+from pkconf.authenticators.pki import vendor
+from pkconf.authenticators.profiles import PROFILES, Profile
+from pkconf.ceremonies.client import ScriptedInteraction, authenticate, register
+from pkconf.tenant.attestation import verify_statement
+
+ORIGIN = "https://login.microsoft.com"
+RP = PublicKeyCredentialRpEntity(id="login.microsoft.com", name="Microsoft")
+USER = PublicKeyCredentialUserEntity(id=b"user-1", name="adele@contoso.com",
+                                     display_name="Adele Vance")
+ENTRA_EXTENSIONS = {"credProps": True, "hmacCreateSecret": True}
+CTAP2_PROFILES = [name for name, p in PROFILES.items() if p.attestation.fmt != "fido-u2f"]
+
+
+class VendorRoot(AttestationVerifier):
+    """Trusts exactly one test root: the vendor the profile names."""
+
+    def __init__(self, root_der: bytes):
+        super().__init__()
+        self.root_der = root_der
+
+    def ca_lookup(self, attestation_result, auth_data) -> bytes:
+        return self.root_der
+
+
+def _server(profile: Profile) -> Fido2Server:
+    """fido2's server, checking attestation wherever fido2 has a verifier for the format."""
+    if profile.attestation.fmt in ("none", "android-key"):
+        return Fido2Server(RP, attestation="none")
+    pki = vendor(profile.attestation.vendor)
+    # fido-u2f carries one certificate, no chain: it is trusted through the CA that issued it
+    anchor = pki.issuer if profile.attestation.fmt == "fido-u2f" else pki.root
+    return Fido2Server(RP, attestation="direct", verify_attestation=VendorRoot(anchor.der))
+
+
+def _entra_registration(name: str) -> tuple[SoftwareAuthenticator, Fido2Server,
+                                            RegistrationResponse, object]:
+    profile = PROFILES[name]
+    device = SoftwareAuthenticator(profile)
+    server = _server(profile)
+    options, state = server.register_begin(
+        USER, resident_key_requirement="required", user_verification="required",
+        extensions=ENTRA_EXTENSIONS)
+    response = register(device, options.public_key, ORIGIN)
+    return device, server, response, server.register_complete(state, response)
+
+
+@pytest.mark.parametrize("name", CTAP2_PROFILES)
+def test_profile_registers_for_entra_and_the_server_accepts_it(name: str) -> None:
+    profile = PROFILES[name]
+    _, _, response, auth_data = _entra_registration(name)
+    att = response.response.attestation_object
+    assert att.fmt == profile.attestation.fmt
+    assert str(auth_data.credential_data.aaguid) == profile.aaguid
+    assert auth_data.rp_id_hash == sha256(b"login.microsoft.com").digest()
+    assert auth_data.is_user_verified()
+    assert auth_data.is_backup_eligible() is profile.backup_eligible
+    assert auth_data.is_backed_up() is profile.backup_state
+
+
+@pytest.mark.parametrize("name", [n for n in CTAP2_PROFILES
+                                  if PROFILES[n].attestation.fmt == "android-key"])
+def test_android_key_profile_statement_verifies_with_the_tenant_verifier(name: str) -> None:
+    _, _, response, _ = _entra_registration(name)
+    att = AttestationObject(bytes(response.response.attestation_object))
+    verified = verify_statement(att, response.response.client_data.hash)
+    assert verified.fmt == "android-key"
+    assert verified.attestation_type == "basic"
+
+
+@pytest.mark.parametrize("name", CTAP2_PROFILES)
+def test_registered_credential_signs_in(name: str) -> None:
+    device, server, _, auth_data = _entra_registration(name)
+    options, state = server.authenticate_begin([auth_data.credential_data],
+                                               user_verification="required")
+    assertion = authenticate(device, options.public_key, ORIGIN)
+    credential = server.authenticate_complete(state, [auth_data.credential_data], assertion)
+    assert credential.credential_id == auth_data.credential_data.credential_id
+
+
+@pytest.mark.parametrize(("name", "attachment", "transports"), [
+    ("windows-hello-hardware", AuthenticatorAttachment.PLATFORM, ["internal"]),
+    ("yubikey-5-nfc-iphone", AuthenticatorAttachment.CROSS_PLATFORM, ["nfc", "usb"]),
+    ("iphone-hybrid", AuthenticatorAttachment.CROSS_PLATFORM, ["hybrid", "internal"]),
+    ("android-oem-no-transports", AuthenticatorAttachment.PLATFORM, []),
+])
+def test_response_reports_the_profiles_attachment_and_transports(
+        name: str, attachment: AuthenticatorAttachment, transports: list[str]) -> None:
+    _, _, response, _ = _entra_registration(name)
+    as_json = dict(response)
+    assert as_json["authenticatorAttachment"] == attachment
+    assert as_json["response"]["transports"] == transports
+
+
+def test_client_that_drops_cred_props_reports_no_cred_props() -> None:
+    _, _, response, _ = _entra_registration("android-oem-no-credprops")
+    assert "credProps" not in response.client_extension_results
+
+
+def test_cred_props_reports_a_resident_credential() -> None:
+    _, _, response, _ = _entra_registration("google-password-manager")
+    assert dict(response.client_extension_results)["credProps"] == {"rk": True}
+
+
+def test_hmac_create_secret_is_answered_by_a_key_with_hmac_secret() -> None:
+    _, _, response, auth_data = _entra_registration("yubikey-5-usb")
+    assert response.client_extension_results["hmacCreateSecret"] is True
+    assert auth_data.extensions == {"hmac-secret": True}
+
+
+def test_pin_key_is_unlocked_with_the_pin_from_the_interaction() -> None:
+    device = SoftwareAuthenticator(PROFILES["feitian-epass-nfc"], pin="4711")
+    options, _ = Fido2Server(RP).register_begin(USER, user_verification="required")
+    interaction = ScriptedInteraction(pin="4711")
+    response = register(device, options.public_key, ORIGIN, user_interaction=interaction)
+    assert response.response.attestation_object.auth_data.is_user_verified()
+    assert interaction.touches == 1
+
+
+def test_wrong_pin_fails_registration_as_a_bad_request() -> None:
+    device = SoftwareAuthenticator(PROFILES["feitian-epass-nfc"], pin="4711")
+    options, _ = Fido2Server(RP).register_begin(USER, user_verification="required")
+    with pytest.raises(ClientError) as caught:
+        register(device, options.public_key, ORIGIN,
+                 user_interaction=ScriptedInteraction(pin="0000"))
+    assert caught.value.code == ClientError.ERR.BAD_REQUEST
+
+
+def test_u2f_only_key_cannot_meet_entra_options() -> None:
+    device = SoftwareAuthenticator(PROFILES["u2f-only-key"])
+    options, _ = Fido2Server(RP).register_begin(
+        USER, resident_key_requirement="required", user_verification="required")
+    with pytest.raises(ClientError) as caught:
+        register(device, options.public_key, ORIGIN)
+    assert caught.value.code == ClientError.ERR.CONFIGURATION_UNSUPPORTED
+
+
+def test_u2f_only_key_registers_over_ctap1_and_signs_in() -> None:
+    profile = PROFILES["u2f-only-key"]
+    device = SoftwareAuthenticator(profile)
+    server = _server(profile)
+    options, state = server.register_begin(USER, user_verification="discouraged")
+    response = register(device, options.public_key, ORIGIN)
+    auth_data = server.register_complete(state, response)
+    assert response.response.attestation_object.fmt == "fido-u2f"
+    assert str(auth_data.credential_data.aaguid) == "00000000-0000-0000-0000-000000000000"
+    request, state = server.authenticate_begin([auth_data.credential_data],
+                                               user_verification="discouraged")
+    assertion = authenticate(device, request.public_key, ORIGIN)
+    server.authenticate_complete(state, [auth_data.credential_data], assertion)
+    assert assertion.response.authenticator_data.counter == 1
+
+
+def test_origin_outside_the_rp_id_is_refused_by_the_client() -> None:
+    device = SoftwareAuthenticator(PROFILES["apple-passwords"])
+    options, _ = Fido2Server(RP).register_begin(USER)
+    with pytest.raises(ClientError) as caught:
+        register(device, options.public_key, "https://login.example.com")
+    assert caught.value.code == ClientError.ERR.BAD_REQUEST
+
+
+def test_options_as_json_register_like_options_objects() -> None:
+    device = SoftwareAuthenticator(PROFILES["samsung-pass"])
+    server = Fido2Server(RP)
+    options, state = server.register_begin(USER, user_verification="required")
+    response = register(device, dict(options.public_key), ORIGIN)
+    assert server.register_complete(state, response).credential_data is not None
