@@ -108,8 +108,7 @@ def test_x5c_is_leaf_then_intermediates_and_chains_to_the_vendor_root(
         attester: Attester, aaguid: bytes, vendor: str, length: int) -> None:
     x5c = _attest(attester, aaguid=aaguid).att_stmt["x5c"]
     assert len(x5c) == length
-    if attester.fmt != "fido-u2f":  # U2F: one certificate, straight under the issuing CA
-        validate_chain(x5c, [VENDORS[vendor].root.der], AT)
+    validate_chain(x5c, [VENDORS[vendor].root.der], AT)
 
 
 # id, attester, key, AAGUID, the tenant's reason, whether python-fido2 also refuses it

@@ -21,12 +21,16 @@ from . import Defect, require_defect, sign
 
 @cache
 def attestation_certificate(vendor: pki.VendorPki, *, expired: bool = False) -> pki.CertKey:
-    """The vendor's U2F attestation certificate (U2F has no AAGUID: MDS finds it by key id)."""
+    """The vendor's U2F attestation certificate (U2F has no AAGUID: MDS finds it by key id).
+
+    Issued by the root itself: x5c holds this one certificate (§8.6), so nothing can sit
+    between it and the root the metadata lists.
+    """
     window = ({"not_before": pki.EXPIRED_NOT_BEFORE, "not_after": pki.EXPIRED_NOT_AFTER}
               if expired else {})
-    return vendor.issue(
-        pki.subject_name(f"pkconf TEST {vendor.label} U2F EE", org=vendor.label),
-        "fido-u2f" + ("/expired" if expired else ""), **window,
+    return pki.leaf(
+        vendor.root, pki.subject_name(f"pkconf TEST {vendor.label} U2F EE", org=vendor.label),
+        f"{vendor.name}/fido-u2f" + ("/expired" if expired else ""), **window,
     )
 
 
