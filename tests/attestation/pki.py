@@ -43,9 +43,12 @@ def name(cn: str, *, ou: str | None = "Authenticator Attestation") -> x509.Name:
 def issue(subject: x509.Name, issuer: Issued | None = None, *, ca: bool | None = False,
           path_length: int | None = None, not_before: datetime = NOT_BEFORE,
           not_after: datetime = NOT_AFTER, key_cert_sign: bool | None = None,
-          extensions: tuple[x509.ExtensionType, ...] = (),
+          extensions: tuple[tuple[x509.ExtensionType, bool], ...] = (),
           key: ec.EllipticCurvePrivateKey | None = None) -> Issued:
-    """One certificate; `issuer=None` self-signs. ca=None leaves basicConstraints out."""
+    """One certificate; `issuer=None` self-signs. ca=None leaves basicConstraints out.
+
+    `extensions` are (extension, critical) pairs.
+    """
     key = key or ec.generate_private_key(ec.SECP256R1())
     builder = (x509.CertificateBuilder().subject_name(subject)
                .issuer_name(issuer.cert.subject if issuer else subject)
@@ -60,8 +63,8 @@ def issue(subject: x509.Name, issuer: Issued | None = None, *, ca: bool | None =
             key_encipherment=False, data_encipherment=False, key_agreement=False,
             key_cert_sign=key_cert_sign, crl_sign=key_cert_sign, encipher_only=False,
             decipher_only=False), critical=True)
-    for ext in extensions:
-        builder = builder.add_extension(ext, critical=False)
+    for ext, critical in extensions:
+        builder = builder.add_extension(ext, critical=critical)
     signer = issuer.key if issuer else key
     return Issued(builder.sign(signer, hashes.SHA256()), key)
 
@@ -77,6 +80,11 @@ def intermediate(issuer: Issued, cn: str = "pkconf TEST Intermediate", **kw) -> 
 
 
 # --- a minimal DER writer, for extensions cryptography cannot build (Android KeyDescription)
+
+
+def unrecognized(oid: str, value: bytes) -> x509.UnrecognizedExtension:
+    """An extension cryptography has no class for, from its DER value."""
+    return x509.UnrecognizedExtension(x509.ObjectIdentifier(oid), value)
 
 
 def tlv(tag: int, content: bytes) -> bytes:
