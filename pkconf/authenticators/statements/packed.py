@@ -70,6 +70,7 @@ class PackedAttester:
     })
     SELF_DEFECTS: ClassVar[frozenset[Defect]] = frozenset({Defect.BAD_SIGNATURE,
                                                           Defect.ALG_MISMATCH})
+    DEFECTS: ClassVar[frozenset[Defect]] = FULL_DEFECTS | SELF_DEFECTS  # as other attesters
 
     def __post_init__(self) -> None:
         supported = self.SELF_DEFECTS if self.vendor is None else self.FULL_DEFECTS
