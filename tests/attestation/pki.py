@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
 NOT_BEFORE = datetime(2024, 1, 1, tzinfo=UTC)
@@ -26,8 +27,6 @@ class Issued:
 
     @property
     def der(self) -> bytes:
-        from cryptography.hazmat.primitives.serialization import Encoding
-
         return self.cert.public_bytes(Encoding.DER)
 
 
