@@ -127,3 +127,7 @@ def test_root_impostor_with_the_right_name_but_another_key_is_rejected_as_untrus
 def test_malformed_trust_path_is_a_clean_rejection(root, path: list[bytes]) -> None:
     expected = "ATTESTATION_CHAIN_INVALID" if not path else "ATTESTATION_CERTIFICATE_INVALID"
     assert _reason(path, [root.der]) == expected
+
+
+def test_unreadable_root_among_the_given_roots_is_ignored(leaf, intermediate, root) -> None:
+    validate_chain([leaf.der, intermediate.der], [b"not a certificate", root.der], AT)

@@ -41,6 +41,7 @@ from .failure import (
     CHAIN_INVALID,
     UNTRUSTED,
     AttestationFailure,
+    failures_as,
     require,
 )
 
@@ -96,11 +97,23 @@ def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
         return False
 
 
+def _anchors(roots: Sequence[bytes]) -> list[x509.Certificate]:
+    """The roots that parse: an unreadable metadata root is no reason to blame the chain."""
+    out = []
+    for der in roots:
+        try:
+            out.append(x509.load_der_x509_certificate(der))
+        except (ValueError, TypeError):
+            continue
+    return out
+
+
+@failures_as(CHAIN_INVALID)
 def validate_chain(trust_path: Sequence[bytes], roots: Sequence[bytes], at: datetime) -> None:
     """Validate x5c (leaf first, root excluded) up to one of `roots` at time `at`."""
     require(trust_path, CHAIN_INVALID, "There is no certificate to validate.")
     certs = [_load(der, _name(i)) for i, der in enumerate(trust_path)]
-    anchors = [_load(der, "metadata root certificate") for der in roots]
+    anchors = _anchors(roots)
 
     for i, cert in enumerate(certs):
         require(_valid_at(cert, at), CERTIFICATE_EXPIRED,

@@ -56,14 +56,17 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def typed_failures(func: Callable[P, R]) -> Callable[P, R]:
-    """Map whatever escapes `func` onto a reason code, so callers see only AttestationFailure.
+def failures_as(fallback: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Map whatever escapes a function onto a reason code, so callers see only AttestationFailure.
 
     Signature exceptions (fido2's and cryptography's) mean the signature did not verify;
     fido2's UnsupportedType means an unknown format; anything else (cbor, DER, JSON, a
-    missing key, a wrong type) means the statement is malformed.
+    missing key, a wrong type) is `fallback`.
     """
+    return lambda func: _typed(func, fallback)
 
+
+def _typed(func: Callable[P, R], fallback: str) -> Callable[P, R]:
     @wraps(func)
     def inner(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
@@ -80,8 +83,10 @@ def typed_failures(func: Callable[P, R]) -> Callable[P, R]:
             ) from e
         except Exception as e:
             raise AttestationFailure(
-                STATEMENT_INVALID,
-                f"The attestation statement is malformed ({type(e).__name__}: {e}).",
+                fallback, f"The attestation input is malformed ({type(e).__name__}: {e})."
             ) from e
 
     return inner
+
+
+typed_failures = failures_as(STATEMENT_INVALID)
