@@ -23,6 +23,7 @@ from typing import Any
 from fido2.webauthn import AttestationObject, AuthenticatorData, CollectedClientData
 
 _B64URL = re.compile(r"^[A-Za-z0-9_-]*={0,2}$")
+_B64_ANY = re.compile(r"^[A-Za-z0-9_+/-]*={0,2}$")
 TOKEN_BINDING_STATUSES = ("present", "supported", "not-supported")
 ATTACHMENTS = ("platform", "cross-platform")
 
@@ -45,14 +46,19 @@ class Registration:
         return self.attestation_object.auth_data
 
 
-def b64url_decode(value: Any, field: str) -> bytes:
-    """Base64url (RFC 4648 §5), padding optional, as WebAuthn and Graph send it."""
+def b64url_decode(value: Any, field: str, *, standard_too: bool = False) -> bytes:
+    """Base64url (RFC 4648 §5), padding optional, as WebAuthn and Graph send it.
+
+    `standard_too` also takes the standard alphabet (+ /), which some libraries' captures
+    use for the response blobs; credential ids stay strictly base64url.
+    """
     if not isinstance(value, str):
         raise MalformedRegistration(f"{field} must be a base64url string")
-    if not _B64URL.match(value):
+    if not (_B64_ANY if standard_too else _B64URL).match(value):
         raise MalformedRegistration(f"{field} is not base64url")
+    bare = value.rstrip("=").replace("+", "-").replace("/", "_")
     try:
-        return urlsafe_b64decode(value.rstrip("=") + "=" * (-len(value.rstrip("=")) % 4))
+        return urlsafe_b64decode(bare + "=" * (-len(bare) % 4))
     except (binascii.Error, ValueError):
         raise MalformedRegistration(f"{field} is not base64url") from None
 
@@ -60,7 +66,7 @@ def b64url_decode(value: Any, field: str) -> bytes:
 def _required_bytes(obj: Mapping[str, Any], key: str, field: str) -> bytes:
     if key not in obj or obj[key] is None:
         raise MalformedRegistration(f"{field} is missing")
-    data = b64url_decode(obj[key], field)
+    data = b64url_decode(obj[key], field, standard_too=True)
     if not data:
         raise MalformedRegistration(f"{field} is empty")
     return data
@@ -110,8 +116,12 @@ def parse_registration(obj: Any) -> Registration:
         raise MalformedRegistration("the registration response must be a JSON object")
     if obj.get("type", "public-key") != "public-key":
         raise MalformedRegistration("type must be 'public-key'")
-    credential_id = _required_bytes(obj, "id", "id")
-    if "rawId" in obj and b64url_decode(obj["rawId"], "rawId") != credential_id:
+    if "id" not in obj:
+        raise MalformedRegistration("id is missing")
+    response_id = b64url_decode(obj["id"], "id")
+    if not response_id:
+        raise MalformedRegistration("id is empty")
+    if "rawId" in obj and b64url_decode(obj["rawId"], "rawId") != response_id:
         raise MalformedRegistration("rawId differs from id")
     response = obj.get("response")
     if not isinstance(response, Mapping):
@@ -121,8 +131,6 @@ def parse_registration(obj: Any) -> Registration:
     attestation = parse_attestation_object(
         _required_bytes(response, "attestationObject", "response.attestationObject"))
     assert attestation.auth_data.credential_data is not None  # checked above
-    if attestation.auth_data.credential_data.credential_id != credential_id:
-        raise MalformedRegistration("id differs from the credential id in authData")
     transports = response.get("transports", obj.get("transports", []))
     if not isinstance(transports, list) or not all(isinstance(t, str) for t in transports):
         raise MalformedRegistration("transports must be a list of strings")
@@ -133,7 +141,9 @@ def parse_registration(obj: Any) -> Registration:
     if extensions is not None and not isinstance(extensions, Mapping):
         raise MalformedRegistration("clientExtensionResults must be an object")
     return Registration(
-        credential_id=credential_id,
+        # The relying party keys the credential by authData's id, as WebAuthn §7.1 does; some
+        # real captures carry a response id that differs from it.
+        credential_id=attestation.auth_data.credential_data.credential_id,
         client_data=client_data,
         attestation_object=attestation,
         transports=tuple(transports),
