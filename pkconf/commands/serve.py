@@ -6,7 +6,7 @@ import argparse
 import sqlite3
 
 from ..cli import UsageError
-from ..tenant.server import EmulatorServer, NonLoopbackBind
+from ..tenant.server import EmulatorServer, NonLoopbackBind, check_bind
 from .inputs import read_metadata
 
 HELP = "run the embedded Entra emulator (Graph-shaped passkey endpoints) on a local port"
@@ -28,10 +28,11 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port {args.port} is not a TCP port")
     try:
-        server = EmulatorServer(args.db, args.port, read_metadata(args.mds, args.mds_root),
-                                host=args.host, allow_non_loopback=args.allow_non_loopback)
+        check_bind(args.host, args.allow_non_loopback)
     except NonLoopbackBind as e:
         raise UsageError(str(e)) from None
+    server = EmulatorServer(args.db, args.port, read_metadata(args.mds, args.mds_root),
+                            host=args.host, allow_non_loopback=args.allow_non_loopback)
     try:
         server.serve_forever(on_ready=lambda url: print(f"pkconf emulator on {url}", flush=True))
     except OSError as e:

@@ -30,6 +30,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
+from .attestation import Metadata
 from .decision import (
     CeremonyContext,
     Decision,
@@ -231,7 +232,7 @@ def _thumbprints(registration: Registration) -> tuple[str, ...]:
 class GraphApi:
     """The Graph resources of one API version, backed by the store and the decision engine."""
 
-    def __init__(self, store: Store, metadata: Any, version: str) -> None:
+    def __init__(self, store: Store, metadata: Metadata | None, version: str) -> None:
         self.store, self.metadata, self.version = store, metadata, version
 
     def routes(self) -> list[BaseRoute]:
@@ -462,7 +463,7 @@ class GraphApi:
         if self.metadata is None or not aaguid:
             return None
         entry = self.metadata.entry(aaguid)
-        return entry.description if entry is not None else None
+        return (entry.description or None) if entry is not None else None
 
     # --- Temporary Access Pass -----------------------------------------------------------------
     async def create_tap(self, request: Request) -> Response:
@@ -630,7 +631,7 @@ async def _on_crash(request: Request, exc: Exception) -> Response:
                                            f"internal emulator error ({type(exc).__name__})"))
 
 
-def create_app(store: Store, metadata: Any = None) -> Starlette:
+def create_app(store: Store, metadata: Metadata | None = None) -> Starlette:
     """The emulator as an ASGI app over `store`; `metadata` is an optional FIDO MDS view."""
     app = Starlette(
         routes=[
