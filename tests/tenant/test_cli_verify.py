@@ -1,0 +1,145 @@
+"""`pkconf verify`: decisions and exit codes (0 accepted, 1 rejected, 2 unusable input)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from fido2.utils import websafe_encode
+
+from pkconf.cli import main
+from pkconf.paths import FIXTURES, TEST_MDS_BLOB, TEST_MDS_ROOT
+
+from .builders import CHALLENGE, make_response
+from .test_real_vectors import VECTORS, vectors
+
+PERMISSIVE = FIXTURES / "policies" / "permissive.json"
+ENFORCED = FIXTURES / "policies" / "attestation-enforced.json"
+FRESH_MEMBER = {"userType": "Member", "groups": [], "mfaAgeSeconds": 60, "tap": None}
+needs_vectors = pytest.mark.skipif(not VECTORS.exists(), reason=f"no vectors at {VECTORS}")
+
+
+@pytest.fixture
+def files(tmp_path: Path):
+    """Write named JSON inputs into tmp_path and return their paths."""
+
+    def write(name: str, content: object) -> str:
+        path = tmp_path / name
+        path.write_text(content if isinstance(content, str) else json.dumps(content))
+        return str(path)
+
+    return write
+
+
+def verify(files, response: object, *extra: str, user: object = FRESH_MEMBER,
+           policy: Path | str = PERMISSIVE, challenge: str = websafe_encode(CHALLENGE),
+           origin: str = "https://login.microsoft.com", rp_id: str = "login.microsoft.com"):
+    return main(["verify", files("response.json", response), "--policy", str(policy),
+                 "--user", files("user.json", user), "--challenge", challenge,
+                 "--origin", origin, "--rp-id", rp_id, *extra])
+
+
+def test_accepted_registration_exits_0_and_prints_the_decision_as_json(files, capsys):
+    assert verify(files, make_response(), "--json") == 0
+    decision = json.loads(capsys.readouterr().out)
+    assert decision["outcome"] == "accepted" and decision["reason"] == "ACCEPTED"
+    assert set(decision) == {"outcome", "family", "reason", "detail", "aaguid", "passkeyType",
+                             "attestationFormat", "attestationLevel", "matchedProfiles",
+                             "profileFailures", "source"}
+
+
+def test_rejected_registration_exits_1_and_names_family_and_reason(files, capsys):
+    assert verify(files, make_response(), user={**FRESH_MEMBER, "mfaAgeSeconds": 900}) == 1
+    out = capsys.readouterr().out
+    assert "REJECTED  bootstrap  MFA_STALE" in out
+
+
+def test_graph_post_body_is_accepted_as_the_response(files):
+    assert verify(files, {"displayName": "key", "publicKeyCredential": make_response()}) == 0
+
+
+def test_challenge_given_on_the_command_line_is_the_one_checked(files, capsys):
+    assert verify(files, make_response(), "--json", challenge="b3RoZXI") == 1
+    assert json.loads(capsys.readouterr().out)["reason"] == "CHALLENGE_MISMATCH"
+
+
+def test_one_time_tap_user_file_is_honoured(files, capsys):
+    user = {"userType": "Member", "groups": [], "mfaAgeSeconds": None,
+            "tap": {"isUsableOnce": True, "ageSeconds": 700}}
+    assert verify(files, make_response(), "--json", user=user) == 1
+    assert json.loads(capsys.readouterr().out)["reason"] == "TAP_EXPIRED"
+
+
+@pytest.mark.parametrize(
+    ("response", "user", "extra", "words"),
+    [
+        ("{not json", FRESH_MEMBER, (), "is not JSON"),
+        ([1, 2], FRESH_MEMBER, (), "must be a JSON object"),
+        ({"id": "AQ", "response": {}}, FRESH_MEMBER, (), "clientDataJSON is missing"),
+        ({**make_response(), "id": "not base64url!"}, FRESH_MEMBER, (), "id is not base64url"),
+        ("TRUNCATED", FRESH_MEMBER, (), "not a valid CBOR attestation object"),
+        ("TRAILING", FRESH_MEMBER, (), "not a valid CBOR attestation object"),
+        (make_response(), {"userType": "Admin"}, (), "userType must be Member or Guest"),
+        (make_response(), {"groups": "g1"}, (), "groups must be a list"),
+        (make_response(), {"mfaAgeSeconds": "recent"}, (), "mfaAgeSeconds must be"),
+        (make_response(), {"tap": {"isUsableOnce": True}}, (), "tap.ageSeconds is required"),
+        (make_response(), FRESH_MEMBER, ("--at", "yesterday"), "is not an ISO 8601 time"),
+        (make_response(), FRESH_MEMBER, ("--mds", "x.jwt"), "--mds and --mds-root go together"),
+    ],
+)
+def test_unusable_input_exits_2_with_a_one_line_reason(files, capsys, response, user, extra,
+                                                       words):
+    if response in ("TRUNCATED", "TRAILING"):
+        good = make_response()
+        blob = good["response"]["attestationObject"]
+        good["response"]["attestationObject"] = blob[:40] if response == "TRUNCATED" else (
+            blob + "AAAA")
+        response = good
+    assert verify(files, response, *extra, user=user) == 2
+    err = capsys.readouterr().err.strip()
+    assert words in err and "\n" not in err and "Traceback" not in err
+
+
+def test_invalid_policy_exits_2_naming_the_json_path(files, capsys):
+    policy = files("policy.json", {**json.loads(PERMISSIVE.read_text()), "state": "paused"})
+    assert verify(files, make_response(), policy=policy) == 2
+    assert "$.state: unknown value 'paused'" in capsys.readouterr().err
+
+
+def test_missing_response_file_exits_2(capsys):
+    code = main(["verify", "/nonexistent/response.json", "--policy", str(PERMISSIVE), "--user",
+                 "/nonexistent/user.json", "--challenge", "AA", "--origin", "o", "--rp-id", "r"])
+    assert code == 2 and "cannot read response" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not TEST_MDS_BLOB.exists(), reason="no test MDS BLOB in fixtures")
+def test_unusable_mds_blob_exits_2(files, capsys):
+    blob = files("blob.jwt", TEST_MDS_BLOB.read_text()[:-10] + "AAAAAAAAAA")
+    assert verify(files, make_response(), "--mds", blob, "--mds-root", str(TEST_MDS_ROOT)) == 2
+    assert "is unusable" in capsys.readouterr().err
+
+
+@needs_vectors
+def test_real_capture_verifies_at_its_own_site_and_pinned_time(files, capsys):
+    vector = vectors()[27]  # AuthenTrend ATKey.Pro, packed full attestation
+    code = verify(files, vector["credential"], "--json", "--at", "2022-01-01T00:00:00Z",
+                  "--mds", str(TEST_MDS_BLOB), "--mds-root", str(TEST_MDS_ROOT),
+                  policy=ENFORCED, challenge=vector["expected_challenge"],
+                  origin=vector["expected_origin"], rp_id=vector["expected_rp_id"])
+    assert code == 1
+    assert json.loads(capsys.readouterr().out)["reason"] == "AUTHENTICATOR_NOT_IN_METADATA"
+
+
+def test_command_line_entry_point_prints_no_traceback_on_bad_input(tmp_path):
+    bad = tmp_path / "r.json"
+    bad.write_text("[]")
+    result = subprocess.run(
+        [sys.executable, "-m", "pkconf", "verify", str(bad), "--policy", str(PERMISSIVE),
+         "--user", str(bad), "--challenge", "AA", "--origin", "o", "--rp-id", "r"],
+        capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
+
