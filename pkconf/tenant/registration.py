@@ -22,6 +22,9 @@ from typing import Any
 
 from fido2.webauthn import AttestationObject, AuthenticatorData, CollectedClientData
 
+from .attestation import AttestationFailure
+from .attestation import parse_attestation_object as strict_attestation_object
+
 _B64URL = re.compile(r"^[A-Za-z0-9_-]*={0,2}$")
 _B64_ANY = re.compile(r"^[A-Za-z0-9_+/-]*={0,2}$")
 TOKEN_BINDING_STATUSES = ("present", "supported", "not-supported")
@@ -97,7 +100,10 @@ def parse_client_data(raw: bytes) -> CollectedClientData:
 def parse_attestation_object(raw: bytes) -> AttestationObject:
     """attestationObject: CBOR {fmt: text, attStmt: map, authData: bytes} with credential data."""
     try:
-        att = AttestationObject(raw)
+        att = strict_attestation_object(raw)  # cbor2 first: fido2 forgives truncated strings
+    except AttestationFailure as e:
+        raise MalformedRegistration(f"attestationObject is not a valid CBOR attestation object "
+                                    f"({e.detail})") from None
     except Exception as e:  # cbor and fido2 raise a zoo of types on hostile bytes
         raise MalformedRegistration(f"attestationObject is not a valid CBOR attestation object "
                                     f"({type(e).__name__}: {e})") from None
