@@ -22,6 +22,7 @@ from fido2.webauthn import (
     CollectedClientData,
 )
 
+from pkconf.authenticators.statements import Attester
 from pkconf.tenant import rules
 from pkconf.tenant.decision import (
     CeremonyContext,
@@ -91,18 +92,26 @@ def make_response(*, aaguid: str = "cb69481e-8ff7-4039-93ec-0a2729a154a8",
                   alg: int = -7, fmt: str = "none", att_stmt: dict | None = None,
                   credential_id: bytes = b"\x01" * 16, transports: tuple[str, ...] = ("usb",),
                   attachment: str | None = "cross-platform",
-                  extensions: dict | None = None) -> dict[str, Any]:
-    """A registration response JSON, as a browser's PublicKeyCredential.toJSON() gives it."""
+                  extensions: dict | None = None, attester: Attester | None = None,
+                  ) -> dict[str, Any]:
+    """A registration response JSON, as a browser's PublicKeyCredential.toJSON() gives it.
+
+    With `attester`, its statement (signed over these very bytes) replaces fmt/att_stmt.
+    """
+    private: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
     if alg == -257:
-        key = RS256.from_cryptography_key(
-            rsa.generate_private_key(65537, 2048).public_key())
+        private = rsa.generate_private_key(65537, 2048)
+        key = RS256.from_cryptography_key(private.public_key())
     else:
-        key = ES256.from_cryptography_key(ec.generate_private_key(ec.SECP256R1()).public_key())
+        private = ec.generate_private_key(ec.SECP256R1())
+        key = ES256.from_cryptography_key(private.public_key())
         key[3] = alg  # a key that claims another algorithm
     cred = AttestedCredentialData.create(bytes.fromhex(aaguid.replace("-", "")), credential_id,
                                          key)
     auth_data = AuthenticatorData.create(sha256(rp_id.encode()).digest(), flags, 0, cred)
     client_data = CollectedClientData.create(type_, challenge, origin)
+    if attester is not None:
+        fmt, att_stmt = attester.attest(auth_data, client_data.hash, private)
     att = AttestationObject.create(fmt, auth_data, att_stmt or {})
     out: dict[str, Any] = {
         "id": websafe_encode(credential_id), "rawId": websafe_encode(credential_id),
