@@ -52,7 +52,7 @@ from .rules import (
     SUPPORTED_ALGORITHMS,
     Family,
 )
-from .store import Credential, Session, Store, Tap, User, iso
+from .store import Credential, Session, Store, Tap, User, iso, utc_now
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_JSON_DEPTH = 32  # far beyond any Graph body; keeps hostile nesting away from recursion limits
@@ -597,13 +597,12 @@ class EmulatorControls:
 
 def _error_json(request: Request, error: GraphError,
                 headers: Mapping[str, str] | None = None) -> JSONResponse:
-    store: Store = request.app.state.store
     body: dict[str, Any] = {"code": error.code, "message": error.message}
     if error.details:
         body["details"] = [{"code": error.code, "target": target, "message": msg}
                            for target, msg in error.details]
     body["innerError"] = {
-        "date": iso(store.now()),
+        "date": iso(utc_now()),  # wall time, as a log line: it must not need the store
         "request-id": str(uuid.uuid4()),
         "client-request-id": request.headers.get("client-request-id", str(uuid.uuid4())),
         **error.inner,
@@ -642,5 +641,4 @@ def create_app(store: Store, metadata: Metadata | None = None) -> Starlette:
         exception_handlers={GraphError: _on_graph_error, HTTPException: _on_http_error,
                             Exception: _on_crash},
     )
-    app.state.store = store
     return app

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -9,6 +13,8 @@ import pytest
 
 from pkconf.cli import main
 from pkconf.tenant.server import EmulatorServer, NonLoopbackBind
+from pkconf.tenant.service import create_app
+from pkconf.tenant.store import Store
 
 from .helpers import FIDO2_POLICY, Tenant
 
@@ -92,3 +98,36 @@ def test_reset_wipes_users_and_restores_the_default_policy(tenant: Tenant) -> No
 def test_emulator_controls_are_not_under_graph_paths(tenant: Tenant) -> None:
     assert tenant.client.get("/v1.0/_emulator/health").status_code == 404
     assert tenant.client.get("/_emulator/health").status_code == 200
+
+
+def test_pkconf_serve_announces_its_url_and_stops_on_interrupt(tmp_path: Path) -> None:
+    db = str(tmp_path / "served.sqlite3")
+    proc = subprocess.Popen([sys.executable, "-m", "pkconf", "serve", "--port", "0", "--db", db],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.startswith("pkconf emulator on http://127.0.0.1:")
+        assert httpx.get(f"{line.split()[-1]}/_emulator/health").json()["status"] == "ok"
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert (proc.returncode, err) == (130, "pkconf serve: interrupted\n")
+
+
+def test_internal_failure_still_answers_with_a_graph_error_and_no_traceback() -> None:
+    store = Store()
+    transport = httpx.ASGITransport(create_app(store), raise_app_exceptions=False)
+    store.close()  # every query now fails inside the handler
+
+    async def health() -> httpx.Response:
+        async with httpx.AsyncClient(transport=transport, base_url="http://emulator") as client:
+            return await client.get("/_emulator/health")
+
+    r = asyncio.run(health())
+    assert r.status_code == 500
+    assert r.json()["error"]["code"] == "generalException"
+    assert "Traceback" not in r.text
