@@ -52,10 +52,8 @@ def _server(profile: Profile) -> Fido2Server:
     """fido2's server, checking attestation wherever fido2 has a verifier for the format."""
     if profile.attestation.fmt in ("none", "android-key"):
         return Fido2Server(RP, attestation="none")
-    pki = vendor(profile.attestation.vendor)
-    # fido-u2f carries one certificate, no chain: it is trusted through the CA that issued it
-    anchor = pki.issuer if profile.attestation.fmt == "fido-u2f" else pki.root
-    return Fido2Server(RP, attestation="direct", verify_attestation=VendorRoot(anchor.der))
+    root = vendor(profile.attestation.vendor).root.der
+    return Fido2Server(RP, attestation="direct", verify_attestation=VendorRoot(root))
 
 
 def _entra_registration(name: str) -> tuple[SoftwareAuthenticator, Fido2Server,
