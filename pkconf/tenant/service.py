@@ -21,7 +21,7 @@ import uuid
 from base64 import urlsafe_b64decode, urlsafe_b64encode
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from fido2 import cbor
 from starlette.applications import Starlette
@@ -98,7 +98,7 @@ def _not_found(what: str, ident: str) -> GraphError:
 
 # --- request bodies -------------------------------------------------------------------------------
 
-def _reject_constant(name: str) -> None:
+def _reject_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not JSON")
 
 
@@ -581,9 +581,14 @@ class EmulatorControls:
         if not credential_id or b64url(credential_id) != encoded.rstrip("="):
             raise _bad("credentialId is not base64url")
         whfb = _field(body, "windowsHelloForBusiness", bool, default=False)
+        aaguid = _field(body, "aaGuid", str, default=str(uuid.UUID(int=0)))
+        try:
+            aaguid = str(uuid.UUID(aaguid))
+        except ValueError:
+            raise _bad(f"aaGuid {aaguid[:40]!r} is not a GUID") from None
         cred = Credential(
             id=b64url(credential_id), user_id=user_id, credential_id=credential_id,
-            aaguid=_field(body, "aaGuid", str, default=""), model=None, attestation_level=None,
+            aaguid=aaguid, model=None, attestation_level=None,
             passkey_type=None, display_name=_field(body, "displayName", str),
             created=self.store.now(), public_key=None, attestation_certificates=(),
             windows_hello_for_business=whfb)

@@ -117,6 +117,8 @@ FIELD_CASES = [
     ("POST", "/_emulator/users/{user}/credentials", {"credentialId": "!!!"}, 400),
     ("POST", "/_emulator/users/{user}/credentials", {"credentialId": "AAAA",
                                                      "windowsHelloForBusiness": "yes"}, 400),
+    ("POST", "/_emulator/users/{user}/credentials", {"credentialId": "AAAA",
+                                                     "aaGuid": "yubikey"}, 400),
     ("POST", "/_emulator/users/nobody/credentials", {"credentialId": "AAAA"}, 404),
 ]
 

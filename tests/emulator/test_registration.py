@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from fido2.webauthn import AuthenticatorData
 
@@ -167,8 +169,20 @@ def test_self_service_with_fresh_mfa_is_accepted(tenant: Tenant) -> None:
     token = tenant.token(user_id, "mfa")
     r = tenant.register(None, make_response(challenge=tenant.challenge(token=token)), token=token)
     assert r.status_code == 201, r.text
-    assert [m["id"] for m in tenant.client.get(
-        f"/v1.0/users/{user_id}/authentication/fido2Methods").json()["value"]] == [r.json()["id"]]
+    for who, headers in ((f"users/{user_id}", {}), ("me", {"Authorization": f"Bearer {token}"})):
+        listed = tenant.client.get(f"/v1.0/{who}/authentication/fido2Methods", headers=headers)
+        assert [m["id"] for m in listed.json()["value"]] == [r.json()["id"]]
+
+
+def test_concurrent_attempts_on_one_challenge_register_once(tenant: Tenant) -> None:
+    user_id = tenant.user()
+    challenge = tenant.challenge(user_id)
+    attempts = [make_response(challenge=challenge, credential_id=bytes([i]) * 16)
+                for i in range(1, 5)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        responses = list(pool.map(lambda c: tenant.register(user_id, c), attempts))
+    assert sorted(r.status_code for r in responses) == [201, 400, 400, 400]
+    assert {reason_of(r) for r in responses if r.status_code == 400} == {"CHALLENGE_REUSED"}
 
 
 @pytest.mark.parametrize(("method", "age", "reason"), [
