@@ -119,10 +119,17 @@ class _CeremonyDevice(CtapDevice):
     """
 
     def __init__(self, device: CtapDevice):
-        self.device = device
+        self._device = weakref.ref(device)  # the session cache must not keep devices alive
         self.info: Info | None = None
         self.raw_info: bytes | None = None
         self.checked = False  # getInfo already asked in this ceremony
+
+    @property
+    def device(self) -> CtapDevice:
+        device = self._device()
+        if device is None:
+            raise ReferenceError("the device of this ceremony is gone")
+        return device
 
     def new_ceremony(self) -> None:
         self.checked = False

@@ -9,6 +9,8 @@ android-key (which fido2 lacks).
 
 from __future__ import annotations
 
+import gc
+import weakref
 from hashlib import sha256
 
 import pytest
@@ -188,3 +190,44 @@ def test_options_as_json_register_like_options_objects() -> None:
     options, state = server.register_begin(USER, user_verification="required")
     response = register(device, dict(options.public_key), ORIGIN)
     assert server.register_complete(state, response).credential_data is not None
+
+
+class CountingAuthenticator(SoftwareAuthenticator):
+    """Counts the getInfo requests that reach the authenticator."""
+
+    get_info_calls = 0
+
+    def call(self, cmd, data=b"", event=None, on_keepalive=None):
+        if data == b"\x04":
+            self.get_info_calls += 1
+        return super().call(cmd, data, event, on_keepalive)
+
+
+def test_repeat_ceremony_asks_get_info_once_and_reuses_the_client() -> None:
+    device = CountingAuthenticator(PROFILES["apple-passwords"])
+    options, _ = Fido2Server(RP).register_begin(USER, user_verification="required")
+    register(device, options.public_key, ORIGIN)
+    before = device.get_info_calls
+    register(device, options.public_key, ORIGIN)
+    assert device.get_info_calls - before == 1
+
+
+def test_changed_get_info_is_read_again_in_the_next_ceremony() -> None:
+    device = SoftwareAuthenticator(PROFILES["feitian-epass-nfc"])
+    options, _ = Fido2Server(RP).register_begin(USER, user_verification="preferred")
+    register(device, options.public_key, ORIGIN)
+    device.call(0x10, b"\x07")  # authenticatorReset: the PIN is gone, clientPin turns false
+    with pytest.raises(ClientError) as caught:
+        register(device, options.public_key, ORIGIN)
+    # a stale getInfo (clientPin true) would have sent the PIN: PIN_NOT_SET, a BAD_REQUEST
+    assert caught.value.code == ClientError.ERR.CONFIGURATION_UNSUPPORTED
+
+
+def test_session_cache_does_not_keep_a_device_alive() -> None:
+    device = SoftwareAuthenticator(PROFILES["samsung-pass"])
+    options, _ = Fido2Server(RP).register_begin(USER)
+    register(device, options.public_key, ORIGIN)
+    gone = weakref.ref(device)
+    del device
+    gc.collect()
+    assert gone() is None
