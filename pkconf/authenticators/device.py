@@ -25,7 +25,7 @@ from fido2 import cbor
 from fido2.cose import ES256, RS256, CoseKey
 from fido2.ctap import STATUS, CtapDevice, CtapError
 from fido2.ctap1 import APDU, Ctap1
-from fido2.ctap2 import Ctap2, Info
+from fido2.ctap2 import Ctap2
 from fido2.ctap2.base import args
 from fido2.ctap2.pin import ClientPin, PinProtocolV1, PinProtocolV2
 from fido2.hid import CAPABILITY, CTAPHID
@@ -78,7 +78,6 @@ class Credential:
     rp_id_hash: bytes
     alg: int
     key: Any
-    rp_id: str | None = None  # None for a U2F registration (only the app parameter is known)
     user: Mapping[str, Any] | None = None
     resident: bool = False
     cred_protect: int = 1
@@ -206,11 +205,6 @@ class SoftwareAuthenticator(CtapDevice):
             [{"alg": alg, "type": "public-key"} for alg in p.algorithms],
         )
 
-    @property
-    def info(self) -> Info:
-        """The getInfo answer as python-fido2 reads it."""
-        return Info.from_dict(self._info_map())
-
     # --- authenticatorMakeCredential (CTAP 2.1 §6.1) ---------------------------------------------
     def _make_credential(self, req: Mapping[int, Any],
                          on_keepalive: Callable[[STATUS], None] | None) -> dict[int, Any]:
@@ -239,8 +233,8 @@ class SoftwareAuthenticator(CtapDevice):
         if rk:
             self._make_room(rp_id_hash, user["id"])
         algorithm = ALGORITHMS[alg]
-        cred = Credential(os.urandom(32), rp_id_hash, alg, algorithm.generate(), rp_id=rp_id,
-                          user=user, resident=rk)
+        cred = Credential(os.urandom(32), rp_id_hash, alg, algorithm.generate(), user=user,
+                          resident=rk)
         outputs = self._extension_outputs(extensions, cred)
         auth_data = AuthenticatorData.create(
             rp_id_hash, self._flags(uv=uv, up=True) | FLAG.AT | (FLAG.ED if outputs else 0),
