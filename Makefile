@@ -20,8 +20,7 @@ lint: install
 test: install lint
 	$(BIN)/pytest -n $(PYTEST_WORKERS) -q
 
-run: install
-	$(BIN)/pkconf run
+run: serve
 
 serve: install
 	$(BIN)/pkconf serve
