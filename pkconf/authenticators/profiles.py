@@ -266,11 +266,13 @@ _ALL = (
         name="microsoft-authenticator-android",
         description="Microsoft Authenticator for Android, attested device-bound passkey",
         platform=Platform.ANDROID, aaguid=AUTHENTICATOR_ANDROID_AAGUID,
-        attestation=AttesterSpec("android-key", "android-key-google"), transports=("internal",),
+        attestation=AttesterSpec("packed", "microsoft-authenticator"), transports=("internal",),
         attachment=Attachment.PLATFORM, backup_eligible=False, backup_state=False,
         uv=Uv.BUILT_IN, rk_capacity=1000, algorithms=(ES256.ALGORITHM,), extensions=(),
         client=AUTHENTICATOR_ANDROID,
-        # entra-facts §4: Play Integrity plus Android key attestation; the fmt is [NOT FOUND]
+        # entra-facts §4: Play Integrity plus Android key attestation, yet the WebAuthn fmt is
+        # [NOT FOUND]. Attested Authenticator passkeys satisfy enforced profiles (entra-facts §2,
+        # the rollout pair), which only packed with an MDS chain does: assume packed, as on iOS.
         assumed=frozenset({"attestation", "transports", "rk_capacity"}),
     ),
     _oem("android-oem-no-transports", "OEM provider whose client reports no transports",
