@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hmac
 import importlib
+import itertools
 import os
 import struct
 from collections.abc import Callable, Iterator, Mapping
@@ -47,6 +48,24 @@ PIN_PROTOCOLS: dict[int, PinProtocolV1] = {2: PinProtocolV2(), 1: PinProtocolV1(
 SW_WRONG_LENGTH, SW_INS_NOT_SUPPORTED, SW_CLA_NOT_SUPPORTED = 0x6700, 0x6D00, 0x6E00
 
 
+RSA_POOL_SIZE = 16
+_rsa_pool: list[rsa.RSAPrivateKey] = []
+_rsa_next = itertools.count()
+
+
+def _rsa_key() -> rsa.RSAPrivateKey:
+    """An RSA-2048 credential key from a small per-process pool.
+
+    Generating one costs 50-100 ms, which would dominate every Windows Hello ceremony; the
+    tenant only ever sees public keys, and credential ids stay unique, so a pool loses nothing
+    a registration decision depends on.
+    """
+    i = next(_rsa_next) % RSA_POOL_SIZE
+    if i >= len(_rsa_pool):
+        _rsa_pool.append(rsa.generate_private_key(65537, 2048))
+    return _rsa_pool[i]
+
+
 @dataclass(frozen=True)
 class _Algorithm:
     """How to make, describe and use a credential key of one COSE algorithm."""
@@ -63,7 +82,7 @@ ALGORITHMS: dict[int, _Algorithm] = {
         sign=lambda key, data: key.sign(data, ec.ECDSA(hashes.SHA256())),
     ),
     RS256.ALGORITHM: _Algorithm(
-        generate=lambda: rsa.generate_private_key(65537, 2048),
+        generate=lambda: _rsa_key(),
         cose=lambda key: RS256.from_cryptography_key(key.public_key()),
         sign=lambda key, data: key.sign(data, padding.PKCS1v15(), hashes.SHA256()),
     ),

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import secrets
 import uuid
 from base64 import urlsafe_b64decode, urlsafe_b64encode
 from collections.abc import Mapping
@@ -145,8 +146,8 @@ def _json_type(value: Any) -> str:
             list: "an array", dict: "an object", type(None): "null"}[type(value)]
 
 
-def _field(obj: Mapping[str, Any], key: str, kind: type, *, required: bool = False,
-           default: Any = None) -> Any:
+def _field(obj: Mapping[str, Any], key: str, kind: type | tuple[type, ...], *,
+           required: bool = False, default: Any = None) -> Any:
     """One typed field; a JSON boolean never passes for a number."""
     if obj.get(key) is None:
         if required:
@@ -154,11 +155,35 @@ def _field(obj: Mapping[str, Any], key: str, kind: type, *, required: bool = Fal
         return default
     value = obj[key]
     if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
-        name = {str: "a string", bool: "a boolean", int: "an integer", dict: "an object"}[kind]
+        names = {str: "a string", bool: "a boolean", int: "an integer", dict: "an object",
+                 list: "an array"}
+        name = names.get(kind, "a number") if isinstance(kind, type) else "a number"
         raise _bad(f"{key} must be {name}, not {_json_type(value)}")
     if kind is str and not value.strip():
         raise _bad(f"{key} must not be empty")
     return value
+
+
+def _valid_policy(policy: dict[str, Any]) -> dict[str, Any]:
+    """The policy, if the model reads it; else a 400 listing every problem with its path."""
+    try:
+        parse_policy(policy)
+    except PolicyError as e:
+        raise _bad("the policy is invalid: " + "; ".join(f"{p}: {m}" for p, m in e.problems),
+                   details=e.problems) from None
+    return policy
+
+
+def _with_group_ids(policy: dict[str, Any], groups: Mapping[str, str]) -> dict[str, Any]:
+    """The policy with target ids that name one of `groups` replaced by that group's id."""
+    def retarget(targets: Any) -> Any:
+        if not isinstance(targets, list):
+            return targets
+        return [{**t, "id": groups.get(t.get("id"), t.get("id"))} if isinstance(t, dict) else t
+                for t in targets]
+
+    return {**policy, "includeTargets": retarget(policy.get("includeTargets")),
+            "excludeTargets": retarget(policy.get("excludeTargets", []))}
 
 
 def _moment(obj: Mapping[str, Any], key: str, default: datetime) -> datetime:
@@ -266,12 +291,7 @@ class GraphApi:
             raise _bad("$.passkeyProfiles: passkey profiles cannot be turned off once enabled",
                        details=[("$.passkeyProfiles", "cannot opt out of passkey profiles "
                                                       "(entra-facts §2)")])
-        try:
-            parse_policy(merged)
-        except PolicyError as e:
-            raise _bad("the policy is invalid: " + "; ".join(f"{p}: {m}" for p, m in e.problems),
-                       details=e.problems) from None
-        self.store.save_policy(merged)
+        self.store.save_policy(_valid_policy(merged))
         return Response(status_code=204)
 
     # --- directory -----------------------------------------------------------------------------
@@ -456,7 +476,9 @@ class GraphApi:
             windows_hello_for_business=False,
         )
         self.store.add_credential(cred)
-        return JSONResponse(_method_json(cred), status_code=201)
+        # An OData instance annotation: Graph clients ignore it, the suite reads the decision.
+        return JSONResponse({**_method_json(cred), "@pkconf.decision": decision.to_json()},
+                            status_code=201)
 
     def _model(self, aaguid: str | None) -> str | None:
         """The authenticator's name from metadata, when metadata knows it."""
@@ -508,6 +530,7 @@ class EmulatorControls:
             Route("/clock/advance", self.advance, methods=["POST"]),
             Route("/signIn", self.sign_in, methods=["POST"]),
             Route("/users/{user_id}/credentials", self.add_credential, methods=["POST"]),
+            Route("/scenarios", self.scenario, methods=["POST"]),
         ]
 
     async def health(self, request: Request) -> Response:
@@ -597,6 +620,75 @@ class EmulatorControls:
         return JSONResponse({"id": cred.id, "userId": user_id, "aaGuid": cred.aaguid,
                              "windowsHelloForBusiness": whfb}, status_code=201)
 
+
+    async def scenario(self, request: Request) -> Response:
+        """Lay out one test case in a single round trip: policy, fresh groups, user, sign-in.
+
+        The policy replaces the current one whole (a case holds a complete export, and a PATCH
+        merge would carry the previous case's profiles over); include/exclude target ids that
+        name one of `groups` become the fresh groups' ids, so every case has groups of its own.
+        """
+        body = await _json_object(request)
+        names = _field(body, "groups", list, default=[])
+        if not all(isinstance(n, str) and n for n in names) or len(set(names)) != len(names):
+            raise _bad("groups must be a list of distinct, non-empty group names")
+        spec = _field(body, "user", dict, default={})
+        user_type = _field(spec, "userType", str, default=str(UserType.MEMBER))
+        if user_type not in tuple(UserType):
+            raise _bad(f"user.userType must be Member or Guest, not {user_type[:40]!r}")
+        member_of = _field(spec, "memberOf", list, default=[])
+        if not all(isinstance(n, str) and n in names for n in member_of):
+            raise _bad("user.memberOf must name groups listed in groups")
+        sign_in = _field(body, "signIn", dict)
+        seeds = _field(body, "existingCredentials", list, default=[])
+        if not all(isinstance(c, dict) for c in seeds):
+            raise _bad("existingCredentials must be a list of objects")
+        policy = _field(body, "policy", dict)
+        groups = {name: self.store.add_group(name).id for name in names}
+        if policy is not None:
+            self.store.save_policy(_valid_policy(_with_group_ids(policy, groups)))
+        user = self.store.add_user(f"case-{uuid.uuid4().hex[:12]}@pkconf.test",
+                                   _field(spec, "displayName", str, default="Case user"),
+                                   UserType(user_type))
+        for name in member_of:
+            self.store.add_member(groups[name], user.id)
+        token = self._scenario_sign_in(user.id, sign_in) if sign_in else None
+        for seed in seeds:
+            self.store.add_credential(self._seed(user.id, seed))
+        return JSONResponse({"userId": user.id, "groups": groups, "token": token},
+                            status_code=201)
+
+    def _scenario_sign_in(self, user_id: str, spec: Mapping[str, Any]) -> str:
+        method = _field(spec, "method", str, required=True)
+        if method not in SIGN_IN_METHODS:
+            raise _bad(f"signIn.method must be one of {', '.join(SIGN_IN_METHODS)}")
+        age = _field(spec, "ageSeconds", (int, float), default=0)
+        if age < 0 or age > MAX_ADVANCE_SECONDS:
+            raise _bad("signIn.ageSeconds must be between 0 and one year")
+        at = self.store.now() - timedelta(seconds=age)
+        if method != "tap":
+            return self.store.add_session(user_id, method, at)
+        once = _field(spec, "isUsableOnce", bool, default=False)
+        tap = self.store.add_tap(user_id, is_usable_once=once, lifetime_minutes=60,
+                                 start=at - timedelta(minutes=1))
+        if once:
+            self.store.use_tap(tap.id)  # the sign-in spends a one-time pass
+        return self.store.add_session(user_id, "tap", at, tap.id)
+
+    def _seed(self, user_id: str, spec: Mapping[str, Any]) -> Credential:
+        credential_id = secrets.token_bytes(16)
+        aaguid = _field(spec, "aaGuid", str, default=str(uuid.UUID(int=0)))
+        try:
+            aaguid = str(uuid.UUID(aaguid))
+        except ValueError:
+            raise _bad(f"aaGuid {aaguid[:40]!r} is not a GUID") from None
+        return Credential(
+            id=b64url(credential_id), user_id=user_id, credential_id=credential_id,
+            aaguid=aaguid, model=None, attestation_level=None, passkey_type=None,
+            display_name=_field(spec, "displayName", str), created=self.store.now(),
+            public_key=None, attestation_certificates=(),
+            windows_hello_for_business=_field(spec, "windowsHelloForBusiness", bool,
+                                              default=False))
 
 # --- the application ------------------------------------------------------------------------------
 

@@ -1,0 +1,240 @@
+"""The pytest plugin: selects cases, starts the emulator per worker, runs, reports.
+
+Registered from the root `conftest.py`. A test module opts in by naming its case source
+(`CASE_SOURCE = "explicit"` or `"matrix"`) and taking the `case` and `conformance` fixtures.
+Every case lays out its own user and groups, so `pytest -n auto` is safe and order-free.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import allure
+import allure_commons
+import pytest
+from allure_commons.utils import md5
+
+from pkconf.authenticators.profiles import PROFILES, Platform
+from pkconf.ceremonies.result import CeremonyResult
+from pkconf.ceremonies.tenant import TenantApi
+from pkconf.paths import REPORTS
+
+from .cases import CEREMONIES, Case, Expectation, Source, load_cases, load_users
+from .runner import actual, check, run_case
+
+RESULTS = "results.jsonl"
+AREAS = ("policy-scope", "bootstrap", "passkey-types", "key-restrictions", "attestation",
+         "windows-hello", "platform-paths", "ceremony-integrity", "provisioning-api", "matrix",
+         "own-policy")
+_CASE_KEY = pytest.StashKey[dict[str, Any]]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    g = parser.getgroup("pkconf", "passkey registration conformance")
+    g.addoption("--target", default="emulator",
+                help="'emulator' (default: one embedded emulator per worker) or the base URL "
+                     "of a running one")
+    g.addoption("--ceremony", action="append", choices=CEREMONIES,
+                help="only cases of this ceremony (repeatable)")
+    g.addoption("--profile", action="append", help="only cases of this profile (repeatable)")
+    g.addoption("--case", action="append",
+                help="only cases whose id matches this glob, e.g. 'KR-*' (repeatable)")
+    g.addoption("--area", action="append", help="only cases of this area (repeatable)")
+    g.addoption("--policy", metavar="FILE",
+                help="run every profile against this policy instead of the case files; the "
+                     "decisions are recorded, not compared")
+    g.addoption("--matrix-strength", type=int, default=2,
+                help="t-wise strength of the generated matrix (0: full product; default 2)")
+    g.addoption("--shard", metavar="I/N", help="run only shard I of N (1-based)")
+    g.addoption("--results-dir", default=str(REPORTS),
+                help="where results.jsonl goes (default: reports/)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for area in AREAS:
+        config.addinivalue_line("markers", f"{area.replace('-', '_')}: {area} cases")
+    for platform in Platform:
+        config.addinivalue_line("markers", f"{platform.value}: cases on {platform.value}")
+    if not hasattr(config, "workerinput"):  # the controller (or a run without xdist)
+        results = Path(config.getoption("--results-dir")) / RESULTS
+        results.parent.mkdir(parents=True, exist_ok=True)
+        results.write_text("")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    allure_commons.plugin_manager.register(_CaseIdAsTestCaseId(), "pkconf-test-case-id")
+
+
+class _CaseIdAsTestCaseId:
+    """Allure's testCaseId from the case id, so history lines up across runs and workers."""
+
+    @allure_commons.hookimpl
+    def report_result(self, result: Any) -> None:
+        for p in result.parameters:
+            if p.name == "case id":
+                result.testCaseId = md5(p.value)
+
+
+def _shard(config: pytest.Config, cases: list[Case]) -> list[Case]:
+    spec = config.getoption("--shard")
+    if not spec:
+        return cases
+    try:
+        index, count = (int(x) for x in spec.split("/"))
+        assert 1 <= index <= count
+    except (ValueError, AssertionError):
+        raise pytest.UsageError(f"--shard {spec!r}: expected I/N with 1 <= I <= N") from None
+    return [c for i, c in enumerate(cases) if i % count == index - 1]
+
+
+def _own_policy_cases(path: str) -> list[Case]:
+    """Every profile × ceremony against an admin's own policy; nothing to compare with."""
+    try:
+        policy = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as e:
+        raise pytest.UsageError(f"--policy {path}: {e}") from None
+    user = load_users()["member-fresh-mfa"]
+    source = Source("the admin's own policy", "", "undocumented")
+    return [Case(case_id="OWN-001", area="own-policy", title=f"{name} under {Path(path).name}",
+                 policy_name=Path(path).name, policy=policy, user=user, profile=name,
+                 ceremony=ceremony, expect=Expectation("recorded", None, ""), source=source)
+            for name in PROFILES for ceremony in CEREMONIES]
+
+
+def select(config: pytest.Config, source: str) -> list[Case]:
+    """The cases of one source, filtered by the command-line selectors."""
+    if config.getoption("--policy"):
+        cases = _own_policy_cases(config.getoption("--policy")) if source == "explicit" else []
+    elif source == "explicit":
+        cases = load_cases()
+    else:
+        from .matrix import generate
+
+        cases = generate(config.getoption("--matrix-strength"))
+    wanted = {
+        "ceremony": config.getoption("--ceremony"),
+        "profile": config.getoption("--profile"),
+        "area": config.getoption("--area"),
+    }
+    for attr, values in wanted.items():
+        if values:
+            cases = [c for c in cases if getattr(c, attr) in values]
+    if globs := config.getoption("--case"):
+        cases = [c for c in cases if any(fnmatch.fnmatch(c.case_id, g) or
+                                         fnmatch.fnmatch(c.id, g) for g in globs)]
+    return _shard(config, cases)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    source = getattr(metafunc.module, "CASE_SOURCE", None)
+    if source is None or "case" not in metafunc.fixturenames:
+        return
+    cases = select(metafunc.config, source)
+    metafunc.parametrize("case", [
+        pytest.param(c, id=c.id, marks=[getattr(pytest.mark, c.area.replace("-", "_")),
+                                        getattr(pytest.mark, PROFILES[c.profile].platform.value)])
+        for c in cases
+    ])
+
+
+@pytest.fixture(scope="session")
+def tenant(pytestconfig: pytest.Config) -> Iterator[TenantApi]:
+    """The tenant under test: by default an embedded emulator for this worker."""
+    target = pytestconfig.getoption("--target")
+    if target != "emulator":
+        with TenantApi(target) as api:
+            yield api
+        return
+    from pkconf.commands.inputs import read_metadata
+    from pkconf.tenant.server import EmulatorServer
+
+    with EmulatorServer(metadata=read_metadata(None, None)) as server, \
+            TenantApi(server.base_url) as api:
+        yield api
+
+
+@pytest.fixture
+def conformance(request: pytest.FixtureRequest, tenant: TenantApi):
+    """Run a case, annotate Allure with it, remember it for results.jsonl, then check it."""
+
+    def run(case: Case) -> CeremonyResult:
+        record: dict[str, Any] = {"case": case, "result": None}
+        request.node.stash[_CASE_KEY] = record
+        _label(case)
+        start = time.perf_counter()
+        result = run_case(tenant, case)
+        record["result"], record["ms"] = result, (time.perf_counter() - start) * 1000
+        _attach(case, result)
+        if case.expect.outcome == "recorded":
+            assert result.decision.get("outcome") in ("accepted", "rejected"), result.decision
+        else:
+            check(case, result)
+        return result
+
+    return run
+
+
+def _label(case: Case) -> None:
+    profile = PROFILES[case.profile]
+    allure.dynamic.epic(case.expect.family or case.expect.outcome)
+    allure.dynamic.feature(profile.platform.value)
+    allure.dynamic.story(case.profile)
+    allure.dynamic.title(f"{case.id} {case.title}")
+    allure.dynamic.parameter("case id", case.id)
+    allure.dynamic.parameter("policy", case.policy_name)
+    allure.dynamic.parameter("user state", case.user.name)
+    allure.dynamic.parameter("path", case.ceremony)
+    if case.variation:
+        allure.dynamic.parameter("variation", case.variation)
+    allure.dynamic.label("aaguid", profile.aaguid)
+    allure.dynamic.label("attestation_format", profile.attestation.fmt)
+    allure.dynamic.label("passkey_type", profile.passkey_type)
+    allure.dynamic.label("area", case.area)
+    if case.source.url:
+        allure.dynamic.link(case.source.url, name=f"{case.source.fact} ({case.source.status})")
+
+
+def _attach(case: Case, result: CeremonyResult) -> None:
+    def attach(name: str, body: Any) -> None:
+        if body is not None:
+            allure.attach(json.dumps(body, indent=2, default=str), name=name,
+                          attachment_type=allure.attachment_type.JSON)
+
+    attach("policy", case.policy)
+    attach("clientData (decoded)", result.client_data())
+    attach("attestation object (decoded)", result.attestation())
+    attach("decision", result.decision)
+    attach("steps", result.steps)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    outcome = yield
+    report = outcome.get_result()
+    record = item.stash.get(_CASE_KEY, None)
+    if record is None or report.when == "teardown" or (report.when == "setup" and report.passed):
+        return
+    case, result = record["case"], record["result"]
+    broken = report.failed and not isinstance(getattr(call.excinfo, "value", None),
+                                              AssertionError)
+    line = {
+        "id": case.id, "case_id": case.case_id, "area": case.area, "title": case.title,
+        "platform": PROFILES[case.profile].platform.value, "profile": case.profile,
+        "ceremony": case.ceremony, "policy": case.policy_name, "user": case.user.name,
+        "expected": case.expect.as_dict(),
+        "actual": actual(result) if result else None,
+        "status": "broken" if broken else report.outcome,
+        "duration_ms": round(record.get("ms", 0.0), 2),
+        "source": {"fact": case.source.fact, "url": case.source.url,
+                   "status": case.source.status},
+        "message": str(call.excinfo.value) if call.excinfo else None,
+    }
+    path = Path(item.config.getoption("--results-dir")) / RESULTS
+    with path.open("a") as f:
+        f.write(json.dumps(line) + "\n")

@@ -1,0 +1,3 @@
+"""Glue: the conformance plugin (case selection, emulator per worker, Allure, results)."""
+
+pytest_plugins = ["conformance.plugin"]

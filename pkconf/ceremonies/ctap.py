@@ -1,0 +1,120 @@
+"""The CTAP ceremony: a profile's software authenticator, python-fido2's client, the tenant.
+
+One flow serves both registration paths: self-service (the user, signed in, on Security info:
+`/me/...` with a session) and admin provisioning through Graph (`/users/{id}/...`, see
+`graph.py`). Steps: lay out the case in the tenant (`Setup`), ask creationOptions, make the
+credential with the profile's authenticator at Entra's origin, optionally damage it
+(`VARIATIONS`), POST it, and read the decision from the answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from fido2.utils import websafe_decode
+
+from ..authenticators.device import SoftwareAuthenticator
+from ..authenticators.profiles import Profile, Uv
+from ..tenant.decision import RegistrationPath
+from ..tenant.rules import CHALLENGE_TIMEOUT_MINUTES, ORIGIN
+from . import client
+from .result import CeremonyResult
+from .tamper import TAMPERS, with_challenge
+from .tenant import TenantApi, decision_of
+
+FLOWS = ("expired-challenge", "reused-challenge", "replayed-credential")
+VARIATIONS = (*FLOWS, *TAMPERS)
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What the tenant must look like before the ceremony (the emulator's scenario call)."""
+
+    policy: dict[str, Any] | None = None
+    groups: tuple[str, ...] = ()
+    user_type: str = "Member"
+    member_of: tuple[str, ...] = ()
+    sign_in: dict[str, Any] | None = field(
+        default_factory=lambda: {"method": "mfa", "ageSeconds": 60})
+    existing: tuple[dict[str, Any], ...] = ()
+
+    def body(self) -> dict[str, Any]:
+        return {"policy": self.policy, "groups": list(self.groups),
+                "user": {"userType": self.user_type, "memberOf": list(self.member_of)},
+                "signIn": self.sign_in, "existingCredentials": list(self.existing)}
+
+
+@dataclass
+class _Attempt:
+    api: TenantApi
+    path: RegistrationPath
+    user_id: str
+    token: str | None
+    result: CeremonyResult
+
+    @property
+    def subject(self) -> str | None:
+        return None if self.path is RegistrationPath.SELF_SERVICE else self.user_id
+
+    def options(self) -> dict[str, Any]:
+        options = self.api.creation_options(self.subject, self.token)
+        self.result.options = options
+        self.result.steps.append("creationOptions")
+        return options
+
+    def post(self, credential: dict[str, Any], display_name: str) -> dict[str, Any]:
+        body = {"displayName": display_name, "publicKeyCredential": credential}
+        status, answer = self.api.register(self.subject, body, self.token)
+        result = self.result
+        result.request, result.status, result.response = body, status, answer
+        result.client_data_json = websafe_decode(credential["response"]["clientDataJSON"])
+        result.attestation_object = websafe_decode(credential["response"]["attestationObject"])
+        result.decision = decision_of(status, answer)
+        result.steps.append(f"POST fido2Methods → {status}")
+        return result.decision
+
+
+def make_credential(profile: Profile, options: dict[str, Any],
+                    result: CeremonyResult) -> dict[str, Any]:
+    """The registration response JSON from the profile's authenticator, as a browser sends it."""
+    public_key = dict(options["publicKey"])
+    if profile.uv is Uv.NONE:
+        # Entra requires UV and a discoverable credential; an authenticator with neither only
+        # gets through a client that does not insist, which lets the tenant's own check run.
+        selection = dict(public_key.get("authenticatorSelection") or {})
+        public_key["authenticatorSelection"] = {
+            **selection, "userVerification": "discouraged", "requireResidentKey": False,
+            "residentKey": "discouraged"}
+        result.steps.append("client relaxed UV and residentKey (the device has no UV)")
+    response = client.register(SoftwareAuthenticator(profile), public_key, ORIGIN)
+    result.steps.append(f"{profile.name}: makeCredential")
+    return dict(response)
+
+
+def register(api: TenantApi, profile: Profile, setup: Setup, *,
+             path: RegistrationPath = RegistrationPath.SELF_SERVICE,
+             variation: str | None = None) -> CeremonyResult:
+    """Run one registration ceremony and return the tenant's decision with its material."""
+    if variation is not None and variation not in VARIATIONS:
+        raise ValueError(f"unknown variation {variation!r}")
+    info = api.scenario(setup.body())
+    result = CeremonyResult(decision={}, steps=["scenario"])
+    attempt = _Attempt(api, path, info["userId"], info.get("token"), result)
+    credential = make_credential(profile, attempt.options(), result)
+    if variation == "expired-challenge":
+        api.advance_clock(CHALLENGE_TIMEOUT_MINUTES * 60 + 1)
+        if path is RegistrationPath.SELF_SERVICE:  # a fresh MFA, so only the challenge is stale
+            attempt.token = api.sign_in(attempt.user_id)
+        result.steps.append("clock advanced past the challenge's expiry")
+    elif variation in ("reused-challenge", "replayed-credential"):
+        first = attempt.post(credential, profile.name)
+        result.steps.append(f"first attempt: {first.get('reason')}")
+        if variation == "replayed-credential":
+            fresh = websafe_decode(attempt.options()["publicKey"]["challenge"])
+            credential = with_challenge(credential, fresh)
+    elif variation is not None:
+        credential = TAMPERS[variation](credential)
+        result.steps.append(variation)
+    attempt.post(credential, profile.name)
+    return result

@@ -1,0 +1,21 @@
+"""The Graph provisioning ceremony: an admin registers a passkey on a user's behalf.
+
+Graph's flow (entra-facts §7): `GET /users/{id}/authentication/fido2Methods/creationOptions`,
+the authenticator makes the credential, `POST /users/{id}/authentication/fido2Methods`. It is
+the CTAP flow on the provisioning path: no user session, the admin's call.
+"""
+
+from __future__ import annotations
+
+from ..authenticators.profiles import Profile
+from ..tenant.decision import RegistrationPath
+from .ctap import Setup
+from .ctap import register as _register
+from .result import CeremonyResult
+from .tenant import TenantApi
+
+
+def register(api: TenantApi, profile: Profile, setup: Setup, *,
+             variation: str | None = None) -> CeremonyResult:
+    return _register(api, profile, setup, path=RegistrationPath.PROVISIONING,
+                     variation=variation)

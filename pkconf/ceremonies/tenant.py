@@ -1,0 +1,87 @@
+"""The tenant's side of a ceremony: its Graph endpoints, over one HTTP connection.
+
+The default target is the embedded emulator; the same calls (creationOptions, POST
+fido2Methods) are what a real tenant's Graph answers. `scenario` is the emulator-only setup
+call that lays out a case (policy, fresh groups, user, sign-in) in one round trip.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+GRAPH_METHODS = "authentication/fido2Methods"
+
+
+class TenantError(RuntimeError):
+    """The tenant answered something a ceremony cannot go on from (not a decision)."""
+
+
+class TenantApi:
+    def __init__(self, base_url: str, *, version: str = "v1.0", timeout: float = 15.0):
+        self.base_url = base_url.rstrip("/")
+        self.version = version
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> TenantApi:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _json(self, method: str, url: str, *, expect: int, **kwargs: Any) -> dict[str, Any]:
+        response = self._http.request(method, url, **kwargs)
+        if response.status_code != expect:
+            raise TenantError(f"{method} {url} answered {response.status_code}: "
+                              f"{response.text[:300]}")
+        return response.json() if response.content else {}
+
+    def scenario(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Emulator only: set the policy, create groups and a user, sign them in."""
+        return self._json("POST", "/_emulator/scenarios", expect=201, json=body)
+
+    def advance_clock(self, seconds: float) -> None:
+        self._json("POST", "/_emulator/clock/advance", expect=200, json={"seconds": seconds})
+
+    def sign_in(self, user_id: str, method: str = "mfa") -> str:
+        body = {"userId": user_id, "method": method}
+        return self._json("POST", "/_emulator/signIn", expect=201, json=body)["token"]
+
+    def _methods(self, user_id: str | None) -> str:
+        who = "me" if user_id is None else f"users/{user_id}"
+        return f"/{self.version}/{who}/{GRAPH_METHODS}"
+
+    @staticmethod
+    def _auth(token: str | None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token}"} if token else {}
+
+    def creation_options(self, user_id: str | None, token: str | None = None) -> dict[str, Any]:
+        """webauthnCredentialCreationOptions; `user_id` None means /me with the session token."""
+        return self._json("GET", f"{self._methods(user_id)}/creationOptions", expect=200,
+                          headers=self._auth(token))
+
+    def register(self, user_id: str | None, body: dict[str, Any],
+                 token: str | None = None) -> tuple[int, dict[str, Any]]:
+        """POST fido2Methods: the HTTP status and the JSON answer, whatever they are."""
+        response = self._http.post(self._methods(user_id), json=body, headers=self._auth(token))
+        try:
+            return response.status_code, response.json()
+        except ValueError:
+            raise TenantError(f"POST fido2Methods answered {response.status_code} without "
+                              f"JSON: {response.text[:300]}") from None
+
+
+def decision_of(status: int, answer: dict[str, Any]) -> dict[str, Any]:
+    """The decision inside the tenant's answer: the 201's annotation or the error's inner error."""
+    if status == 201:
+        return answer.get("@pkconf.decision") or {"outcome": "accepted", "family": None,
+                                                  "reason": "ACCEPTED"}
+    inner = answer.get("error", {}).get("innerError", {})
+    if "pkconfDecision" not in inner:
+        raise TenantError(f"the tenant refused without a decision ({status}): "
+                          f"{answer.get('error', {}).get('message', answer)}")
+    return inner["pkconfDecision"]
