@@ -19,9 +19,10 @@ export default {
   categories: [
     {
       // The emulator (or Entra) returned a different decision from the one the case expects:
-      // the conformance plugin starts those assertion messages with this marker.
+      // the conformance plugin starts those assertion messages with this marker, which
+      // allure-pytest prefixes with the exception type ("AssertionError: ", "Failed: ").
       name: "Entra decided differently",
-      matchers: { statuses: ["failed"], message: "^DECISION MISMATCH" },
+      matchers: { statuses: ["failed"], message: /^(?:[\w.]+: )?DECISION MISMATCH/ },
       groupBy: [{ label: "epic" }],
     },
     {

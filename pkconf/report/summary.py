@@ -1,0 +1,154 @@
+"""The run at a glance: reports/results.jsonl counted into summary.json and a terminal table.
+
+The conformance plugin appends one JSON line per case, from several xdist workers, so the file
+can end in a half-written line when a run is cut short; that line is dropped, not fatal. A case
+written twice (a rerun appended to the same file) counts once, with its latest result.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+STATUSES = ("passed", "failed", "broken", "skipped")
+NOT_PASSED = ("failed", "broken")
+WIDTH = 100
+FAILURE_FIELDS = ("id", "title", "status", "expected", "actual", "source", "message")
+TABLES = (("by_family", "family"), ("by_platform", "platform"), ("by_profile", "profile"))
+
+
+class ResultsError(ValueError):
+    """results.jsonl is missing or holds a record that is not a case result."""
+
+
+def load_results(path: Path) -> list[dict[str, Any]]:
+    """The case records in file order; a truncated last line is ignored."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ResultsError(f"cannot read results from {path}: {exc}") from exc
+    lines = text.splitlines()
+    by_id: dict[str, dict[str, Any]] = {}
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            if number == len(lines) and not text.endswith("\n"):
+                break  # the writer was interrupted mid-line
+            raise ResultsError(f"{path}:{number}: not JSON ({exc.msg})") from exc
+        _check(record, f"{path}:{number}")
+        by_id.pop(record["id"], None)  # a rerun moves the case to its latest position
+        by_id[record["id"]] = record
+    return list(by_id.values())
+
+
+def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """Totals, per-family/platform/profile status counts, and the cases that did not pass."""
+    summary: dict[str, Any] = {"totals": _count(results)}
+    for table, _ in TABLES:
+        groups: dict[str, list[dict[str, Any]]] = {}
+        for record in results:
+            groups.setdefault(_group_key(table, record), []).append(record)
+        summary[table] = {key: _count(groups[key]) for key in sorted(groups)}
+    summary["not_passed"] = [_failure(r) for r in results if r["status"] in NOT_PASSED]
+    return summary
+
+
+def write_summary(results: list[dict[str, Any]], path: Path) -> dict[str, Any]:
+    """Summarize and write the summary as JSON (reports/summary.json); returns the summary."""
+    summary = summarize(results)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return summary
+
+
+def render(summary: dict[str, Any]) -> str:
+    """A fixed-width text report for the terminal; only documentation URLs may pass 100 columns."""
+    totals = summary["totals"]
+    counts = ", ".join(f"{totals[s]} {s}" for s in STATUSES)
+    blocks = [f"pkconf conformance: {totals['total']} cases: {counts}"]
+    blocks += [_table(column, summary[table]) for table, column in TABLES]
+    failures = summary["not_passed"]
+    if failures:
+        lines = [f"not passed ({len(failures)})"]
+        for failure in failures:
+            lines += _failure_lines(failure)
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + "\n"
+
+
+def _check(record: Any, where: str) -> None:
+    if not isinstance(record, dict):
+        raise ResultsError(f"{where}: a case result is a JSON object")
+    if not isinstance(record.get("id"), str) or not record["id"]:
+        raise ResultsError(f"{where}: missing case id")
+    if record.get("status") not in STATUSES:
+        raise ResultsError(f"{where}: status {record.get('status')!r} is not one of {STATUSES}")
+    for key in ("expected", "actual", "source"):
+        if record.get(key) is not None and not isinstance(record[key], dict):
+            raise ResultsError(f"{where}: {key} is a JSON object or null")
+
+
+def _count(records: list[dict[str, Any]]) -> dict[str, int]:
+    tally = Counter(r["status"] for r in records)
+    return {"total": len(records), **{s: tally[s] for s in STATUSES}}
+
+
+def _group_key(table: str, record: dict[str, Any]) -> str:
+    """The row a case counts in; by family it is the expected family, as the report's epics."""
+    if table == "by_family":
+        expected = record.get("expected") or {}
+        return str(expected.get("family") or expected.get("outcome") or "unknown")
+    field = "platform" if table == "by_platform" else "profile"
+    return str(record.get(field) or "unknown")
+
+
+def _failure(record: dict[str, Any]) -> dict[str, Any]:
+    return {key: record.get(key) for key in FAILURE_FIELDS}
+
+
+def _table(column: str, rows: dict[str, dict[str, int]]) -> str:
+    """One count table; long names are cut so a row always fits the width."""
+    name_width = WIDTH - 8 * (len(STATUSES) + 1)
+    header = f"{column:<{name_width}}" + "".join(f"{h:>8}" for h in ("total", *STATUSES))
+    lines = [header]
+    for name, counts in rows.items():
+        cells = "".join(f"{counts[h]:>8}" for h in ("total", *STATUSES))
+        lines.append(f"{_cut(name, name_width - 1):<{name_width}}{cells}")
+    return "\n".join(lines)
+
+
+def _failure_lines(failure: dict[str, Any]) -> list[str]:
+    source = failure.get("source") or {}
+    lines = [
+        _cut(f"{failure['status'].upper()} {failure['id']}", WIDTH),
+        _cut(f"  expected {_decision(failure.get('expected'))}", WIDTH),
+        _cut(f"  actual   {_decision(failure.get('actual'))}", WIDTH),
+    ]
+    if source:
+        fact = f"{source.get('fact', '?')} ({source.get('status', '?')})"
+        lines.append(_cut(f"  source   {fact}", WIDTH))
+        if source.get("url"):
+            lines.append(f"           {source['url']}")
+    message = (failure.get("message") or "").strip()
+    if message:
+        lines.append(_cut(f"  message  {message.splitlines()[0]}", WIDTH))
+    return lines
+
+
+def _decision(decision: dict[str, Any] | None) -> str:
+    """`rejected authenticator_governance/AAGUID_BLOCKED`, `accepted`, or `none` when absent."""
+    if not decision:
+        return "none"
+    why = "/".join(str(decision[k]) for k in ("family", "reason") if decision.get(k))
+    return f"{decision.get('outcome', '?')} {why}".strip()
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
