@@ -13,8 +13,13 @@ from pkconf.authenticators.profiles import PROFILES
 from pkconf.ceremonies.ctap import Setup, register
 from pkconf.ceremonies.result import CeremonyResult
 from pkconf.ceremonies.tenant import TenantApi
-from pkconf.tenant.decision import RegistrationPath
-from pkconf.tenant.policy import ALL_USERS
+from pkconf.tenant.decision import (
+    ExistingCredential,
+    RegistrationPath,
+    TemporaryAccessPass,
+    UserContext,
+    UserType,
+)
 from pkconf.tenant.rules import WINDOWS_HELLO_AAGUIDS
 
 from .cases import Case, UserState
@@ -28,37 +33,20 @@ class DecisionMismatch(AssertionError):
     """The tenant decided otherwise than the case expects."""
 
 
-def target_groups(policy: dict[str, Any]) -> set[str]:
-    """Group names the policy targets (everything but all_users)."""
-    return {t["id"] for key in ("includeTargets", "excludeTargets")
-            for t in policy.get(key) or [] if isinstance(t, dict)
-            and isinstance(t.get("id"), str) and t["id"] != ALL_USERS}
-
-
-def sign_in_for(user: UserState) -> dict[str, Any]:
-    if user.tap is not None:
-        return {"method": "tap", "isUsableOnce": user.tap.is_usable_once,
-                "ageSeconds": user.tap.age_seconds}
-    if user.mfa_age_seconds is not None:
-        return {"method": "mfa", "ageSeconds": user.mfa_age_seconds}
-    return {"method": "password", "ageSeconds": 0}
-
-
-def setup_for(case: Case) -> Setup:
-    policy = dict(case.policy)
-    return Setup(
-        policy=policy,
-        groups=tuple(sorted(target_groups(policy) | set(case.user.groups))),
-        user_type=case.user.user_type,
-        member_of=case.user.groups,
-        sign_in=sign_in_for(case.user),
-        existing=({"windowsHelloForBusiness": True, "aaGuid": _WHFB_AAGUID},)
-        if case.user.whfb else (),
+def user_context(user: UserState) -> UserContext:
+    """The case's named user state as the tenant will see it."""
+    return UserContext(
+        user_type=UserType(user.user_type), groups=frozenset(user.groups),
+        mfa_age_seconds=user.mfa_age_seconds,
+        tap=TemporaryAccessPass(user.tap.is_usable_once, user.tap.age_seconds)
+        if user.tap else None,
+        existing_credentials=(ExistingCredential(b"", _WHFB_AAGUID, True),) if user.whfb else (),
     )
 
 
 def run_case(api: TenantApi, case: Case) -> CeremonyResult:
-    return register(api, PROFILES[case.profile], setup_for(case), path=PATHS[case.ceremony],
+    setup = Setup.for_user(dict(case.policy), user_context(case.user))
+    return register(api, PROFILES[case.profile], setup, path=PATHS[case.ceremony],
                     variation=case.variation)
 
 

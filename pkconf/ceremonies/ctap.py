@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
 from fido2.utils import websafe_decode
 
 from ..authenticators.device import SoftwareAuthenticator
 from ..authenticators.profiles import Profile, Uv
-from ..tenant.decision import RegistrationPath
+from ..tenant.decision import RegistrationPath, UserContext
+from ..tenant.policy import ALL_USERS
 from ..tenant.rules import CHALLENGE_TIMEOUT_MINUTES, ORIGIN
 from . import client
 from .result import CeremonyResult
@@ -38,6 +40,29 @@ class Setup:
     sign_in: dict[str, Any] | None = field(
         default_factory=lambda: {"method": "mfa", "ageSeconds": 60})
     existing: tuple[dict[str, Any], ...] = ()
+
+    @classmethod
+    def for_user(cls, policy: dict[str, Any] | None, user: UserContext) -> Setup:
+        """The tenant a policy and a user state describe; target ids other than all_users
+        (and the user's groups) are group names, created fresh for this ceremony."""
+        targets = {t["id"] for key in ("includeTargets", "excludeTargets")
+                   for t in (policy or {}).get(key) or [] if isinstance(t, dict)
+                   and isinstance(t.get("id"), str) and t["id"] != ALL_USERS}
+        if user.tap is not None:
+            sign_in = {"method": "tap", "isUsableOnce": user.tap.is_usable_once,
+                       "ageSeconds": user.tap.age_seconds}
+        elif user.mfa_age_seconds is not None:
+            sign_in = {"method": "mfa", "ageSeconds": user.mfa_age_seconds}
+        else:
+            sign_in = {"method": "password", "ageSeconds": 0}
+        return cls(
+            policy=policy, groups=tuple(sorted(targets | user.groups)),
+            user_type=str(user.user_type), member_of=tuple(sorted(user.groups)),
+            sign_in=sign_in,
+            existing=tuple({"windowsHelloForBusiness": c.windows_hello_for_business,
+                            "aaGuid": c.aaguid or str(UUID(int=0))}
+                           for c in user.existing_credentials),
+        )
 
     def body(self) -> dict[str, Any]:
         return {"policy": self.policy, "groups": list(self.groups),

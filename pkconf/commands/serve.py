@@ -7,7 +7,7 @@ import sqlite3
 
 from ..cli import UsageError
 from ..tenant.server import EmulatorServer, NonLoopbackBind, check_bind
-from .inputs import read_metadata
+from .common import read_metadata
 
 HELP = "run the embedded Entra emulator (Graph-shaped passkey endpoints) on a local port"
 

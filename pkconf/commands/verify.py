@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 from datetime import UTC, datetime, timedelta
 
 from ..cli import UsageError
-from ..tenant.decision import CeremonyContext, Decision, IssuedChallenge, RegistrationPath
+from ..tenant.decision import CeremonyContext, IssuedChallenge, RegistrationPath
 from ..tenant.engine import decide
 from ..tenant.registration import MalformedRegistration, b64url_decode, parse_registration
-from .inputs import parse_user, read_json, read_metadata, read_policy
+from .common import parse_user, print_decision, read_json, read_metadata, read_policy
 
 HELP = "check one captured registration response against a policy and print the decision"
 
@@ -46,21 +45,6 @@ def parse_time(value: str | None) -> datetime:
     return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
-def print_decision(decision: Decision, as_json: bool) -> int:
-    """Print it, and map it to the exit code: 0 accepted, 1 rejected."""
-    if as_json:
-        print(json.dumps(decision.to_json(), indent=2))
-    else:
-        head = ("ACCEPTED" if decision.accepted
-                else f"REJECTED  {decision.family}  {decision.reason}")
-        print(f"{head}\n  {decision.detail}")
-        source = decision.to_json()["source"]
-        print(f"  aaguid={decision.aaguid} type={decision.passkey_type} "
-              f"fmt={decision.attestation_format} level={decision.attestation_level}")
-        print(f"  rule: {source['fact']} ({source['status']}) {source['url']}")
-    return 0 if decision.accepted else 1
-
-
 def run(args: argparse.Namespace) -> int:
     body = read_json(args.response, "response")
     if isinstance(body, dict) and "publicKeyCredential" in body:
@@ -81,4 +65,4 @@ def run(args: argparse.Namespace) -> int:
     decision = decide(read_policy(args.policy), parse_user(read_json(args.user, "user")),
                       RegistrationPath(args.path), registration, ceremony,
                       metadata=read_metadata(args.mds, args.mds_root))
-    return print_decision(decision, args.json)
+    return print_decision(decision.to_json(), args.json)

@@ -16,7 +16,7 @@ from pkconf.authenticators.mds import (
 from pkconf.authenticators.statements import Defect
 from pkconf.authenticators.statements.packed import PackedAttester
 from pkconf.authenticators.statements.tpm import TpmAttester
-from pkconf.commands.inputs import read_metadata
+from pkconf.commands.common import read_metadata
 from pkconf.paths import TEST_MDS_BLOB, TEST_MDS_ROOT
 from pkconf.tenant.attestation import Metadata
 from pkconf.tenant.decision import RegistrationPath

@@ -1,4 +1,4 @@
-"""Reading the files a person hands to `pkconf verify` / `pkconf decide`, with one-line errors.
+"""What the decision commands share: reading a person's files, printing a decision.
 
 Everything here turns a bad file into a `UsageError` naming the file and the problem, so the
 commands exit 2 with a reason instead of a traceback.
@@ -99,3 +99,19 @@ def read_metadata(blob: str | None, root: str | None) -> Metadata | None:
         return Metadata.from_blob(read_bytes(blob, "MDS BLOB"), root_der)
     except MetadataError as e:
         raise UsageError(f"MDS BLOB {blob} is unusable: {e}") from None
+
+
+def print_decision(decision: dict[str, Any], as_json: bool) -> int:
+    """Print a decision (Decision.to_json() shape); the exit code: 0 accepted, 1 rejected."""
+    if as_json:
+        print(json.dumps(decision, indent=2))
+    else:
+        accepted = decision.get("outcome") == "accepted"
+        print("ACCEPTED" if accepted
+              else f"REJECTED  {decision.get('family')}  {decision.get('reason')}")
+        print(f"  {decision.get('detail', '')}")
+        print(f"  aaguid={decision.get('aaguid')} type={decision.get('passkeyType')} "
+              f"fmt={decision.get('attestationFormat')} level={decision.get('attestationLevel')}")
+        source = decision.get("source") or {}
+        print(f"  rule: {source.get('fact')} ({source.get('status')}) {source.get('url')}")
+    return 0 if decision.get("outcome") == "accepted" else 1

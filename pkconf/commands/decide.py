@@ -1,0 +1,48 @@
+"""`pkconf decide`: one ceremony against a fresh emulator, and the decision it gets."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..authenticators.profiles import PROFILES
+from ..ceremonies.ctap import VARIATIONS, Setup, register
+from ..ceremonies.tenant import TenantApi, TenantError
+from ..cli import UsageError
+from ..tenant.decision import RegistrationPath
+from ..tenant.server import EmulatorServer
+from .common import parse_user, print_decision, read_json, read_metadata, read_policy
+
+HELP = "run one registration ceremony against a fresh emulator and print the decision"
+PATHS = {"ctap": RegistrationPath.SELF_SERVICE, "graph": RegistrationPath.PROVISIONING}
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--policy", required=True, metavar="POLICY.json",
+                   help="the fido2 policy as Graph exports it (group targets by name or id)")
+    p.add_argument("--user", required=True, metavar="USER.json",
+                   help='{"userType", "groups", "mfaAgeSeconds", "tap"}')
+    p.add_argument("--profile", required=True, metavar="NAME",
+                   help="an authenticator profile (see `pkconf authenticators`)")
+    p.add_argument("--ceremony", choices=sorted(PATHS), default="ctap",
+                   help="ctap: the user on Security info; graph: admin provisioning")
+    p.add_argument("--variation", choices=VARIATIONS, help="damage the ceremony on purpose")
+    p.add_argument("--mds", metavar="BLOB",
+                   help="a FIDO MDS3 BLOB (default: the suite's test BLOB)")
+    p.add_argument("--mds-root", metavar="PEM", help="the root certificate the BLOB chains to")
+    p.add_argument("--json", action="store_true", help="print the decision as one JSON object")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.profile not in PROFILES:
+        raise UsageError(f"unknown profile {args.profile!r}; `pkconf authenticators` lists them")
+    read_policy(args.policy)  # refuse an invalid policy with its JSON paths before starting
+    setup = Setup.for_user(read_json(args.policy, "policy"),
+                           parse_user(read_json(args.user, "user")))
+    metadata = read_metadata(args.mds, args.mds_root)
+    with EmulatorServer(metadata=metadata) as server, TenantApi(server.base_url) as api:
+        try:
+            result = register(api, PROFILES[args.profile], setup, path=PATHS[args.ceremony],
+                              variation=args.variation)
+        except TenantError as e:
+            raise UsageError(str(e)) from None
+    return print_decision(result.decision, args.json)
