@@ -51,6 +51,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--matrix-strength", type=int, default=2,
                 help="t-wise strength of the generated matrix (0: full product; default 2)")
     g.addoption("--shard", metavar="I/N", help="run only shard I of N (1-based)")
+    g.addoption("--mds", metavar="BLOB", help="FIDO MDS3 BLOB for the emulator (default: the "
+                                              "suite's test BLOB)")
+    g.addoption("--mds-root", metavar="PEM", help="the root certificate --mds chains to")
     g.addoption("--results-dir", default=str(REPORTS),
                 help="where results.jsonl goes (default: reports/)")
 
@@ -151,10 +154,16 @@ def tenant(pytestconfig: pytest.Config) -> Iterator[TenantApi]:
         with TenantApi(target) as api:
             yield api
         return
-    from pkconf.commands.inputs import read_metadata
+    from pkconf.cli import UsageError
+    from pkconf.commands.common import read_metadata
     from pkconf.tenant.server import EmulatorServer
 
-    with EmulatorServer(metadata=read_metadata(None, None)) as server, \
+    try:
+        metadata = read_metadata(pytestconfig.getoption("--mds"),
+                                 pytestconfig.getoption("--mds-root"))
+    except UsageError as e:
+        raise pytest.UsageError(str(e)) from None
+    with EmulatorServer(metadata=metadata) as server, \
             TenantApi(server.base_url) as api:
         yield api
 
