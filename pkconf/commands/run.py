@@ -1,0 +1,82 @@
+"""`pkconf run`: the main job — every conformance case against the emulator, then the reports."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+from pathlib import Path
+
+from ..paths import PROJECT_ROOT, REPORTS
+
+HELP = "run the conformance suite (explicit cases and the generated matrix) and write reports"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    for flag, what in (("--ceremony", "ctap or graph"), ("--profile", "a profile name"),
+                       ("--case", "a case id glob, e.g. 'KR-*'"), ("--area", "a decision area")):
+        p.add_argument(flag, action="append", metavar=flag.strip("-").upper(),
+                       help=f"only cases of this {what} (repeatable)")
+    p.add_argument("--policy", metavar="FILE",
+                   help="run every profile against your own policy (decisions recorded)")
+    p.add_argument("--matrix-strength", type=int, default=2, metavar="T",
+                   help="t-wise strength of the generated matrix (0: full product; default 2)")
+    p.add_argument("--no-matrix", action="store_true", help="explicit cases only")
+    p.add_argument("--shard", metavar="I/N", help="run only shard I of N")
+    p.add_argument("-n", "--workers", default="auto",
+                   help="pytest-xdist workers (default: auto = one per core)")
+    p.add_argument("--target", default="emulator",
+                   help="'emulator' (default) or the base URL of a running emulator")
+    p.add_argument("--mds", metavar="BLOB", help="a FIDO MDS3 BLOB (default: the test BLOB)")
+    p.add_argument("--mds-root", metavar="PEM", help="the root certificate --mds chains to")
+    p.add_argument("--reports", default=str(REPORTS), metavar="DIR",
+                   help="where reports go (default: reports/)")
+    p.add_argument("--no-html", action="store_true", help="skip the single-file HTML report")
+
+
+def pytest_args(args: argparse.Namespace, reports: Path) -> list[str]:
+    tests = PROJECT_ROOT / "conformance"
+    out = [str(tests / "test_cases.py")]
+    if not args.no_matrix and not args.policy:
+        out.append(str(tests / "test_matrix_cases.py"))
+    out += ["--rootdir", str(PROJECT_ROOT), "-c", str(PROJECT_ROOT / "pyproject.toml"),
+            "-p", "no:cacheprovider", "-q", "-n", str(args.workers),
+            "--alluredir", str(reports / "allure-results"), "--clean-alluredir",
+            "--junitxml", str(reports / "junit.xml"), "--results-dir", str(reports),
+            "--target", args.target, "--matrix-strength", str(args.matrix_strength)]
+    for flag in ("ceremony", "profile", "case", "area"):
+        for value in getattr(args, flag) or ():
+            out += [f"--{flag}", value]
+    for flag in ("policy", "shard", "mds", "mds_root"):
+        if getattr(args, flag):
+            out += [f"--{flag.replace('_', '-')}", getattr(args, flag)]
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    import pytest
+
+    from ..cli import UsageError
+    from ..report.html import generate_html, write_environment
+    from ..report.summary import load_results, render, summarize, write_summary
+
+    reports = Path(args.reports).resolve()
+    reports.mkdir(parents=True, exist_ok=True)
+    code = pytest.main(pytest_args(args, reports))
+    if code == pytest.ExitCode.NO_TESTS_COLLECTED:
+        raise UsageError("no case matched the selectors")
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        raise UsageError(f"the test run did not complete (pytest exit code {int(code)})")
+    results = load_results(reports / "results.jsonl")
+    summary = summarize(results)
+    write_summary(results, reports / "summary.json")
+    print(render(summary))
+    allure_results = reports / "allure-results"
+    write_environment(allure_results, target=args.target)
+    print(f"\nAllure results: {allure_results}\nJUnit XML:      {reports / 'junit.xml'}\n"
+          f"Summary:        {reports / 'summary.json'}")
+    if not args.no_html:
+        html_dir = reports / "html"
+        shutil.rmtree(html_dir, ignore_errors=True)
+        if (page := generate_html(allure_results, html_dir)) is not None:
+            print(f"HTML report:    {page}")
+    return 0 if code == pytest.ExitCode.OK else 1
