@@ -1,0 +1,516 @@
+"""The generated conformance matrix: a second, independent statement of the registration rules.
+
+`fixtures/matrix/rules.toml` restates Entra's decision as an ordered table of conditions over
+declared facts, written from the documentation (entra-facts.md), not from the engine;
+`fixtures/matrix/factors.toml` says which policies, users, authenticators and paths to combine.
+`generate()` builds a t-wise covering array over the factors and turns every row into a `Case`
+whose expectation comes from the table, so running the matrix against the emulator makes the
+engine and the table check each other. Nothing from `pkconf.tenant` is used but `rules.RULES`,
+to check that the table's reason codes and families exist.
+
+Left out: the u2f-only-key profile (no user verification: the client refuses the ceremony, so
+Entra sees nothing), as `[excluded.profile]` in factors.toml says.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import operator
+import random
+import tomllib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from itertools import combinations, product
+from math import prod
+from pathlib import Path
+from typing import Any
+
+from pkconf.authenticators.profiles import PROFILES, Profile
+from pkconf.paths import FIXTURES
+from pkconf.tenant.rules import RULES
+
+from .cases import Case, Expectation, Source, UserState, load_users
+
+MATRIX_DIR = FIXTURES / "matrix"
+RULES_FILE = MATRIX_DIR / "rules.toml"
+FACTORS_FILE = MATRIX_DIR / "factors.toml"
+AREA = "matrix"
+PROFILE_ID = "6d617472-6978-4000-8000-000000000001"  # "matrix": the policy's one passkey profile
+PROFILE_PLACEHOLDER = "{profile}"
+ALL_USERS = "all_users"
+NONE = "none"  # a user fact's "no such sign-in"
+KNOBS = ("state", "self_service", "types", "attestation", "keys", "targeting", "user",
+         "profile", "ceremony")
+
+# The facts a rule may read; `_facts` provides exactly these for every case.
+FACTS = frozenset({
+    "path",  # self-service | provisioning
+    "policy.state", "policy.self_service", "policy.types", "policy.attestation",
+    "policy.keys",  # off | allow | block
+    "policy.key_aaguids", "policy.includes_user", "policy.excludes_user",
+    "user.type", "user.mfa_age", "user.tap", "user.tap_age", "user.whfb",
+    "profile.aaguid", "profile.fmt", "profile.passkey_type", "profile.attests",
+    "profile.transports",
+})
+
+
+class MatrixError(ValueError):
+    """A rule table or factor file that cannot be used; the message says where and why."""
+
+
+# --- the condition language -----------------------------------------------------------------------
+
+Facts = Mapping[str, Any]
+Test = Callable[[Facts], Any]
+_ORDER = {ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge}
+_EQUALITY = {ast.Eq: operator.eq, ast.NotEq: operator.ne}
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+class _Compiler:
+    """Turns one condition into a function of the facts; anything unexpected is an error.
+
+    Names are checked when the table loads, so a typo fails even in a rule no case reaches;
+    types are checked when a condition runs ('none' > 300 is an error, not False).
+    """
+
+    def __init__(self, text: str, constants: Mapping[str, Any], where: str):
+        self.text, self.constants, self.where = text, constants, where
+
+    def fail(self, msg: str) -> MatrixError:
+        return MatrixError(f"{self.where}: {self.text!r}: {msg}")
+
+    def compile(self) -> Test:
+        try:
+            tree = ast.parse(self.text, mode="eval")
+        except SyntaxError as e:
+            raise self.fail(f"cannot parse ({e.msg})") from None
+        test = self.node(tree.body)
+
+        def checked(facts: Facts) -> bool:
+            value = test(facts)
+            if not isinstance(value, bool):
+                raise self.fail(f"is {value!r}, not true or false")
+            return value
+
+        return checked
+
+    def node(self, node: ast.expr) -> Test:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str | int | float | bool):
+            value = node.value
+            return lambda _f: value
+        if isinstance(node, ast.List | ast.Tuple):
+            items = [self.node(e) for e in node.elts]
+            return lambda f: tuple(i(f) for i in items)
+        if isinstance(node, ast.Name | ast.Attribute):
+            return self.name(node)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            operand = self.node(node.operand)
+            return lambda f: not self.boolean(operand(f))
+        if isinstance(node, ast.BoolOp):
+            parts = [self.node(v) for v in node.values]
+            if isinstance(node.op, ast.And):
+                return lambda f: all(self.boolean(p(f)) for p in parts)
+            return lambda f: any(self.boolean(p(f)) for p in parts)
+        if isinstance(node, ast.Compare) and len(node.ops) == 1:
+            return self.compare(node.ops[0], self.node(node.left), self.node(node.comparators[0]))
+        raise self.fail(f"unsupported expression {ast.unparse(node)!r}")
+
+    def name(self, node: ast.expr) -> Test:
+        parts = []
+        while isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        if not isinstance(node, ast.Name):
+            raise self.fail(f"unsupported name {ast.unparse(node)!r}")
+        name = ".".join([node.id, *reversed(parts)])
+        if name in self.constants:
+            value = self.constants[name]
+            return lambda _f: value
+        if name not in FACTS:
+            raise self.fail(f"unknown fact {name!r}")
+        return lambda f: f[name]
+
+    def boolean(self, value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.fail(f"{value!r} is not true or false")
+        return value
+
+    def compare(self, op: ast.cmpop, left: Test, right: Test) -> Test:
+        if type(op) in _EQUALITY:
+            fn = _EQUALITY[type(op)]
+            return lambda f: fn(left(f), right(f))
+        if type(op) in _ORDER:
+            order = _ORDER[type(op)]
+
+            def ordered(f: Facts) -> bool:
+                a, b = left(f), right(f)
+                if not (_is_number(a) and _is_number(b)):
+                    raise self.fail(f"cannot order {a!r} and {b!r}")
+                return order(a, b)
+
+            return ordered
+        if isinstance(op, ast.In | ast.NotIn):
+            negate = isinstance(op, ast.NotIn)
+
+            def member(f: Facts) -> bool:
+                item, group = left(f), right(f)
+                if not isinstance(group, tuple | list):
+                    raise self.fail(f"{group!r} is not a list")
+                return (item in group) != negate
+
+            return member
+        raise self.fail(f"unsupported operator {type(op).__name__}")
+
+
+# --- the rule table -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TableRule:
+    """One row of the table: a rejection and the conditions under which it is expected."""
+
+    reason: str
+    family: str
+    when: tuple[str, ...]
+    source: Source
+    tests: tuple[Test, ...]
+
+    def matches(self, facts: Facts) -> bool:
+        return all(test(facts) for test in self.tests)
+
+
+@dataclass(frozen=True)
+class RuleTable:
+    rules: tuple[TableRule, ...]
+    accepted: Source
+
+    def verdict(self, facts: Facts) -> tuple[Expectation, Source]:
+        """The first matching rule's rejection, or acceptance when none matches."""
+        missing = FACTS - facts.keys()
+        if missing:
+            raise MatrixError(f"facts missing: {', '.join(sorted(missing))}")
+        for rule in self.rules:
+            if rule.matches(facts):
+                return Expectation("rejected", rule.family, rule.reason), rule.source
+        return Expectation("accepted", None, "ACCEPTED"), self.accepted
+
+
+_RULE_KEYS = {"reason", "family", "when", "fact", "url", "status", "note"}
+
+
+def _source(row: Mapping[str, Any], where: str) -> Source:
+    fact, url, status = row.get("fact"), row.get("url"), row.get("status")
+    if not (isinstance(fact, str) and isinstance(url, str) and url.startswith("https://")):
+        raise MatrixError(f"{where}: fact and an https url are required")
+    if status not in ("documented", "inferred"):
+        raise MatrixError(f"{where}: status must be documented or inferred, not {status!r}")
+    return Source(fact, url, status)
+
+
+def _table_rule(row: Any, index: int, constants: Mapping[str, Any]) -> TableRule:
+    if not isinstance(row, dict):
+        raise MatrixError(f"rule {index}: must be a table")
+    reason = row.get("reason")
+    where = f"rule {index} ({reason})"
+    if unknown := row.keys() - _RULE_KEYS:
+        raise MatrixError(f"{where}: unknown keys {sorted(unknown)}")
+    if reason not in RULES or reason == "ACCEPTED":
+        raise MatrixError(f"{where}: unknown reason {reason!r}")
+    family = RULES[reason].family
+    if row.get("family") != family:
+        raise MatrixError(f"{where}: family is {family}, not {row.get('family')!r}")
+    when = row.get("when")
+    if not (isinstance(when, list) and when and all(isinstance(c, str) for c in when)):
+        raise MatrixError(f"{where}: when must be a non-empty list of conditions")
+    tests = tuple(_Compiler(c, constants, where).compile() for c in when)
+    return TableRule(reason, str(family), tuple(when), _source(row, where), tests)
+
+
+def load_table(path: Path = RULES_FILE) -> RuleTable:
+    """The rule table, every condition compiled and every reason checked against rules.RULES."""
+    data = _toml(path)
+    constants = data.get("constants", {})
+    if not isinstance(constants, dict) or FACTS & constants.keys():
+        raise MatrixError(f"{path.name}: [constants] must be a table whose names are not facts")
+    rows = data.get("rule")
+    if not isinstance(rows, list) or not rows:
+        raise MatrixError(f"{path.name}: no [[rule]] rows")
+    rules = tuple(_table_rule(row, i, constants) for i, row in enumerate(rows, 1))
+    return RuleTable(rules, _source(data.get("accepted", {}), f"{path.name} [accepted]"))
+
+
+def _toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise MatrixError(f"{path.name}: {e}") from None
+
+
+# --- factors --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Level:
+    knob: str
+    name: str
+    values: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One column of the covering array: one knob, or the product of several (composite)."""
+
+    name: str
+    knobs: tuple[str, ...]
+    levels: tuple[tuple[Level, ...], ...]  # one Level per knob
+
+
+@dataclass(frozen=True)
+class Factors:
+    factors: tuple[Factor, ...]
+    users: Mapping[str, UserState]
+
+    @property
+    def full_size(self) -> int:
+        return prod(len(f.levels) for f in self.factors)
+
+
+def _check_user(level: Level, state: UserState | None) -> None:
+    """The facts declared for a user state must be what fixtures/users.toml sets up."""
+    if state is None:
+        raise MatrixError(f"user {level.name!r} is not in fixtures/users.toml")
+    v = level.values
+    actual = {
+        "type": state.user_type,
+        "mfa_age": NONE if state.mfa_age_seconds is None else state.mfa_age_seconds,
+        "tap": NONE if state.tap is None else
+        ("one-time" if state.tap.is_usable_once else "multi-use"),
+        "tap_age": NONE if state.tap is None else state.tap.age_seconds,
+        "whfb": state.whfb,
+        "groups": list(state.groups),
+    }
+    for key, value in actual.items():
+        if v.get(key) != value:
+            raise MatrixError(f"user {level.name!r}: {key} is declared {v.get(key)!r} but "
+                              f"users.toml gives {value!r}")
+
+
+def load_factors(path: Path = FACTORS_FILE) -> Factors:
+    data = _toml(path)
+    knobs = data.get("knobs", {})
+    levels: dict[str, tuple[Level, ...]] = {}
+    for knob in KNOBS:
+        table = knobs.get(knob)
+        if not isinstance(table, dict) or not table:
+            raise MatrixError(f"{path.name}: knob {knob!r} has no levels")
+        levels[knob] = tuple(Level(knob, n, v) for n, v in table.items())
+    excluded = data.get("excluded", {}).get("profile", {})
+    declared = {lv.name for lv in levels["profile"]}
+    if missing := PROFILES.keys() - declared - excluded.keys():
+        raise MatrixError(f"{path.name}: profiles neither declared nor excluded: "
+                          f"{sorted(missing)}")
+    if unknown := declared - PROFILES.keys():
+        raise MatrixError(f"{path.name}: unknown profiles {sorted(unknown)}")
+    users = load_users()
+    for level in levels["user"]:
+        _check_user(level, users.get(level.name))
+    factors = []
+    for name, members in data.get("array", {}).items():
+        if not isinstance(members, list) or not set(members) <= set(KNOBS):
+            raise MatrixError(f"{path.name}: [array] {name} must list knobs of {KNOBS}")
+        factors.append(Factor(name, tuple(members),
+                              tuple(product(*(levels[k] for k in members)))))
+    used = [k for f in factors for k in f.knobs]
+    if sorted(used) != sorted(KNOBS):
+        raise MatrixError(f"{path.name}: [array] must use every knob exactly once")
+    return Factors(tuple(factors), users)
+
+
+# --- the covering array (IPOG) --------------------------------------------------------------------
+
+def covering_array(sizes: Sequence[int], strength: int, *, seed: int = 0
+                   ) -> list[tuple[int, ...]]:
+    """Rows of level indices in which every combination of levels of any `strength` factors
+    appears at least once; strength 0 (or at least the factor count) is the full product.
+
+    IPOG (Lei et al., "IPOG: a general strategy for t-way software testing"): start from the
+    full product of the t largest factors, then add one factor at a time, first choosing its
+    value in the existing rows (ties broken by the seeded RNG), then adding rows for the
+    tuples still uncovered. Cells no tuple needs get level 0, a knob's default.
+    """
+    k = len(sizes)
+    if strength == 0 or strength >= k:
+        return list(product(*(range(n) for n in sizes)))
+    rng = random.Random(seed)
+    order = sorted(range(k), key=lambda i: (-sizes[i], i))
+    s = [sizes[i] for i in order]
+    rows: list[list[int | None]] = [list(p) for p in product(*(range(n) for n in s[:strength]))]
+    for j in range(strength, k):
+        combos = list(combinations(range(j), strength - 1))
+        uncovered = {(ci, vals, v) for ci, cols in enumerate(combos)
+                     for vals in product(*(range(s[c]) for c in cols)) for v in range(s[j])}
+        for row in rows:  # horizontal growth
+            keys = [(ci, vals) for ci, cols in enumerate(combos)
+                    if None not in (vals := tuple(row[c] for c in cols))]
+            gains = [sum((ci, vals, v) in uncovered for ci, vals in keys) for v in range(s[j])]
+            best = max(gains)
+            value = rng.choice([v for v, g in enumerate(gains) if g == best]) if best else None
+            row.append(value)
+            if value is not None:
+                uncovered.difference_update((ci, vals, value) for ci, vals in keys)
+        flexible = [r for r in rows if None in r]
+        for ci, vals, v in sorted(uncovered):  # vertical growth
+            if (ci, vals, v) not in uncovered:
+                continue
+            cols, want = (*combos[ci], j), (*vals, v)
+            row = next((r for r in flexible
+                        if all(r[c] is None or r[c] == w for c, w in zip(cols, want, strict=True))),
+                       None)
+            if row is None:
+                row = [None] * (j + 1)
+                rows.append(row)
+                flexible.append(row)
+            for c, w in zip(cols, want, strict=True):
+                row[c] = w
+            uncovered.difference_update(
+                (cj, got, row[j]) for cj, cs in enumerate(combos)
+                if None not in (got := tuple(row[c] for c in cs)) and row[j] is not None)
+    out = []
+    for row in rows:
+        back = [0] * k
+        for pos, i in enumerate(order):
+            back[i] = row[pos] or 0
+        out.append(tuple(back))
+    return out
+
+
+# --- cases ----------------------------------------------------------------------------------------
+
+Row = Mapping[str, Level]  # knob -> level
+
+
+def _policy(row: Row, profile: Profile) -> dict[str, Any]:
+    """The row's policy as Graph JSON: one passkey profile, targets named by group."""
+    keys, targeting = row["keys"].values, row["targeting"].values
+    aaguids = [profile.aaguid if a == PROFILE_PLACEHOLDER else a for a in keys["aaguids"]]
+    return {
+        "@odata.type": "#microsoft.graph.fido2AuthenticationMethodConfiguration",
+        "id": "Fido2",
+        "state": row["state"].values["value"],
+        "isSelfServiceRegistrationAllowed": row["self_service"].values["value"],
+        "defaultPasskeyProfile": PROFILE_ID,
+        "includeTargets": [
+            {"id": g, "targetType": "group", "isRegistrationRequired": False,
+             "allowedPasskeyProfiles": [PROFILE_ID]} for g in targeting["include"]
+        ],
+        "excludeTargets": [{"id": g, "targetType": "group"} for g in targeting["exclude"]],
+        "passkeyProfiles": [{
+            "id": PROFILE_ID,
+            "name": "Matrix passkey profile",
+            "passkeyTypes": ",".join(row["types"].values["value"]),
+            "attestationEnforcement": row["attestation"].values["value"],
+            "keyRestrictions": {"isEnforced": keys["enforced"], "enforcementType": keys["type"],
+                                "aaGuids": aaguids},
+        }],
+    }
+
+
+def _facts(row: Row, policy: Mapping[str, Any], user: UserState, profile: Profile) -> Facts:
+    """What the table reads, taken from the Graph JSON sent and the declared levels."""
+    (passkey_profile,) = policy["passkeyProfiles"]
+    restrictions = passkey_profile["keyRestrictions"]
+    principals = {*user.groups, ALL_USERS}
+    declared = row["user"].values
+    return {
+        "path": row["ceremony"].values["path"],
+        "policy.state": policy["state"],
+        "policy.self_service": policy["isSelfServiceRegistrationAllowed"],
+        "policy.types": passkey_profile["passkeyTypes"].split(","),
+        "policy.attestation": passkey_profile["attestationEnforcement"],
+        "policy.keys": restrictions["enforcementType"] if restrictions["isEnforced"] else "off",
+        "policy.key_aaguids": restrictions["aaGuids"],
+        "policy.includes_user": any(t["id"] in principals for t in policy["includeTargets"]),
+        "policy.excludes_user": any(t["id"] in principals for t in policy["excludeTargets"]),
+        "user.type": declared["type"],
+        "user.mfa_age": declared["mfa_age"],
+        "user.tap": declared["tap"],
+        "user.tap_age": declared["tap_age"],
+        "user.whfb": declared["whfb"],
+        "profile.aaguid": profile.aaguid,
+        "profile.fmt": profile.attestation.fmt,
+        # the BE flag decides the type (entra-facts §4, [INFERRED]): backup eligible is synced
+        "profile.passkey_type": "synced" if profile.backup_eligible else "deviceBound",
+        "profile.attests": row["profile"].values["attests"],
+        "profile.transports": list(profile.transports),
+    }
+
+
+def _case(number: int, row: Row, factors: Factors, table: RuleTable) -> Case:
+    profile = PROFILES[row["profile"].name]
+    state = factors.users[row["user"].name]
+    joined = tuple(dict.fromkeys((*state.groups, *row["targeting"].values["join"])))
+    user = replace(state, groups=joined)
+    policy = _policy(row, profile)
+    expect, source = table.verdict(_facts(row, policy, user, profile))
+    knobs = ("state", "self_service", "types", "attestation", "keys", "targeting")
+    return Case(
+        case_id=f"MX-{number:05d}", area=AREA,
+        title=(f"{profile.name} via {row['ceremony'].name} for {state.name}: "
+               + ", ".join(f"{k.replace('_', '-')} {row[k].name}" for k in knobs)),
+        policy_name="matrix:" + "/".join(row[k].name for k in knobs),
+        policy=policy, user=user, profile=profile.name, ceremony=row["ceremony"].name,
+        expect=expect, source=source, file=FACTORS_FILE.name,
+        tags=tuple(f"{k}={row[k].name}" for k in KNOBS),
+    )
+
+
+def generate(strength: int = 2, *, seed: int = 0) -> list[Case]:
+    """The matrix: a t-wise covering array over the factors (0: the full product) as cases."""
+    if strength < 0:
+        raise ValueError(f"strength must be 0 (full product) or positive, not {strength}")
+    factors, table = load_factors(), load_table()
+    sizes = [len(f.levels) for f in factors.factors]
+    cases = []
+    for number, indices in enumerate(covering_array(sizes, strength, seed=seed), 1):
+        row = {lv.knob: lv for f, i in zip(factors.factors, indices, strict=True)
+               for lv in f.levels[i]}
+        cases.append(_case(number, row, factors, table))
+    return cases
+
+
+def sizes(strength: int = 2, *, seed: int = 0) -> dict[str, Any]:
+    """Levels per factor, the full product's size and the t-wise array's size."""
+    factors = load_factors()
+    levels = {f.name: len(f.levels) for f in factors.factors}
+    rows = covering_array(list(levels.values()), strength, seed=seed) if strength else None
+    return {"levels": levels, "full": factors.full_size, "strength": strength,
+            "cases": len(rows) if rows is not None else factors.full_size}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m conformance.matrix",
+                                     description="Sizes (and cases) of the conformance matrix.")
+    parser.add_argument("--strength", type=int, default=2,
+                        help="t of the t-wise covering array; 0 is the full product")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--list", action="store_true", help="print every case")
+    args = parser.parse_args(argv)
+    try:
+        info = sizes(args.strength, seed=args.seed)
+        print("factors: " + ", ".join(f"{k} {v}" for k, v in info["levels"].items()))
+        print(f"full product: {info['full']} cases")
+        print(f"strength {info['strength']}: {info['cases']} cases")
+        if args.list:
+            for case in generate(args.strength, seed=args.seed):
+                print(f"{case.id}\t{case.expect.reason}\t{case.title}")
+    except MatrixError as e:
+        print(f"error: {e}")
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
