@@ -309,11 +309,11 @@ def load_factors(path: Path = FACTORS_FILE) -> Factors:
         levels[knob] = tuple(Level(knob, n, v) for n, v in table.items())
     excluded = data.get("excluded", {}).get("profile", {})
     declared = {lv.name for lv in levels["profile"]}
+    if unknown := declared - PROFILES.keys():
+        raise MatrixError(f"{path.name}: unknown profiles {sorted(unknown)}")
     if missing := PROFILES.keys() - declared - excluded.keys():
         raise MatrixError(f"{path.name}: profiles neither declared nor excluded: "
                           f"{sorted(missing)}")
-    if unknown := declared - PROFILES.keys():
-        raise MatrixError(f"{path.name}: unknown profiles {sorted(unknown)}")
     users = load_users()
     for level in levels["user"]:
         _check_user(level, users.get(level.name))
