@@ -213,7 +213,8 @@ def load_case_file(path: Path, users: Mapping[str, UserState]) -> list[Case]:
                 cases.append(Case(
                     case_id=case_id, area=area, title=row["title"], policy_name=policy_name,
                     policy=policy, user=user, profile=profile, ceremony=ceremony,
-                    expect=expect, source=source, variation=variation, file=path.name,
+                    expect=expect, source=source, variation=variation,
+                    file=f"fixtures/cases/{path.name}",
                     tags=tuple(row.get("tags", ())),
                 ))
     return cases

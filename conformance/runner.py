@@ -68,5 +68,5 @@ def check(case: Case, result: CeremonyResult) -> None:
         f"  source:   {case.source.fact} ({case.source.status}) {case.source.url}",
     ]
     if case.file:
-        lines.append(f"  case file: fixtures/cases/{case.file}")
+        lines.append(f"  defined in: {case.file}")
     raise DecisionMismatch("\n".join(lines))
