@@ -40,8 +40,21 @@ PROFILE_ID = "6d617472-6978-4000-8000-000000000001"  # "matrix": the policy's on
 PROFILE_PLACEHOLDER = "{profile}"
 ALL_USERS = "all_users"
 NONE = "none"  # a user fact's "no such sign-in"
-KNOBS = ("state", "self_service", "types", "attestation", "keys", "targeting", "user",
-         "profile", "ceremony")
+_NUMBER_OR_NONE = (int, float, str)  # seconds, or "none"
+# Each knob's level keys and their TOML types: what `_policy` and `_facts` read.
+KNOB_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
+    "state": {"value": str},
+    "self_service": {"value": bool},
+    "types": {"value": list},
+    "attestation": {"value": str},
+    "keys": {"enforced": bool, "type": str, "aaguids": list},
+    "targeting": {"include": list, "exclude": list, "join": list},
+    "user": {"type": str, "mfa_age": _NUMBER_OR_NONE, "tap": str, "tap_age": _NUMBER_OR_NONE,
+             "whfb": bool, "groups": list},
+    "profile": {"attests": bool},
+    "ceremony": {"path": str},
+}
+KNOBS = tuple(KNOB_KEYS)
 
 # The facts a rule may read; `_facts` provides exactly these for every case.
 FACTS = frozenset({
@@ -278,6 +291,13 @@ class Factors:
         return prod(len(f.levels) for f in self.factors)
 
 
+def _table(data: Mapping[str, Any], key: str, path: Path) -> dict[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise MatrixError(f"{path.name}: {key} must be a table")
+    return value
+
+
 def _check_user(level: Level, state: UserState | None) -> None:
     """The facts declared for a user state must be what fixtures/users.toml sets up."""
     if state is None:
@@ -299,15 +319,21 @@ def _check_user(level: Level, state: UserState | None) -> None:
 
 
 def load_factors(path: Path = FACTORS_FILE) -> Factors:
+    """The factors, each level checked for the keys the generator reads."""
     data = _toml(path)
-    knobs = data.get("knobs", {})
+    knobs, array = _table(data, "knobs", path), _table(data, "array", path)
+    excluded = _table(_table(data, "excluded", path), "profile", path)
     levels: dict[str, tuple[Level, ...]] = {}
-    for knob in KNOBS:
-        table = knobs.get(knob)
-        if not isinstance(table, dict) or not table:
+    for knob, keys in KNOB_KEYS.items():
+        table = _table(knobs, knob, path)
+        if not table:
             raise MatrixError(f"{path.name}: knob {knob!r} has no levels")
+        for name, values in table.items():
+            for key, kind in keys.items():
+                if not isinstance(values, dict) or not isinstance(values.get(key), kind):
+                    raise MatrixError(f"{path.name}: [knobs.{knob}.{name}] needs {key} "
+                                      f"({kind.__name__ if isinstance(kind, type) else 'value'})")
         levels[knob] = tuple(Level(knob, n, v) for n, v in table.items())
-    excluded = data.get("excluded", {}).get("profile", {})
     declared = {lv.name for lv in levels["profile"]}
     if unknown := declared - PROFILES.keys():
         raise MatrixError(f"{path.name}: unknown profiles {sorted(unknown)}")
@@ -318,8 +344,8 @@ def load_factors(path: Path = FACTORS_FILE) -> Factors:
     for level in levels["user"]:
         _check_user(level, users.get(level.name))
     factors = []
-    for name, members in data.get("array", {}).items():
-        if not isinstance(members, list) or not set(members) <= set(KNOBS):
+    for name, members in array.items():
+        if not isinstance(members, list) or not members or not set(members) <= set(KNOBS):
             raise MatrixError(f"{path.name}: [array] {name} must list knobs of {KNOBS}")
         factors.append(Factor(name, tuple(members),
                               tuple(product(*(levels[k] for k in members)))))

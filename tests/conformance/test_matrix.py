@@ -174,6 +174,10 @@ def test_ill_typed_condition_is_an_error_not_false(tmp_path: Path, when: str, fa
      "member-stale-mfa.*mfa_age is declared 300 but users.toml gives 301"),
     ("[knobs.user.pilot-member]", "[knobs.user.pilot-manager]", "'pilot-manager' is not in"),
     ('profile = ["profile"]\n', "", "must use every knob exactly once"),
+    ('path = "provisioning"', 'route = "provisioning"', r"\[knobs.ceremony.graph\] needs path"),
+    ('[knobs.types.synced]\nvalue = ["synced"]', '[knobs.types.synced]\nvalue = "synced"',
+     r"\[knobs.types.synced\] needs value \(list\)"),
+    ("[excluded.profile]\n", "[excluded]\nprofile = 1\n", "profile must be a table"),
 ])
 def test_malformed_factor_file_is_a_clear_error(tmp_path: Path, old: str, new: str,
                                                 message: str) -> None:
