@@ -26,7 +26,11 @@ from pkconf.tenant.rules import RULES, Family
 CASES_DIR = FIXTURES / "cases"
 POLICIES_DIR = FIXTURES / "policies"
 USERS_FILE = FIXTURES / "users.toml"
-CEREMONIES = ("ctap", "graph")  # self-service Security info / admin provisioning through Graph
+# ctap: self-service, python-fido2 client; graph: admin provisioning through Graph;
+# browser: Chromium on the Security-info page with the profile's authenticator bridged in;
+# browser-cdp: Chromium with its own CDP virtual authenticator configured from the profile.
+CEREMONIES = ("ctap", "graph", "browser", "browser-cdp")
+CONVEYANCES = ("none", "indirect", "direct", "enterprise")
 VARIATIONS = (
     "expired-challenge",  # creationOptions, then the clock passes the challenge's expiry
     "reused-challenge",  # a second POST of the same, accepted response
@@ -40,7 +44,9 @@ VARIATIONS = (
     "cred-props-not-rk",  # clientExtensionResults.credProps.rk is false
 )
 STATUSES = ("documented", "inferred", "undocumented")
-OUTCOMES = ("accepted", "rejected")
+OUTCOMES = ("accepted", "rejected", "client-error")
+CLIENT_FAMILY = "client"  # a client-error never reached the tenant: the browser refused
+_DOM_EXCEPTION = re.compile(r"^[A-Z][A-Za-z]*Error$")
 _CASE_ID = re.compile(r"^[A-Z]{2,5}(-[A-Z0-9]+)*-\d{3,}$")
 
 
@@ -98,6 +104,7 @@ class Case:
     expect: Expectation
     source: Source
     variation: str | None = None
+    conveyance: str | None = None  # browser ceremonies: override the page's attestation
     file: str = ""
     tags: tuple[str, ...] = field(default=())
 
@@ -165,6 +172,11 @@ def _expectation(row: Mapping[str, Any], where: str) -> Expectation:
         _require(reason in (None, "ACCEPTED") and family in (None, ""), where,
                  "an accepted expectation has no family and reason ACCEPTED")
         return Expectation("accepted", None, "ACCEPTED")
+    if outcome == "client-error":
+        _require(family == CLIENT_FAMILY and isinstance(reason, str)
+                 and bool(_DOM_EXCEPTION.match(reason)), where,
+                 f"a client-error has family '{CLIENT_FAMILY}' and a DOMException name as reason")
+        return Expectation("client-error", CLIENT_FAMILY, reason)
     _require(family in {f.value for f in Family}, where, f"unknown family {family!r}")
     _require(reason in RULES and reason != "ACCEPTED", where, f"unknown reason {reason!r}")
     return Expectation("rejected", family, reason)
@@ -207,13 +219,16 @@ def load_case_file(path: Path, users: Mapping[str, UserState]) -> list[Case]:
         variation = row.get("variation")
         _require(variation is None or variation in VARIATIONS, where,
                  f"unknown variation {variation!r}")
+        conveyance = row.get("conveyance")
+        _require(conveyance is None or conveyance in CONVEYANCES, where,
+                 f"conveyance must be one of {CONVEYANCES}")
         expect, source = _expectation(row, where), _source(row, where)
         for profile in profiles:
             for ceremony in ceremonies:
                 cases.append(Case(
                     case_id=case_id, area=area, title=row["title"], policy_name=policy_name,
                     policy=policy, user=user, profile=profile, ceremony=ceremony,
-                    expect=expect, source=source, variation=variation,
+                    expect=expect, source=source, variation=variation, conveyance=conveyance,
                     file=f"fixtures/cases/{path.name}",
                     tags=tuple(row.get("tags", ())),
                 ))
