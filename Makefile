@@ -4,9 +4,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_WORKERS ?= auto
 
-.PHONY: install test lint run serve clean
+.PHONY: install system-deps test lint run serve bench clean
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed system-deps
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,16 +14,27 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
+# Debian's Chromium (Playwright cannot download its browser here) and the Allure 3 npm tooling.
+system-deps:
+	bash scripts/install-system-deps.sh
+
 lint: install
 	$(BIN)/ruff check .
 
+# Unit tests of the harness, then every conformance case (explicit and generated matrix).
 test: install lint
-	$(BIN)/pytest -n $(PYTEST_WORKERS) -q
+	$(BIN)/pytest -n $(PYTEST_WORKERS) -q -p no:cacheprovider
 
-run: serve
+# The main job: the whole conformance suite with reports in reports/.
+run: install
+	$(BIN)/pkconf run
 
 serve: install
 	$(BIN)/pkconf serve
 
+bench: install
+	$(BIN)/python benchmarks/bench_software_registration.py
+	$(BIN)/python benchmarks/bench_conformance.py
+
 clean:
-	rm -rf $(VENV) reports/* .pytest_cache
+	rm -rf $(VENV) reports/* .pytest_cache tools/allure/node_modules
