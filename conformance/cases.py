@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from pkconf.authenticators.profiles import PROFILES
+from pkconf.ceremonies.ctap import VARIATIONS
 from pkconf.paths import FIXTURES
 from pkconf.tenant.rules import RULES, Family
 
@@ -31,18 +32,6 @@ USERS_FILE = FIXTURES / "users.toml"
 # browser-cdp: Chromium with its own CDP virtual authenticator configured from the profile.
 CEREMONIES = ("ctap", "graph", "browser", "browser-cdp")
 CONVEYANCES = ("none", "indirect", "direct", "enterprise")
-VARIATIONS = (
-    "expired-challenge",  # creationOptions, then the clock passes the challenge's expiry
-    "reused-challenge",  # a second POST of the same, accepted response
-    "replayed-credential",  # an accepted credential posted again under a fresh challenge
-    "tamper-type",  # clientDataJSON.type is webauthn.get
-    "tamper-challenge",  # clientDataJSON.challenge is not the issued one
-    "tamper-origin",  # clientDataJSON.origin is another site
-    "tamper-rp-id",  # authData.rpIdHash is SHA-256 of another RP ID
-    "clear-uv",  # the UV flag is cleared in authData
-    "clear-up",  # the UP flag is cleared in authData
-    "cred-props-not-rk",  # clientExtensionResults.credProps.rk is false
-)
 STATUSES = ("documented", "inferred", "undocumented")
 OUTCOMES = ("accepted", "rejected", "client-error")
 CLIENT_FAMILY = "client"  # a client-error never reached the tenant: the browser refused

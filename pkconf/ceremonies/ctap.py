@@ -25,7 +25,11 @@ from .result import CeremonyResult
 from .tamper import TAMPERS, with_challenge
 from .tenant import TenantApi, decision_of
 
-FLOWS = ("expired-challenge", "reused-challenge", "replayed-credential")
+FLOWS = (
+    "expired-challenge",  # the clock passes the challenge's expiry; the user re-does MFA first
+    "reused-challenge",  # the same, accepted response is POSTed a second time
+    "replayed-credential",  # an accepted credential is POSTed again under a fresh challenge
+)
 VARIATIONS = (*FLOWS, *TAMPERS)
 
 
