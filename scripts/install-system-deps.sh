@@ -20,7 +20,7 @@ as_root() {
 }
 
 install_chromium() {
-  if [ -n "${PKCONF_CHROMIUM:-}" ] && [ -x "${PKCONF_CHROMIUM}" ]; then
+  if [ -n "${PKCONF_CHROMIUM:-}" ] && command -v "${PKCONF_CHROMIUM}" >/dev/null 2>&1; then
     say "chromium: using PKCONF_CHROMIUM=${PKCONF_CHROMIUM}"
     return
   fi
