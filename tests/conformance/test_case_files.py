@@ -1,0 +1,160 @@
+"""The explicit case files (fixtures/cases/*.toml): they load and together cover the rule book.
+
+These check the expectations as data, without running a ceremony, so a broken row or a rule
+with no case fails in well under a second rather than at the end of a conformance run.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from functools import cache
+
+import pytest
+
+from conformance.cases import CASES_DIR, Case, load_cases, load_policy_file
+from pkconf.authenticators.profiles import PROFILES
+from pkconf.tenant import rules
+from pkconf.tenant.policy import PolicyError, parse_policy
+
+AREAS = {
+    "policy-scope": "PS",
+    "bootstrap": "BS",
+    "passkey-types": "PT",
+    "key-restrictions": "KR",
+    "attestation": "AT",
+    "windows-hello": "WH",
+    "platform-paths": "PP",
+    "ceremony-integrity": "CI",
+    "provisioning-api": "GP",
+}
+
+# Reason codes no case can produce with today's profiles and ceremony variations. Each needs an
+# authenticator (or a tampering) the suite does not have; the engine's own unit tests reach them
+# with hand-built registrations (tests/tenant, tests/attestation).
+UNREACHABLE = {
+    # every profile's key is ES256 or RS256, the two algorithms creationOptions offers
+    "ALGORITHM_UNSUPPORTED": "no profile makes a key with another algorithm",
+    # every packed profile signs a sound statement: no variation damages the attestation
+    # statement itself (the tampering variations trip the ceremony checks first)
+    "ATTESTATION_STATEMENT_INVALID": "no profile sends a malformed attestation statement",
+    "ATTESTATION_SIGNATURE_INVALID": "no profile sends a bad attestation signature",
+    "ATTESTATION_AAGUID_MISMATCH": "no profile's certificate names another AAGUID",
+    "ATTESTATION_NONCE_MISMATCH": "no profile's statement signs another nonce",
+    "ATTESTATION_CERTIFICATE_INVALID": "no profile sends an unparsable certificate",
+    "ATTESTATION_CERTIFICATE_EXPIRED": "no profile's certificate is outside its validity",
+    "ATTESTATION_CHAIN_INVALID": "no profile sends a misordered or root-including x5c",
+    # every packed profile's AAGUID is in the test MDS BLOB, and the test-only revoked,
+    # compromised and ineligible AAGUIDs of pkconf.authenticators.mds have no profile
+    "AUTHENTICATOR_NOT_IN_METADATA": "no packed profile is missing from the test MDS BLOB",
+    "AUTHENTICATOR_NOT_ELIGIBLE": "no profile uses the test BLOB's ineligible AAGUID",
+    "AUTHENTICATOR_REVOKED": "no profile uses the test BLOB's revoked AAGUID",
+    "ATTESTATION_KEY_COMPROMISED": "no profile uses the test BLOB's compromised batch",
+    # the Authenticator profiles register in the app (transport internal), never over hybrid
+    "CROSS_DEVICE_ATTESTED_AUTHENTICATOR": "no Authenticator profile uses the hybrid transport",
+}
+RULE_URLS = {rules.S1, rules.S2, rules.S3, rules.S4, rules.S5, rules.S6, rules.TAP, rules.G1,
+             rules.G6, rules.G7, rules.G8, rules.SELECTION, rules.WEBAUTHN}
+
+
+@cache
+def cases() -> tuple[Case, ...]:
+    return tuple(load_cases())
+
+
+def test_every_area_has_its_case_file() -> None:
+    assert {p.stem for p in CASES_DIR.glob("*.toml")} == set(AREAS)
+
+
+def test_case_files_load_into_at_least_300_instances_from_100_rows() -> None:
+    assert len(cases()) >= 300
+    assert len({c.case_id for c in cases()}) >= 100
+
+
+def test_instance_ids_are_unique() -> None:
+    counts = Counter(c.id for c in cases())
+    assert [i for i, n in counts.items() if n > 1] == []
+
+
+def test_case_ids_carry_their_area_prefix() -> None:
+    wrong = [c.case_id for c in cases() if not c.case_id.startswith(AREAS[c.area] + "-")]
+    assert wrong == []
+
+
+def test_each_case_id_names_one_row() -> None:
+    """An id is cited by people: one id is one title, policy and expectation."""
+    rows: dict[str, set[tuple[str, str, str]]] = {}
+    for c in cases():
+        rows.setdefault(c.case_id, set()).add((c.title, c.policy_name, c.expect.reason))
+    assert {i: r for i, r in rows.items() if len(r) > 1} == {}
+
+
+def test_every_reachable_reason_code_is_expected_by_some_case() -> None:
+    expected = {c.expect.reason for c in cases()}
+    assert set(rules.RULES) - expected == set(UNREACHABLE)
+
+
+def test_unreachable_reason_codes_are_real_rules() -> None:
+    assert set(UNREACHABLE) <= set(rules.RULES)
+
+
+def test_every_rejection_names_the_family_of_its_rule() -> None:
+    wrong = {c.case_id for c in cases() if c.expect.outcome == "rejected"
+             and c.expect.family != rules.rule(c.expect.reason).family}
+    assert wrong == set()
+
+
+def test_every_profile_appears() -> None:
+    assert {c.profile for c in cases()} == set(PROFILES)
+
+
+def test_every_profile_is_expected_rejected_somewhere() -> None:
+    assert {c.profile for c in cases() if c.expect.outcome == "rejected"} == set(PROFILES)
+
+
+def test_every_profile_but_the_u2f_key_is_expected_accepted_somewhere() -> None:
+    """A U2F-only key cannot verify the user, which Entra always requires (entra-facts §3)."""
+    accepted = {c.profile for c in cases() if c.expect.outcome == "accepted"}
+    assert set(PROFILES) - accepted == {"u2f-only-key"}
+
+
+def test_both_ceremonies_are_exercised_for_acceptance_and_rejection() -> None:
+    seen = {(c.ceremony, c.expect.outcome) for c in cases()}
+    assert {("ctap", "accepted"), ("ctap", "rejected"), ("graph", "accepted"),
+            ("graph", "rejected")} <= seen
+
+
+def test_sources_cite_a_rule_book_url_and_a_fact_section() -> None:
+    bad = {c.case_id for c in cases() if c.source.url not in RULE_URLS
+           or not c.source.fact.startswith(("entra-facts §", "WebAuthn §"))}
+    assert bad == set()
+
+
+@pytest.mark.parametrize(("user", "ages"), [
+    ("member-mfa-just-in-window", (299.0, None)),
+    ("member-mfa-at-window", (300.0, None)),
+    ("member-stale-mfa", (301.0, None)),
+    ("tap-one-time-just-in-window", (None, 599.0)),
+    ("tap-one-time-at-window", (None, 600.0)),
+    ("tap-one-time-late", (None, 601.0)),
+    ("tap-multi-use-just-in-window", (None, 299.0)),
+    ("tap-multi-use-at-window", (None, 300.0)),
+    ("tap-multi-use-stale", (None, 301.0)),
+])
+def test_time_window_boundaries_are_each_used_by_a_case(
+        user: str, ages: tuple[float | None, float | None]) -> None:
+    state = next(c.user for c in cases() if c.user.name == user)
+    assert (state.mfa_age_seconds, state.tap.age_seconds if state.tap else None) == ages
+
+
+def test_every_referenced_policy_parses_with_and_without_its_patch() -> None:
+    """Group-name targets ("pilots", "blocked") are plain string ids to the parser."""
+    rows = {c.case_id: c for c in cases()}.values()
+    bodies = [(name, load_policy_file(name)) for name in {c.policy_name for c in rows}]
+    bodies += [(c.case_id, dict(c.policy)) for c in rows]
+    problems = {}
+    for where, body in bodies:
+        try:
+            parse_policy(body)
+        except PolicyError as e:
+            problems[where] = str(e)
+    assert problems == {}
