@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,6 @@ STATUSES = ("passed", "failed", "broken", "skipped")
 NOT_PASSED = ("failed", "broken")
 WIDTH = 100
 FAILURE_FIELDS = ("id", "title", "status", "expected", "actual", "source", "message")
-TABLES = (("by_family", "family"), ("by_platform", "platform"), ("by_profile", "profile"))
 
 
 class ResultsError(ValueError):
@@ -30,7 +30,7 @@ def load_results(path: Path) -> list[dict[str, Any]]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ResultsError(f"cannot read results from {path}: {exc}") from exc
-    lines = text.splitlines()
+    lines = text.split("\n")  # not splitlines(): JSON strings may hold U+2028 and friends
     by_id: dict[str, dict[str, Any]] = {}
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -38,8 +38,8 @@ def load_results(path: Path) -> list[dict[str, Any]]:
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            if number == len(lines) and not text.endswith("\n"):
-                break  # the writer was interrupted mid-line
+            if number == len(lines):
+                break  # no newline after it: the writer was interrupted mid-line
             raise ResultsError(f"{path}:{number}: not JSON ({exc.msg})") from exc
         _check(record, f"{path}:{number}")
         by_id.pop(record["id"], None)  # a rerun moves the case to its latest position
@@ -50,10 +50,10 @@ def load_results(path: Path) -> list[dict[str, Any]]:
 def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
     """Totals, per-family/platform/profile status counts, and the cases that did not pass."""
     summary: dict[str, Any] = {"totals": _count(results)}
-    for table, _ in TABLES:
+    for table, _, row_of in TABLES:
         groups: dict[str, list[dict[str, Any]]] = {}
         for record in results:
-            groups.setdefault(_group_key(table, record), []).append(record)
+            groups.setdefault(row_of(record), []).append(record)
         summary[table] = {key: _count(groups[key]) for key in sorted(groups)}
     summary["not_passed"] = [_failure(r) for r in results if r["status"] in NOT_PASSED]
     return summary
@@ -73,7 +73,7 @@ def render(summary: dict[str, Any]) -> str:
     totals = summary["totals"]
     counts = ", ".join(f"{totals[s]} {s}" for s in STATUSES)
     blocks = [f"pkconf conformance: {totals['total']} cases: {counts}"]
-    blocks += [_table(column, summary[table]) for table, column in TABLES]
+    blocks += [_table(column, summary[table]) for table, column, _ in TABLES]
     failures = summary["not_passed"]
     if failures:
         lines = [f"not passed ({len(failures)})"]
@@ -100,13 +100,22 @@ def _count(records: list[dict[str, Any]]) -> dict[str, int]:
     return {"total": len(records), **{s: tally[s] for s in STATUSES}}
 
 
-def _group_key(table: str, record: dict[str, Any]) -> str:
-    """The row a case counts in; by family it is the expected family, as the report's epics."""
-    if table == "by_family":
-        expected = record.get("expected") or {}
-        return str(expected.get("family") or expected.get("outcome") or "unknown")
-    field = "platform" if table == "by_platform" else "profile"
-    return str(record.get(field) or "unknown")
+def _family(record: dict[str, Any]) -> str:
+    """The expected family, or the expected outcome when there is none: the report's epics."""
+    expected = record.get("expected") or {}
+    return str(expected.get("family") or expected.get("outcome") or "unknown")
+
+
+def _field(name: str) -> Callable[[dict[str, Any]], str]:
+    return lambda record: str(record.get(name) or "unknown")
+
+
+# summary key, column title, the row a case counts in
+TABLES: tuple[tuple[str, str, Callable[[dict[str, Any]], str]], ...] = (
+    ("by_family", "family", _family),
+    ("by_platform", "platform", _field("platform")),
+    ("by_profile", "profile", _field("profile")),
+)
 
 
 def _failure(record: dict[str, Any]) -> dict[str, Any]:

@@ -131,6 +131,13 @@ def test_last_line_without_newline_still_counts_when_complete(tmp_path: Path):
     assert [r["case_id"] for r in load_results(path)] == ["KR-BLOCK-004", "PS-EXCL-001"]
 
 
+def test_unicode_line_separator_inside_a_title_does_not_split_the_record(tmp_path: Path):
+    record = case("ACC-003", "pixel-8", "android", "passed", ACCEPTED) | {"title": "a\u2028b"}
+    path = tmp_path / "results.jsonl"
+    path.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert [r["title"] for r in load_results(path)] == ["a\u2028b"]
+
+
 def test_rerun_case_counts_once_with_its_latest_status(tmp_path: Path):
     rerun = case("ACC-002", "pixel-8", "android", "passed", ACCEPTED)
     summary = summarize(load_results(jsonl(tmp_path / "results.jsonl", [*RESULTS, rerun])))
