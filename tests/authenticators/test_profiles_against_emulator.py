@@ -1,0 +1,71 @@
+"""Every profile registers through python-fido2's client against the emulator, and gets the
+decision written here: under a permissive policy, and under one that enforces attestation
+with the suite's test MDS BLOB loaded."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from pkconf.authenticators.profiles import PROFILES
+from pkconf.ceremonies.ctap import Setup, register
+from pkconf.ceremonies.tenant import TenantApi
+from pkconf.commands.common import read_metadata
+from pkconf.paths import FIXTURES
+from pkconf.tenant.server import EmulatorServer
+
+UV = "USER_VERIFICATION_MISSING"
+SYNCED = "PASSKEY_TYPE_NOT_ALLOWED"
+# profile: (decision under permissive.json, decision under attestation-enforced.json)
+EXPECTED = {
+    "windows-hello-hardware": ("ACCEPTED", "WINDOWS_HELLO_ATTESTATION_ENFORCED"),
+    "windows-hello-vbs": ("ACCEPTED", "WINDOWS_HELLO_ATTESTATION_ENFORCED"),
+    "windows-hello-software": ("ACCEPTED", "WINDOWS_HELLO_ATTESTATION_ENFORCED"),
+    "yubikey-5-nfc-iphone": ("ACCEPTED", "ACCEPTED"),
+    "yubikey-5ci-iphone": ("ACCEPTED", "ACCEPTED"),
+    "iphone-hybrid": ("ACCEPTED", SYNCED),
+    "apple-passwords": ("ACCEPTED", SYNCED),
+    "microsoft-authenticator-ios": ("ACCEPTED", "ACCEPTED"),
+    "google-password-manager": ("ACCEPTED", SYNCED),
+    "samsung-pass": ("ACCEPTED", SYNCED),
+    "pixel-android-key": ("ACCEPTED", "ATTESTATION_FORMAT_NOT_ACCEPTED"),
+    "microsoft-authenticator-android": ("ACCEPTED", "ACCEPTED"),
+    "android-oem-no-transports": ("ACCEPTED", SYNCED),
+    "android-oem-be-without-bs": ("ACCEPTED", SYNCED),
+    "android-oem-attestation-downgraded": ("ACCEPTED", "ATTESTATION_REQUIRED"),
+    "android-oem-no-credprops": ("ACCEPTED", SYNCED),
+    "yubikey-5-usb": ("ACCEPTED", "ACCEPTED"),
+    "yubikey-5-fips": ("ACCEPTED", "ACCEPTED"),
+    "feitian-epass-nfc": ("ACCEPTED", "ACCEPTED"),
+    "google-titan-v2": ("ACCEPTED", "ACCEPTED"),
+    "u2f-only-key": (UV, UV),
+    "spoofer-unattested": ("ACCEPTED", "ATTESTATION_REQUIRED"),
+    "spoofer-self-signed-packed": ("ACCEPTED", "ATTESTATION_UNTRUSTED"),
+}
+
+
+@pytest.fixture(scope="module")
+def api() -> Iterator[TenantApi]:
+    with EmulatorServer(metadata=read_metadata(None, None)) as server, \
+            TenantApi(server.base_url) as tenant:
+        yield tenant
+
+
+def policy(name: str) -> dict:
+    return json.loads((FIXTURES / "policies" / name).read_text())
+
+
+def test_the_table_names_every_profile():
+    assert set(EXPECTED) == set(PROFILES)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+@pytest.mark.parametrize(("policy_file", "column"), [("permissive.json", 0),
+                                                     ("attestation-enforced.json", 1)])
+def test_profile_registration_gets_the_written_decision(api, name, policy_file, column):
+    result = register(api, PROFILES[name], Setup(policy=policy(policy_file)))
+    assert result.decision["reason"] == EXPECTED[name][column], result.decision
+    if result.decision["reason"] == "ACCEPTED" and column == 1:
+        assert result.decision["attestationLevel"] == "attested"
