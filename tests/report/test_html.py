@@ -12,7 +12,6 @@ import re
 import shutil
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -152,10 +151,13 @@ def test_software():
 @pytest.fixture(scope="module")
 def report(tmp_path_factory) -> Path:
     """index.html built from a real allure-pytest session of four cases."""
-    if shutil.which("node") is None or not (ALLURE_TOOLS / "node_modules" / ".bin").is_dir():
+    if (
+        shutil.which("node") is None
+        or not (ALLURE_TOOLS / "node_modules" / ".bin" / "allure").exists()
+    ):
         pytest.skip("Allure 3 is not installed: run scripts/install-system-deps.sh (needs npm)")
     work = tmp_path_factory.mktemp("allure")
-    (work / "test_cases.py").write_text(textwrap.dedent(CASES), encoding="utf-8")
+    (work / "test_cases.py").write_text(CASES, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "ALLURE_"))}
     pytest_args = ["-q", "-p", "no:cacheprovider", "-p", "no:xdist", "--alluredir", "results"]
     session = subprocess.run(
