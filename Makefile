@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_WORKERS ?= auto
 
-.PHONY: install system-deps test lint run serve bench clean
+.PHONY: install system-deps test lint run report serve bench clean
 
 install: $(VENV)/.installed system-deps
 
@@ -28,6 +28,10 @@ test: install lint
 # The main job: the whole conformance suite with reports in reports/.
 run: install
 	$(BIN)/pkconf run
+
+# Rebuild the summary and the single-file HTML report from the last run's reports/.
+report: install
+	$(BIN)/pkconf report
 
 serve: install
 	$(BIN)/pkconf serve

@@ -29,10 +29,12 @@ def run(workers: int, allure: bool, selection: list[str]) -> dict[str, float]:
         if allure:
             cmd += ["--alluredir", str(Path(tmp) / "allure")]
         start = time.perf_counter()
-        subprocess.run(cmd, cwd=ROOT, check=False, capture_output=True)
+        done = subprocess.run(cmd, cwd=ROOT, check=False, capture_output=True, text=True)
         wall = time.perf_counter() - start
         lines = [json.loads(x) for x in (Path(tmp) / "results.jsonl").read_text().splitlines()]
-    durations = [x["duration_ms"] for x in lines if x["duration_ms"]]
+    durations = [x["duration_ms"] for x in lines if x["status"] in ("passed", "failed")]
+    if done.returncode not in (0, 1) or not durations:
+        sys.exit(f"the run broke (pytest exit {done.returncode}):\n{done.stdout[-3000:]}")
     return {"cases": len(lines), "wall_s": wall, "per_s": len(lines) / wall,
             "median_ms": statistics.median(durations), "mean_ms": statistics.fmean(durations)}
 

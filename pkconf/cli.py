@@ -13,7 +13,7 @@ import sys
 
 from . import __version__
 
-COMMANDS = ("serve", "verify", "decide", "run", "authenticators")
+COMMANDS = ("run", "decide", "verify", "serve", "report", "authenticators")
 
 
 class UsageError(Exception):
@@ -28,12 +28,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"pkconf {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"pkconf.commands.{name}")
-        except ModuleNotFoundError as e:
-            if e.name != f"pkconf.commands.{name}":
-                raise
-            continue  # a subcommand not built yet is simply not offered
+        module = importlib.import_module(f"pkconf.commands.{name}")
         cmd = sub.add_parser(name, help=module.HELP, description=module.HELP)
         module.add_arguments(cmd)
         cmd.set_defaults(run=module.run)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import shutil
 from pathlib import Path
 
 from ..paths import PROJECT_ROOT, REPORTS
@@ -56,8 +55,7 @@ def run(args: argparse.Namespace) -> int:
     import pytest
 
     from ..cli import UsageError
-    from ..report.html import generate_html, write_environment
-    from ..report.summary import load_results, render, summarize, write_summary
+    from .report import write_reports
 
     reports = Path(args.reports).resolve()
     reports.mkdir(parents=True, exist_ok=True)
@@ -66,17 +64,5 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("no case matched the selectors")
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         raise UsageError(f"the test run did not complete (pytest exit code {int(code)})")
-    results = load_results(reports / "results.jsonl")
-    summary = summarize(results)
-    write_summary(results, reports / "summary.json")
-    print(render(summary))
-    allure_results = reports / "allure-results"
-    write_environment(allure_results, target=args.target)
-    print(f"\nAllure results: {allure_results}\nJUnit XML:      {reports / 'junit.xml'}\n"
-          f"Summary:        {reports / 'summary.json'}")
-    if not args.no_html:
-        html_dir = reports / "html"
-        shutil.rmtree(html_dir, ignore_errors=True)
-        if (page := generate_html(allure_results, html_dir)) is not None:
-            print(f"HTML report:    {page}")
+    write_reports(reports, args.target, html=not args.no_html)
     return 0 if code == pytest.ExitCode.OK else 1
