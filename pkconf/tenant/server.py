@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -16,8 +17,10 @@ from types import TracebackType
 import uvicorn
 
 from .attestation import Metadata
+from .rules import ALLOWED_ORIGINS, RP_ID
 from .service import create_app
 from .store import Store
+from .tls import TestTls
 
 STARTUP_TIMEOUT_SECONDS = 10.0
 
@@ -56,36 +59,76 @@ def _listen(host: str, port: int) -> socket.socket:
 
 
 class EmulatorServer:
-    """One emulator on its own port; `start()` returns its base URL once it answers."""
+    """One emulator on its own port; `start()` returns its base URL once it answers.
+
+    With `tls` it serves HTTPS under Entra's host names (a browser maps them to `port`).
+    `rp_id`/`origins` replace Entra's RP ID and origins for the browser's `http://localhost`
+    fallback; `rp_id="localhost"` alone means this server's own `http://localhost:<port>`,
+    since with port 0 the caller cannot know the origin before the server binds.
+    """
 
     def __init__(self, db: str = ":memory:", port: int = 0, metadata: Metadata | None = None, *,
-                 host: str = "127.0.0.1", allow_non_loopback: bool = False) -> None:
+                 host: str = "127.0.0.1", allow_non_loopback: bool = False,
+                 tls: TestTls | None = None, rp_id: str | None = None,
+                 origins: tuple[str, ...] | None = None) -> None:
         check_bind(host, allow_non_loopback)
-        self.db, self.port, self.metadata, self.host = db, port, metadata, host
+        self.db, self.metadata, self.host, self.tls = db, metadata, host, tls
+        self.rp_id, self.origins = rp_id, origins
+        self._port = port
         self.store: Store | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
 
     @property
+    def port(self) -> int:
+        """The bound port while running (what host rules map to), else the one asked for."""
+        return self._socket.getsockname()[1] if self._socket is not None else self._port
+
+    @property
     def base_url(self) -> str:
         if self._socket is None:
             raise RuntimeError("the emulator is not running")
         host, port = self._socket.getsockname()[:2]
-        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
+
+    def _relying_party(self) -> tuple[str, tuple[str, ...]]:
+        rp_id = self.rp_id or RP_ID
+        if self.origins is not None:
+            return rp_id, self.origins
+        if rp_id == "localhost":
+            return rp_id, (f"http://localhost:{self.port}",)
+        return rp_id, ALLOWED_ORIGINS
+
+    def _config(self, store: Store) -> uvicorn.Config:
+        rp_id, origins = self._relying_party()
+        app = create_app(store, self.metadata, rp_id=rp_id, origins=origins)
+        options = {"log_level": "warning", "access_log": False, "lifespan": "off"}
+        if self.tls is None:
+            return uvicorn.Config(app, **options)
+        # uvicorn reads the key from files: load the SSL context now, so they go at once
+        with tempfile.TemporaryDirectory(prefix="pkconf-tls-") as directory:
+            certfile, keyfile = self.tls.write(directory)
+            config = uvicorn.Config(app, ssl_certfile=str(certfile), ssl_keyfile=str(keyfile),
+                                    **options)
+            config.load()
+        return config
 
     def _prepare(self) -> tuple[uvicorn.Server, socket.socket]:
         """Bind first (so a busy port fails here, synchronously), then build the server."""
-        sock = _listen(self.host, self.port)
+        sock = _listen(self.host, self._port)
         try:
             store = Store(self.db)
         except BaseException:
             sock.close()
             raise
         self._socket, self.store = sock, store
-        config = uvicorn.Config(create_app(self.store, self.metadata), log_level="warning",
-                                access_log=False, lifespan="off")
-        self._server = uvicorn.Server(config)
+        try:
+            self._server = uvicorn.Server(self._config(store))
+        except BaseException:
+            self._close()
+            raise
         return self._server, sock
 
     def start(self) -> str:

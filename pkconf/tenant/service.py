@@ -257,8 +257,10 @@ def _thumbprints(registration: Registration) -> tuple[str, ...]:
 class GraphApi:
     """The Graph resources of one API version, backed by the store and the decision engine."""
 
-    def __init__(self, store: Store, metadata: Metadata | None, version: str) -> None:
+    def __init__(self, store: Store, metadata: Metadata | None, version: str, *,
+                 rp_id: str = RP_ID, origins: tuple[str, ...] = ALLOWED_ORIGINS) -> None:
         self.store, self.metadata, self.version = store, metadata, version
+        self.rp_id, self.origins = rp_id, origins
 
     def routes(self) -> list[BaseRoute]:
         users = "/users/{user_id}/authentication"
@@ -411,7 +413,7 @@ class GraphApi:
             "@odata.type": f"{GRAPH}webauthnCredentialCreationOptions",
             "challengeTimeoutDateTime": iso(expires),
             "publicKey": {
-                "rp": {"id": RP_ID, "name": RP_NAME},
+                "rp": {"id": self.rp_id, "name": RP_NAME},
                 # [INFERRED] the object id, not the UPN of the doc example: it survives a rename
                 "user": {"id": b64url(user.id.encode()), "name": user.user_principal_name,
                          "displayName": user.display_name},
@@ -454,8 +456,8 @@ class GraphApi:
         path = RegistrationPath.PROVISIONING if session is None else RegistrationPath.SELF_SERVICE
         # consumed before deciding, whatever the outcome; the decision sees it as it was
         challenge = self.store.consume_challenge(registration.client_data.challenge, user.id)
-        ceremony = CeremonyContext(now=now, challenge=challenge, rp_id=RP_ID,
-                                   origins=ALLOWED_ORIGINS)
+        ceremony = CeremonyContext(now=now, challenge=challenge, rp_id=self.rp_id,
+                                   origins=self.origins)
         decision = decide(parse_policy(self.store.policy()),
                           self._user_context(user, session, now), path, registration, ceremony,
                           metadata=self.metadata)
@@ -727,13 +729,21 @@ async def _on_crash(request: Request, exc: Exception) -> Response:
                                            f"internal emulator error ({type(exc).__name__})"))
 
 
-def create_app(store: Store, metadata: Metadata | None = None) -> Starlette:
-    """The emulator as an ASGI app over `store`; `metadata` is an optional FIDO MDS view."""
+def create_app(store: Store, metadata: Metadata | None = None, *, rp_id: str = RP_ID,
+               origins: tuple[str, ...] = ALLOWED_ORIGINS) -> Starlette:
+    """The emulator as an ASGI app over `store`; `metadata` is an optional FIDO MDS view.
+
+    `rp_id`/`origins` replace Entra's for a browser on `http://localhost` (the pages' fallback).
+    """
+    from .pages import SecurityInfoPages  # imported here: the pages use this module's helpers
+
     app = Starlette(
         routes=[
             Mount("/_emulator", routes=EmulatorControls(store).routes()),
-            *(Mount(f"/{v}", routes=GraphApi(store, metadata, v).routes())
+            *(Mount(f"/{v}", routes=GraphApi(store, metadata, v, rp_id=rp_id,
+                                             origins=origins).routes())
               for v in ("v1.0", "beta")),
+            *SecurityInfoPages(store, rp_id=rp_id, origins=origins).routes(),
         ],
         exception_handlers={GraphError: _on_graph_error, HTTPException: _on_http_error,
                             Exception: _on_crash},

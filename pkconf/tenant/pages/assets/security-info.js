@@ -1,0 +1,141 @@
+// Security info: add a passkey the way Entra's page does, against the emulator's Graph API.
+// Every outcome is announced (status or alert) and left in window.pkconfLastDecision, so a test
+// can read what the emulator decided without scraping text.
+"use strict";
+
+// "Where do you want to create your passkey?" -> the WebAuthn hints for that choice.
+const PLACES = {
+  "this-device": { attachment: "platform", hints: ["client-device"], name: "Passkey on this device" },
+  "phone": { attachment: "cross-platform", hints: ["hybrid"], name: "Passkey on a phone or tablet" },
+  "security-key": { attachment: "cross-platform", hints: ["security-key"], name: "Passkey on a security key" },
+};
+const METHODS = "/v1.0/me/authentication/fido2Methods";
+const query = new URLSearchParams(location.search);
+let token = document.querySelector('meta[name="pkconf-session"]').content;
+window.pkconfLastDecision = null;
+
+const byId = (id) => document.getElementById(id);
+
+function announce(text) {
+  byId("status").textContent = text;
+}
+
+function fail(title, decision) {
+  window.pkconfLastDecision = decision;
+  announce("");
+  const alert = byId("alert");
+  const rows = [["Family", decision.family ?? "none"], ["Reason", decision.reason],
+                ["Detail", decision.detail]];
+  const list = document.createElement("dl");
+  for (const [term, value] of rows) {
+    list.append(Object.assign(document.createElement("dt"), { textContent: term }),
+                Object.assign(document.createElement("dd"), { textContent: value }));
+  }
+  alert.replaceChildren(Object.assign(document.createElement("strong"), { textContent: title }), list);
+}
+
+// Opens a modal dialog and resolves with its form's data, or null when cancelled.
+function ask(dialogId) {
+  const dialog = byId(dialogId);
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => {
+      resolve(dialog.returnValue === "next" ? new FormData(dialog.querySelector("form")) : null);
+    }, { once: true });
+    dialog.returnValue = "";
+    dialog.showModal();
+    dialog.querySelector("select, input:checked, button[value=next]").focus();
+  });
+}
+
+async function call(method, url, body) {
+  const headers = { Authorization: `Bearer ${token}` };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(url, { method, headers, body: body && JSON.stringify(body) });
+  return { status: response.status, json: await response.json() };
+}
+
+// A Graph error envelope as a decision: the emulator's own when it refused the credential.
+function graphFailure({ status, json }) {
+  const error = json.error ?? {};
+  return error.innerError?.pkconfDecision ?? {
+    outcome: "graph-error", family: null, reason: error.code ?? `HTTP ${status}`,
+    detail: error.message ?? "", status,
+  };
+}
+
+function bytes(base64url) {
+  const base64 = base64url.replace(/-/g, "+").replace(/_/g, "/");
+  const binary = atob(base64 + "=".repeat((4 - (base64.length % 4)) % 4));
+  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+}
+
+// Graph's creationOptions (binary fields in base64url) as navigator.credentials.create() wants them.
+function publicKeyOptions(options, place) {
+  const timeout = Number(query.get("timeout")) || options.timeout;
+  return {
+    ...options,
+    timeout,
+    challenge: bytes(options.challenge),
+    user: { ...options.user, id: bytes(options.user.id) },
+    excludeCredentials: options.excludeCredentials.map((c) => ({ ...c, id: bytes(c.id) })),
+    authenticatorSelection: { ...options.authenticatorSelection, authenticatorAttachment: place.attachment },
+    hints: place.hints,
+  };
+}
+
+// Headless Chromium never settles create() without an authenticator: abort at the timeout.
+function create(publicKey) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), publicKey.timeout);
+  return navigator.credentials.create({ publicKey, signal: controller.signal })
+    .finally(() => clearTimeout(timer));
+}
+
+async function stepUpIfNeeded() {
+  const check = await fetch("/security-info/step-up");
+  if (!(await check.json()).required) return true;
+  if (!(await ask("step-up-dialog"))) return false;
+  const answer = await fetch("/security-info/step-up", { method: "POST" });
+  token = (await answer.json()).token;
+  return true;
+}
+
+async function addPasskey() {
+  window.pkconfLastDecision = null;
+  byId("alert").replaceChildren();
+  if (!(await ask("add-dialog")) || !(await stepUpIfNeeded())) return;
+  const where = await ask("where-dialog");
+  if (!where) return;
+  const place = PLACES[where.get("where")];
+  let displayName = place.name;
+  if (query.get("providerChooser") === "1") {
+    const provider = await ask("provider-dialog");
+    if (!provider) return;
+    displayName = `Passkey in ${provider.get("provider")}`;
+  }
+  announce("Getting ready to create your passkey…");
+  const options = await call("GET", `${METHODS}/creationOptions`);
+  if (options.status !== 200) return fail("We couldn't add your passkey", graphFailure(options));
+  announce("Follow the instructions on your device…");
+  let credential;
+  try {
+    credential = await create(publicKeyOptions(options.json.publicKey, place));
+  } catch (error) {
+    return fail("Your device couldn't create the passkey", {
+      outcome: "client-error", family: "client", reason: error.name, detail: error.message,
+    });
+  }
+  const answer = await call("POST", METHODS, { displayName, publicKeyCredential: credential.toJSON() });
+  if (answer.status !== 201) return fail("We couldn't add your passkey", graphFailure(answer));
+  window.pkconfLastDecision = answer.json["@pkconf.decision"];
+  byId("methods").append(Object.assign(document.createElement("li"), {
+    textContent: answer.json.displayName ?? "Passkey",
+  }));
+  announce("Passkey added");
+}
+
+byId("add-method").addEventListener("click", () => {
+  addPasskey().catch((error) => fail("We couldn't add your passkey", {
+    outcome: "client-error", family: "client", reason: error.name, detail: error.message,
+  }));
+});
