@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sqlite3
+from urllib.parse import urlsplit
 
 from ..cli import UsageError
 from ..tenant.server import EmulatorServer, NonLoopbackBind, check_bind
+from ..tenant.tls import TLS_HOSTS, TestTls
 from .common import read_metadata
 
 HELP = "run the embedded Entra emulator (Graph-shaped passkey endpoints) on a local port"
@@ -22,6 +24,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mds", metavar="BLOB",
                    help="a FIDO MDS3 BLOB to verify attestation (default: the suite's test BLOB)")
     p.add_argument("--mds-root", metavar="PEM", help="the root certificate the BLOB chains to")
+    browser = p.add_mutually_exclusive_group()
+    browser.add_argument("--tls", action="store_true",
+                         help="serve HTTPS for login.microsoft.com and mysignins.microsoft.com "
+                              "with the test CA; prints the Chromium flags that trust it")
+    browser.add_argument("--insecure-localhost", action="store_true",
+                         help="RP ID localhost and origin http://localhost:<port>, for a browser "
+                              "that cannot use the TLS hosts")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -32,11 +41,27 @@ def run(args: argparse.Namespace) -> int:
     except NonLoopbackBind as e:
         raise UsageError(str(e)) from None
     server = EmulatorServer(args.db, args.port, read_metadata(args.mds, args.mds_root),
-                            host=args.host, allow_non_loopback=args.allow_non_loopback)
+                            host=args.host, allow_non_loopback=args.allow_non_loopback,
+                            tls=TestTls() if args.tls else None,
+                            rp_id="localhost" if args.insecure_localhost else None)
     try:
-        server.serve_forever(on_ready=lambda url: print(f"pkconf emulator on {url}", flush=True))
+        server.serve_forever(on_ready=lambda url: print(_ready(server, url), flush=True))
     except OSError as e:
         raise UsageError(f"cannot serve on {args.host}:{args.port}: {e.strerror or e}") from None
     except sqlite3.Error as e:
         raise UsageError(f"cannot use database {args.db}: {e}") from None
     return 0
+
+
+def _ready(server: EmulatorServer, url: str) -> str:
+    """Where the emulator listens and, for a browser, how to reach its pages."""
+    lines = [f"pkconf emulator on {url}"]
+    if server.tls is not None:
+        rules = ", ".join(f"MAP {host} {urlsplit(url).netloc}" for host in TLS_HOSTS)
+        lines += ["Security info: https://mysignins.microsoft.com/security-info, with Chromium "
+                  "flags:",
+                  f"  --host-rules={rules}",
+                  f"  --ignore-certificate-errors-spki-list={server.tls.spki_pin()}"]
+    elif server.rp_id == "localhost":
+        lines.append(f"Security info: http://localhost:{server.port}/security-info")
+    return "\n".join(lines)
