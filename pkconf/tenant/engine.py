@@ -273,7 +273,9 @@ def _profile_problems(profile: PasskeyProfile, ev: _Evidence) -> Iterator[tuple[
 
     Within a profile the checks are an AND, so their order only picks the reported reason:
     the Windows Hello preview rules come before attestation so that an enforcing profile
-    reports the documented Windows Hello failure rather than a format mismatch.
+    reports the documented Windows Hello failure rather than a format mismatch; and "not
+    explicitly allowed" comes first, since S4 describes the attestation failure for "a passkey
+    profile that allows Windows Hello AAGUIDs" (entra-facts §5).
     """
     if ev.passkey_type not in profile.passkey_types:
         allowed = ",".join(sorted(profile.passkey_types)) or "none"
@@ -281,12 +283,12 @@ def _profile_problems(profile: PasskeyProfile, ev: _Evidence) -> Iterator[tuple[
                f"a {ev.passkey_type} passkey (BE flag) is not among the allowed types {allowed}")
     aaguid, restrictions = ev.aaguid, profile.key_restrictions
     if aaguid in rules.WINDOWS_HELLO_AAGUIDS:
-        if profile.attestation_enforced:
-            yield ("WINDOWS_HELLO_ATTESTATION_ENFORCED", "Windows Hello passkeys (preview) "
-                   "cannot register where attestation is enforced")
         if not restrictions.explicitly_allows(aaguid):
             yield ("WINDOWS_HELLO_NOT_ALLOWED", f"Windows Hello AAGUID {aaguid} must be on an "
                    "enforced allow list during the preview")
+        if profile.attestation_enforced:
+            yield ("WINDOWS_HELLO_ATTESTATION_ENFORCED", "Windows Hello passkeys (preview) "
+                   "cannot register where attestation is enforced")
     yield from _attestation_problems(profile, ev)
     if not restrictions.admits(aaguid):
         if restrictions.enforcement_type == "allow":

@@ -20,9 +20,9 @@ UV = "USER_VERIFICATION_MISSING"
 SYNCED = "PASSKEY_TYPE_NOT_ALLOWED"
 # profile: (decision under permissive.json, decision under attestation-enforced.json)
 EXPECTED = {
-    "windows-hello-hardware": ("ACCEPTED", "WINDOWS_HELLO_ATTESTATION_ENFORCED"),
-    "windows-hello-vbs": ("ACCEPTED", "WINDOWS_HELLO_ATTESTATION_ENFORCED"),
-    "windows-hello-software": ("ACCEPTED", "WINDOWS_HELLO_ATTESTATION_ENFORCED"),
+    "windows-hello-hardware": ("ACCEPTED", "WINDOWS_HELLO_NOT_ALLOWED"),
+    "windows-hello-vbs": ("ACCEPTED", "WINDOWS_HELLO_NOT_ALLOWED"),
+    "windows-hello-software": ("ACCEPTED", "WINDOWS_HELLO_NOT_ALLOWED"),
     "yubikey-5-nfc-iphone": ("ACCEPTED", "ACCEPTED"),
     "yubikey-5ci-iphone": ("ACCEPTED", "ACCEPTED"),
     "iphone-hybrid": ("ACCEPTED", SYNCED),
