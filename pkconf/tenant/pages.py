@@ -49,10 +49,10 @@ def _template(name: str) -> Template:
     return Template((PAGES / name).read_text("utf-8"))
 
 
-def render(name: str, **values: str) -> Html:
+def render(template: str, /, **values: str) -> Html:
     """A template with its values HTML-escaped (except `Html` ones)."""
     safe = {k: v if isinstance(v, Html) else html.escape(v) for k, v in values.items()}
-    return Html(_template(name).substitute(safe))
+    return Html(_template(template).substitute(safe))
 
 
 def _page(title: str, main: Html, *, head: Html = NOTHING, status: int = 200) -> HTMLResponse:
