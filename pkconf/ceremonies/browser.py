@@ -1,0 +1,397 @@
+"""The browser ceremony: Chromium, driven by Playwright, adds a passkey on Security info.
+
+What the CTAP ceremony does with python-fido2 alone, this one does through a real browser and
+the emulator's own page (the page contract, /work/notes/page-contract.md): Chromium resolves
+Entra's host names to the emulator (host rules), trusts its test certificate (SPKI pin), does
+the Related Origin Request for `login.microsoft.com`, and builds clientDataJSON itself. The
+authenticator is either the profile's software authenticator bridged into the page
+(`bridge.py`: AAGUID, attestation and BE/BS as the profile says) or Chromium's own virtual
+authenticator (CDP WebAuthn domain: Chromium's attestation, AAGUID erasure and limits).
+
+The decision is read from the page (`window.pkconfLastDecision`) and checked against the Graph
+answer the page received: a page that announces something the tenant did not say is an error of
+the ceremony, never a decision.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from fido2.utils import websafe_decode
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    CDPSession,
+    Page,
+    Playwright,
+    Request,
+    Response,
+    Route,
+    sync_playwright,
+)
+
+from ..authenticators.device import SoftwareAuthenticator
+from ..authenticators.profiles import (
+    GOOGLE_PASSWORD_MANAGER,
+    OEM_WEBVIEW,
+    SAMSUNG_INTERNET,
+    SAMSUNG_PASS,
+    Attachment,
+    Profile,
+    Quirk,
+    Uv,
+)
+from ..report.browser import launch_args, require_chromium
+from ..tenant.pages import SESSION_COOKIE
+from ..tenant.rules import CHALLENGE_TIMEOUT_MINUTES
+from ..tenant.server import EmulatorServer
+from ..tenant.tls import TLS_HOSTS
+from . import bridge
+from .ctap import Setup
+from .result import CeremonyResult
+from .security_info import Outcome, OutcomeKind, Place, SecurityInfoPage
+from .tenant import TenantApi, decision_of
+
+PAGES_HOST = "mysignins.microsoft.com"
+AUTHENTICATORS = ("bridge", "cdp")
+VARIATIONS = ("expired-challenge", "reused-challenge")  # ctap.py's tamper-* are CTAP-only
+OUTCOME_MARGIN_MS = 10_000  # beyond the WebAuthn timeout, for the POST and the announcement
+DEFAULT_TIMEOUT_MS = CHALLENGE_TIMEOUT_MINUTES * 60 * 1000  # the page's, from creationOptions
+_OPTIONS_PATH = "/me/authentication/fido2Methods/creationOptions"
+_METHODS_PATH = "/me/authentication/fido2Methods"
+
+# Mobile clients get a phone's viewport (CSS pixels, as the devices report them).
+_IPHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3,
+           "is_mobile": True, "has_touch": True}
+_ANDROID = {"viewport": {"width": 412, "height": 915}, "device_scale_factor": 2.625,
+            "is_mobile": True, "has_touch": True}
+# Android OEM browsers show a provider chooser before the WebAuthn call.
+_OEM_CLIENTS = (SAMSUNG_INTERNET, OEM_WEBVIEW)
+_PROVIDERS = {SAMSUNG_PASS: "Samsung Pass", GOOGLE_PASSWORD_MANAGER: "Google Password Manager"}
+
+
+class BrowserCeremonyError(RuntimeError):
+    """The browser or the page did something the ceremony cannot turn into a decision."""
+
+
+def context_options(profile: Profile) -> dict[str, Any]:
+    """Playwright context options for the profile's client: its user agent, and a phone's
+    viewport when the client runs on one."""
+    agent = profile.client.user_agent
+    mobile = _IPHONE if "iPhone" in agent else _ANDROID if "Android" in agent else {}
+    return {"user_agent": agent, **mobile}
+
+
+def place_for(profile: Profile) -> Place:
+    """Where the user creates the passkey: a platform authenticator on this device, a phone
+    over hybrid, or a security key (USB/NFC)."""
+    if profile.attachment is Attachment.PLATFORM:
+        return Place.THIS_DEVICE
+    return Place.PHONE if "hybrid" in profile.transports else Place.SECURITY_KEY
+
+
+def provider_for(profile: Profile) -> str | None:
+    """The provider an Android OEM browser's chooser offers for this profile, if it shows one."""
+    return _PROVIDERS.get(profile.aaguid) if profile.client in _OEM_CLIENTS else None
+
+
+@dataclass(frozen=True)
+class VirtualAuthenticator:
+    """Chromium's virtual authenticator (CDP `WebAuthn.VirtualAuthenticatorOptions`), plus the
+    response overrides of `WebAuthn.setResponseOverrideBits` for negative cases."""
+
+    protocol: str = "ctap2"  # ctap2 | u2f
+    transport: str = "usb"  # usb | nfc | ble | cable | internal
+    has_resident_key: bool = True
+    has_user_verification: bool = True
+    is_user_verified: bool = True
+    backup_eligible: bool = False
+    backup_state: bool = False
+    bogus_signature: bool = False
+    bad_uv: bool = False
+    bad_up: bool = False
+
+    @classmethod
+    def for_profile(cls, profile: Profile) -> VirtualAuthenticator:
+        """The closest Chromium can come to the profile (it cannot take its AAGUID)."""
+        if profile.attachment is Attachment.PLATFORM:
+            transport = "internal"
+        else:
+            transport = next((t for t in profile.transports if t in ("usb", "nfc", "ble")),
+                             "cable")
+        has_uv = profile.uv is not Uv.NONE
+        return cls(protocol="u2f" if Quirk.U2F_ONLY in profile.quirks else "ctap2",
+                   transport=transport, has_resident_key=profile.rk_capacity > 0,
+                   has_user_verification=has_uv, is_user_verified=has_uv,
+                   backup_eligible=profile.backup_eligible, backup_state=profile.backup_state)
+
+    def options(self) -> dict[str, Any]:
+        return {"protocol": self.protocol, "ctap2Version": "ctap2_1", "transport": self.transport,
+                "hasResidentKey": self.has_resident_key,
+                "hasUserVerification": self.has_user_verification,
+                "isUserVerified": self.is_user_verified,
+                "defaultBackupEligibility": self.backup_eligible,
+                "defaultBackupState": self.backup_state,
+                "automaticPresenceSimulation": True}
+
+    def overrides(self) -> dict[str, bool]:
+        return {"isBogusSignature": self.bogus_signature, "isBadUV": self.bad_uv,
+                "isBadUP": self.bad_up}
+
+
+@dataclass
+class BrowserCase:
+    """One case's browser state: a fresh context and page, and the authenticator behind it."""
+
+    profile: Profile
+    context: BrowserContext
+    page: Page
+    bridge: bridge.Bridge | None = None
+    cdp: CDPSession | None = None
+    authenticator_id: str | None = None
+    console: list[str] = field(default_factory=list)
+    graph: list[Response] = field(default_factory=list)  # creationOptions and POST answers
+
+    def _record(self, response: Response) -> None:
+        path = response.url.split("?")[0]
+        if path.endswith((_OPTIONS_PATH, _METHODS_PATH)):
+            self.graph.append(response)
+
+
+class BrowserSession:
+    """One Chromium for many cases (one per pytest-xdist worker): a context per case.
+
+    `ws_endpoint` connects to a running Playwright browser server instead of launching one;
+    that server must have been launched with this session's `browser_args()` (host rules and
+    SPKI pin are launch flags). `spki_pin=None` is the `http://localhost:<port>` fallback, for
+    an emulator started with `rp_id="localhost"`.
+    """
+
+    def __init__(self, *, port: int, spki_pin: str | None, ws_endpoint: str | None = None,
+                 trace: bool = False):
+        self.port, self.spki_pin, self.ws_endpoint, self.trace = port, spki_pin, ws_endpoint, trace
+        self._playwright: Playwright | None = None
+        self._browser: Browser | None = None
+        self.last: BrowserCase | None = None
+
+    @classmethod
+    def for_server(cls, server: EmulatorServer, **kwargs: Any) -> BrowserSession:
+        """A session for a running emulator: Entra's hosts over its TLS, else localhost."""
+        pin = server.tls.spki_pin() if server.tls is not None else None
+        return cls(port=server.port, spki_pin=pin, **kwargs)
+
+    @property
+    def base_url(self) -> str:
+        """Where the pages are, as the browser addresses them (never with the port for TLS:
+        the port would become part of the origin)."""
+        return f"https://{PAGES_HOST}" if self.spki_pin else f"http://localhost:{self.port}"
+
+    def browser_args(self) -> list[str]:
+        args = launch_args()
+        if self.spki_pin:
+            rules = ", ".join(f"MAP {host} 127.0.0.1:{self.port}" for host in TLS_HOSTS)
+            args += [f"--host-rules={rules}",
+                     f"--ignore-certificate-errors-spki-list={self.spki_pin}"]
+        return args
+
+    def start(self) -> BrowserSession:
+        executable = None if self.ws_endpoint else require_chromium()  # fails with the fix
+        self._playwright = sync_playwright().start()
+        try:
+            chromium = self._playwright.chromium
+            self._browser = chromium.connect(self.ws_endpoint) if self.ws_endpoint else \
+                chromium.launch(executable_path=executable, args=self.browser_args())
+        except BaseException:
+            self._playwright.stop()
+            raise
+        return self
+
+    def close(self) -> None:
+        self._end_last()
+        if self._browser is not None:
+            self._browser.close()
+            self._browser = None
+        if self._playwright is not None:
+            self._playwright.stop()
+            self._playwright = None
+
+    def __enter__(self) -> BrowserSession:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    @property
+    def browser(self) -> Browser:
+        if self._browser is None:
+            raise RuntimeError("the browser session is not started")
+        return self._browser
+
+    def _end_last(self) -> None:
+        if self.last is not None:
+            if self.trace:
+                self.last.context.tracing.stop()
+            self.last.context.close()
+            self.last = None
+
+    def open_case(self, profile: Profile, *, authenticator: str = "bridge",
+                  virtual: VirtualAuthenticator | None = None,
+                  attestation: str | None = None) -> BrowserCase:
+        """A fresh context and page for one case; the previous case's is closed now (its
+        evidence stays readable until then)."""
+        if authenticator not in AUTHENTICATORS:
+            raise ValueError(f"unknown authenticator {authenticator!r}: one of {AUTHENTICATORS}")
+        self._end_last()
+        context = self.browser.new_context(**context_options(profile))
+        if self.trace:
+            context.tracing.start(screenshots=True, snapshots=True)
+        case = BrowserCase(profile, context, context.new_page())
+        self.last = case
+        if authenticator == "bridge":
+            case.bridge = bridge.Bridge(SoftwareAuthenticator(profile))
+            case.bridge.install(context, platform=profile.attachment is Attachment.PLATFORM,
+                                attestation=attestation)
+        else:
+            context.add_init_script(script=bridge.script(binding=None, attestation=attestation))
+            case.cdp = context.new_cdp_session(case.page)
+            case.cdp.send("WebAuthn.enable", {"enableUI": False})
+            spec = virtual or VirtualAuthenticator.for_profile(profile)
+            case.authenticator_id = case.cdp.send(
+                "WebAuthn.addVirtualAuthenticator", {"options": spec.options()})["authenticatorId"]
+            if any(spec.overrides().values()):
+                case.cdp.send("WebAuthn.setResponseOverrideBits",
+                              {"authenticatorId": case.authenticator_id, **spec.overrides()})
+        case.page.on("console", lambda m: case.console.append(f"{m.type}: {m.text}"))
+        case.page.on("pageerror", lambda e: case.console.append(f"pageerror: {e}"))
+        case.page.on("response", case._record)
+        return case
+
+    def sign_in(self, case: BrowserCase, token: str) -> None:
+        """Give the case's context the emulator session, as the sign-in pages would."""
+        case.context.add_cookies([{
+            "name": SESSION_COOKIE, "value": token, "url": self.base_url, "httpOnly": True,
+            "secure": bool(self.spki_pin), "sameSite": "Lax"}])
+
+    # --- evidence of the last case (the lead attaches these to Allure on failure) -----------
+    def console(self) -> list[str]:
+        return list(self.last.console) if self.last else []
+
+    def screenshot(self) -> bytes | None:
+        return self.last.page.screenshot(full_page=True) if self.last else None
+
+    def save_trace(self, path: Path | str) -> Path | None:
+        """The last case's Playwright trace (only when the session traces); ends its tracing."""
+        if self.last is None or not self.trace:
+            return None
+        self.last.context.tracing.stop(path=str(path))
+        self.last.context.tracing.start(screenshots=True, snapshots=True)
+        return Path(path)
+
+
+def _variation_route(api: TenantApi, user_id: str, variation: str,
+                     result: CeremonyResult) -> Any:
+    """A route for the page's POST that plays the variation as ctap.py does."""
+
+    def handle(route: Route, request: Request) -> None:
+        if request.method != "POST":
+            route.continue_()
+            return
+        headers = dict(request.headers)
+        if variation == "expired-challenge":
+            api.advance_clock(CHALLENGE_TIMEOUT_MINUTES * 60 + 1)
+            headers["authorization"] = f"Bearer {api.sign_in(user_id)}"  # only the challenge
+            result.steps.append("clock advanced past the challenge's expiry")
+        else:  # reused-challenge: the same credential was posted once already
+            token = headers.get("authorization", "").partition(" ")[2]
+            status, answer = api.register(None, request.post_data_json, token)
+            result.steps.append(f"first attempt: {decision_of(status, answer).get('reason')}")
+        route.continue_(headers=headers)
+
+    return handle
+
+
+def register_browser(session: BrowserSession, api: TenantApi, profile: Profile, setup: Setup,
+                     *, variation: str | None = None, authenticator: str = "bridge",
+                     attestation: str | None = None, virtual: VirtualAuthenticator | None = None,
+                     timeout_ms: int | None = None, case: BrowserCase | None = None
+                     ) -> CeremonyResult:
+    """Add a passkey on Security info in Chromium and return the tenant's decision.
+
+    `attestation` replaces the page's conveyance (e.g. "none", to see Chromium erase AAGUIDs);
+    `virtual` adjusts the CDP authenticator; `timeout_ms` shortens the page's WebAuthn timeout;
+    `case` reuses an open case (and its authenticator) for another user, else each call opens
+    a fresh one. A client-side failure is a decision of outcome "client-error" (family
+    "client"), as the page reports it.
+    """
+    if variation is not None and variation not in VARIATIONS:
+        raise ValueError(f"unknown browser variation {variation!r}: one of {VARIATIONS}")
+    info = api.scenario(setup.body())
+    if not info.get("token"):
+        raise BrowserCeremonyError("the scenario signs nobody in: Security info needs a session")
+    result = CeremonyResult(decision={}, steps=["scenario"])
+    if case is None:
+        case = session.open_case(profile, authenticator=authenticator, virtual=virtual,
+                                 attestation=attestation)
+    case.graph.clear()
+    session.sign_in(case, info["token"])
+    posts = f"**/v1.0{_METHODS_PATH}"
+    if variation is not None:
+        case.page.route(posts, _variation_route(api, info["userId"], variation, result))
+    try:
+        outcome = _add_passkey(session, case, result, timeout_ms)
+    finally:
+        if variation is not None:
+            case.page.unroute(posts)
+    _fill(result, case, outcome)
+    return result
+
+
+def _add_passkey(session: BrowserSession, case: BrowserCase, result: CeremonyResult,
+                 timeout_ms: int | None) -> Outcome:
+    page = SecurityInfoPage(case.page)
+    provider = provider_for(case.profile)
+    page.open(session.base_url, provider_chooser=provider is not None, timeout_ms=timeout_ms)
+    place = place_for(case.profile)
+    page.add_passkey(place, provider)
+    result.steps.append(f"Security info: add a passkey on {place.value!r}"
+                        + (f" in {provider}" if provider else ""))
+    return page.outcome((timeout_ms or DEFAULT_TIMEOUT_MS) + OUTCOME_MARGIN_MS)
+
+
+def _fill(result: CeremonyResult, case: BrowserCase, outcome: Outcome) -> None:
+    """The result from what the page announced, checked against what the tenant answered."""
+    if case.bridge is not None and case.bridge.failure is not None:
+        raise BrowserCeremonyError("the bridged authenticator failed") from case.bridge.failure
+    if outcome.kind is OutcomeKind.UNRECOGNIZED or not isinstance(outcome.decision, dict):
+        raise BrowserCeremonyError(f"the page announced {outcome.text!r} with decision "
+                                   f"{outcome.decision!r}")
+    result.decision = outcome.decision
+    result.steps.append(f"page: {outcome.kind} ({outcome.decision.get('reason')})")
+    answers = {r.request.method: r for r in case.graph}
+    options, post = answers.get("GET"), answers.get("POST")
+    if options is not None:
+        result.options = options.json()
+    if post is not None:
+        body = post.request.post_data_json
+        result.request, result.status, result.response = body, post.status, post.json()
+        credential = body["publicKeyCredential"]["response"]
+        result.client_data_json = websafe_decode(credential["clientDataJSON"])
+        result.attestation_object = websafe_decode(credential["attestationObject"])
+        result.steps.append(f"POST fido2Methods → {post.status}")
+    if outcome.kind is OutcomeKind.CLIENT_ERROR:
+        if post is not None or outcome.decision.get("outcome") != "client-error":
+            raise BrowserCeremonyError(f"a client error announced as {outcome.decision!r}, "
+                                       f"registration POST: {post is not None}")
+        return
+    # the answer the announcement came from: the POST, or a refused creationOptions
+    graph = post if post is not None else options
+    if graph is None or (post is None and graph.status < 400):
+        raise BrowserCeremonyError(f"the page announced {outcome.kind} without a tenant answer")
+    told = decision_of(graph.status, graph.json())
+    if told != outcome.decision or (outcome.kind is OutcomeKind.ADDED) != (graph.status == 201):
+        raise BrowserCeremonyError(f"the page announced {outcome.kind} {outcome.decision!r}, "
+                                   f"the tenant answered {graph.status} {told!r}")
