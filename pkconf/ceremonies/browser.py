@@ -356,7 +356,8 @@ def _add_passkey(session: BrowserSession, case: BrowserCase, result: CeremonyRes
     provider = provider_for(case.profile)
     page.open(session.base_url, provider_chooser=provider is not None, timeout_ms=timeout_ms)
     place = place_for(case.profile)
-    page.add_passkey(place, provider)
+    if page.add_passkey(place, provider):
+        result.steps.append("Security info: step-up approved")
     result.steps.append(f"Security info: add a passkey on {place.value!r}"
                         + (f" in {provider}" if provider else ""))
     return page.outcome((timeout_ms or DEFAULT_TIMEOUT_MS) + OUTCOME_MARGIN_MS)

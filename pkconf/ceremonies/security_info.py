@@ -69,8 +69,11 @@ class SecurityInfoPage:
         return self.page.get_by_role("list", name="Sign-in methods").get_by_role(
             "listitem").all_inner_texts()
 
-    def add_passkey(self, place: Place, provider: str | None = None) -> None:
-        """Add sign-in method → Passkey → (step-up if asked) → where → (provider if asked)."""
+    def add_passkey(self, place: Place, provider: str | None = None) -> bool:
+        """Add sign-in method → Passkey → (step-up if asked) → where → (provider if asked).
+
+        Returns whether the page asked for the step-up.
+        """
         page = self.page
         page.get_by_role("button", name="Add sign-in method").click()
         add = page.get_by_role("dialog", name="Add a sign-in method")
@@ -80,7 +83,8 @@ class SecurityInfoPage:
         step_up = page.get_by_role("dialog", name="Verify your identity")
         where = page.get_by_role("dialog", name="Where do you want to create your passkey?")
         step_up.or_(where).wait_for(timeout=DIALOG_TIMEOUT_MS)
-        if step_up.is_visible():
+        stepped_up = step_up.is_visible()
+        if stepped_up:
             step_up.get_by_role("button", name="I approved it").click()
         where.get_by_role("radio", name=place.value, exact=True).check()
         where.get_by_role("button", name="Next").click()
@@ -88,6 +92,7 @@ class SecurityInfoPage:
             chooser = page.get_by_role("dialog", name="Choose where to save your passkey")
             chooser.get_by_role("radio", name=provider, exact=True).check()
             chooser.get_by_role("button", name="Continue").click()
+        return stepped_up
 
     def outcome(self, timeout_ms: float) -> Outcome:
         """Wait for the status "Passkey added" or an alert, then read the decision."""
