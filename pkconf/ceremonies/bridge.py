@@ -129,6 +129,15 @@ def registration_json(response: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _check_buffers(kind: str, options: Mapping[str, Any]) -> None:
+    """The BufferSource members a browser's IDL conversion insists on (python-fido2 would
+    turn a number into that many zero bytes); bridge.js sends every buffer as base64url."""
+    user = options.get("user") if kind == "create" else {"id": ""}
+    if not isinstance(options.get("challenge"), str) or not isinstance(user, dict) \
+            or not isinstance(user.get("id"), str):
+        raise DomError("TypeError", "challenge and user.id must be BufferSources")
+
+
 @dataclass
 class Bridge:
     """One software authenticator bridged into one browser context."""
@@ -179,6 +188,7 @@ class Bridge:
         if not isinstance(rp_id, str):
             raise DomError("TypeError", "the RP ID must be a string")
         check_rp_id(rp_id, origin, self.related_origins)
+        _check_buffers(kind, options)
         self._session(origin)
         try:
             if kind == "create":

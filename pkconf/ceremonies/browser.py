@@ -167,13 +167,15 @@ class BrowserSession:
     `ws_endpoint` connects to a running Playwright browser server instead of launching one;
     that server must have been launched with this session's `browser_args()` (host rules and
     SPKI pin are launch flags). `spki_pin=None` is the `http://localhost:<port>` fallback, for
-    an emulator started with `rp_id="localhost"`.
+    an emulator started with `rp_id="localhost"`. Playwright's sync API runs one driver per
+    thread: a second session in the same thread passes the first one's `playwright`.
     """
 
     def __init__(self, *, port: int, spki_pin: str | None, ws_endpoint: str | None = None,
-                 trace: bool = False):
+                 trace: bool = False, playwright: Playwright | None = None):
         self.port, self.spki_pin, self.ws_endpoint, self.trace = port, spki_pin, ws_endpoint, trace
-        self._playwright: Playwright | None = None
+        self._playwright = playwright
+        self._owns_playwright = playwright is None
         self._browser: Browser | None = None
         self.last: BrowserCase | None = None
 
@@ -199,24 +201,34 @@ class BrowserSession:
 
     def start(self) -> BrowserSession:
         executable = None if self.ws_endpoint else require_chromium()  # fails with the fix
-        self._playwright = sync_playwright().start()
+        if self._owns_playwright:
+            self._playwright = sync_playwright().start()
         try:
-            chromium = self._playwright.chromium
+            chromium = self.playwright.chromium
             self._browser = chromium.connect(self.ws_endpoint) if self.ws_endpoint else \
                 chromium.launch(executable_path=executable, args=self.browser_args())
         except BaseException:
-            self._playwright.stop()
+            self._stop_playwright()
             raise
         return self
+
+    @property
+    def playwright(self) -> Playwright:
+        if self._playwright is None:
+            raise RuntimeError("the browser session is not started")
+        return self._playwright
+
+    def _stop_playwright(self) -> None:
+        if self._owns_playwright and self._playwright is not None:
+            self._playwright.stop()
+            self._playwright = None
 
     def close(self) -> None:
         self._end_last()
         if self._browser is not None:
             self._browser.close()
             self._browser = None
-        if self._playwright is not None:
-            self._playwright.stop()
-            self._playwright = None
+        self._stop_playwright()
 
     def __enter__(self) -> BrowserSession:
         return self.start()
