@@ -336,7 +336,14 @@ def _platform_path(matched: list[PasskeyProfile], ev: _Evidence, user: UserConte
         raise _Rejected("WINDOWS_HELLO_FOR_BUSINESS_CONFLICT",
                         "a Windows Hello for Business credential already exists for this "
                         "account and container: the passkey is already registered")
-    if path is RegistrationPath.PROVISIONING and ev.fmt not in rules.PROVISIONING_FORMATS:
+    if path is not RegistrationPath.PROVISIONING:
+        return
+    if ev.fmt not in rules.PROVISIONING_FORMATS:
         raise _Rejected("PROVISIONING_FORMAT_NOT_SUPPORTED",
                         f"Graph provisioning accepts only packed or none attestation, not "
                         f"'{ev.fmt}'")
+    platform = rules.WINDOWS_HELLO_AAGUIDS | rules.MICROSOFT_AUTHENTICATOR_AAGUIDS
+    if ev.passkey_type == SYNCED or aaguid in platform:
+        what = "a synced passkey" if ev.passkey_type == SYNCED else "a platform authenticator"
+        raise _Rejected("PROVISIONING_AUTHENTICATOR_NOT_SUPPORTED",
+                        f"Graph provisioning is limited to security keys; this is {what}")

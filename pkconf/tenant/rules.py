@@ -236,6 +236,13 @@ RULES: dict[str, Rule] = _rules(
     Rule("CROSS_DEVICE_ATTESTED_AUTHENTICATOR", PP, DOC, "§4 Microsoft Authenticator", S5),
     Rule("WINDOWS_HELLO_FOR_BUSINESS_CONFLICT", PP, DOC, "§5 Conflict with WHfB", S4),
     Rule("PROVISIONING_FORMAT_NOT_SUPPORTED", PP, DOC, "§7.2 Attestation formats", G8),
+    Rule(
+        "PROVISIONING_AUTHENTICATOR_NOT_SUPPORTED", PP, DOC, "§7.2 Known issues", G7,
+        "'Provisioning on behalf of users is currently limited to security keys'. Graph's POST "
+        "carries no transports or attachment, so a non-key is recognised (inferred) by the BE "
+        "flag (a synced passkey) or by a platform authenticator's AAGUID (Windows Hello, "
+        "Microsoft Authenticator).",
+    ),
     # Acceptance: a scoped profile is fully satisfied
     Rule("ACCEPTED", None, DOC, "§2 Precedence", S2),
 )

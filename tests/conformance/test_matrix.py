@@ -35,7 +35,7 @@ def pairwise(seed: int = 0) -> tuple[Case, ...]:
 
 def test_every_table_reason_and_family_is_in_the_rule_book() -> None:
     table = load_table()
-    assert len(table.rules) == 20
+    assert len(table.rules) == 22
     for rule in table.rules:
         assert rule.reason in RULES
         assert rule.family == RULES[rule.reason].family
@@ -86,6 +86,11 @@ WH_ALLOWED = {"profile.aaguid": WH_HARDWARE, "profile.fmt": "tpm", "policy.keys"
     (WH_ALLOWED, "ACCEPTED"),
     ({**WH_ALLOWED, "user.whfb": True}, "WINDOWS_HELLO_FOR_BUSINESS_CONFLICT"),
     ({**WH_ALLOWED, "path": "provisioning"}, "PROVISIONING_FORMAT_NOT_SUPPORTED"),
+    ({"profile.passkey_type": "synced", "profile.fmt": "none", "path": "provisioning"},
+     "PROVISIONING_AUTHENTICATOR_NOT_SUPPORTED"),
+    ({"profile.aaguid": AUTHENTICATOR_IOS, "path": "provisioning"},
+     "PROVISIONING_AUTHENTICATOR_NOT_SUPPORTED"),
+    ({"profile.passkey_type": "synced", "profile.fmt": "none"}, "ACCEPTED"),
     ({"policy.attestation": "registrationOnly", "profile.fmt": "none",
       "profile.attests": False}, "ATTESTATION_REQUIRED"),
     ({"policy.attestation": "registrationOnly", "profile.fmt": "android-key",

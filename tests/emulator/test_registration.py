@@ -49,8 +49,19 @@ def test_registered_passkey_is_listed_read_and_deleted(tenant: Tenant) -> None:
 
 
 def test_backup_eligible_passkey_is_recorded_as_synced(tenant: Tenant) -> None:
-    r = tenant.provision(tenant.user(), flags=FLAG.UP | FLAG.UV | FLAG.AT | FLAG.BE)
+    user_id = tenant.user()
+    token = tenant.token(user_id)
+    credential = make_response(challenge=tenant.challenge(token=token),
+                               flags=FLAG.UP | FLAG.UV | FLAG.AT | FLAG.BE)
+    r = tenant.register(None, credential, token=token)
+    assert r.status_code == 201, r.text
     assert r.json()["passkeyType"] == "synced"
+
+
+def test_synced_passkey_cannot_be_provisioned_by_an_admin(tenant: Tenant) -> None:
+    r = tenant.provision(tenant.user(), flags=FLAG.UP | FLAG.UV | FLAG.AT | FLAG.BE)
+    assert r.status_code == 400
+    assert reason_of(r) == "PROVISIONING_AUTHENTICATOR_NOT_SUPPORTED"
 
 
 def test_refusal_carries_the_decision_in_the_inner_error(tenant: Tenant) -> None:

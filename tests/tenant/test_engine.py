@@ -412,6 +412,20 @@ class TestPlatformPath:
     def test_graph_provisioning_accepts_a_none_statement(self):
         assert_accepted(run(path=RegistrationPath.PROVISIONING))
 
+    @pytest.mark.parametrize(("aaguid", "flags"), [
+        (YUBIKEY_5, SYNCED_FLAGS),  # backup eligible: a synced passkey, whatever its AAGUID
+        (AUTHENTICATOR_IOS, FLAG.UP | FLAG.UV | FLAG.AT),
+        (WINDOWS_HELLO[2], FLAG.UP | FLAG.UV | FLAG.AT),
+    ])
+    def test_graph_provisioning_is_limited_to_security_keys(self, aaguid, flags):
+        decision = run(with_profiles(profile(enforced=True, aaguids=(aaguid,))),
+                       response=make_response(aaguid=aaguid, flags=flags),
+                       path=RegistrationPath.PROVISIONING)
+        assert_rejected(decision, "platform_path", "PROVISIONING_AUTHENTICATOR_NOT_SUPPORTED")
+
+    def test_the_same_synced_passkey_registers_through_security_info(self):
+        assert_accepted(run(response=make_response(flags=SYNCED_FLAGS)))
+
     def test_unattested_authenticator_may_register_cross_device(self):
         response = make_response(aaguid=AUTHENTICATOR_IOS, transports=("hybrid",))
         assert_accepted(run(response=response))
