@@ -24,7 +24,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .rules import MFA_WINDOW_SECONDS
-from .service import EmulatorControls, GraphError
+from .service import GraphError, tap_sign_in
 from .store import Session, Store, User
 
 PAGES = Path(__file__).with_name("pages")
@@ -120,9 +120,7 @@ class SecurityInfoPages:
         name = name.strip()
         if not name:
             return None
-        rows = self.store._rows(  # Store has no UPN lookup yet (requested from the lead)
-            "SELECT id FROM users WHERE lower(user_principal_name) = lower(?)", name)
-        return self.store.user(rows[0]["id"] if rows else name)
+        return self.store.user_by_upn(name) or self.store.user(name)
 
     def _username_step(self, username: str = "", problem: str = "", status: int = 200) -> Response:
         alert = _alert(problem) if problem else NOTHING
@@ -179,7 +177,7 @@ class SecurityInfoPages:
         problem, status = "", 200
         if request.method == "POST":
             try:
-                tap = EmulatorControls(self.store)._tap_sign_in(user.id, form, self.store.now())
+                tap = tap_sign_in(self.store, user.id, form, self.store.now())
             except GraphError as e:
                 problem, status = e.message[:1].upper() + e.message[1:] + ".", e.status
             else:

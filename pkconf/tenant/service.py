@@ -518,6 +518,24 @@ def _refusal(decision: Decision) -> GraphError:
                       inner={"pkconfDecision": decision.to_json()})
 
 
+def tap_sign_in(store: Store, user_id: str, body: Mapping[str, Any], at: datetime) -> Tap:
+    """The pass a TAP sign-in uses, after its checks; a one-time pass is spent here.
+
+    Shared by the emulator's sign-in control and the Security-info sign-in page.
+    """
+    tap = store.tap_by_pass(user_id, _field(body, "temporaryAccessPass", str, required=True))
+    if tap is None:
+        raise GraphError(401, "unauthenticated", "the Temporary Access Pass is not valid "
+                                                 "for this user")
+    reason = tap.usability(at)
+    if reason == "EnabledByPolicy" and tap.is_usable_once and not store.use_tap(tap.id):
+        reason = "OneTimeUsed"  # consumed by a concurrent sign-in
+    if reason != "EnabledByPolicy":
+        raise GraphError(401, "unauthenticated",
+                         f"the Temporary Access Pass is not usable: {reason}")
+    return tap
+
+
 class EmulatorControls:
     """Emulator-only levers: sign-in, the clock, seeding credentials, reset, health."""
 
@@ -573,24 +591,10 @@ class EmulatorControls:
         at = _moment(body, "at", now)
         if at > now:
             raise _bad("at is later than the emulator clock; advance the clock first")
-        tap = self._tap_sign_in(user_id, body, at) if method == "tap" else None
+        tap = tap_sign_in(self.store, user_id, body, at) if method == "tap" else None
         token = self.store.add_session(user_id, method, at, tap.id if tap else None)
         return JSONResponse({"token": token, "userId": user_id, "method": method,
                              "signedInDateTime": iso(at)}, status_code=201)
-
-    def _tap_sign_in(self, user_id: str, body: Mapping[str, Any], at: datetime) -> Tap:
-        tap = self.store.tap_by_pass(user_id,
-                                     _field(body, "temporaryAccessPass", str, required=True))
-        if tap is None:
-            raise GraphError(401, "unauthenticated", "the Temporary Access Pass is not valid "
-                                                     "for this user")
-        reason = tap.usability(at)
-        if reason == "EnabledByPolicy" and tap.is_usable_once and not self.store.use_tap(tap.id):
-            reason = "OneTimeUsed"  # consumed by a concurrent sign-in
-        if reason != "EnabledByPolicy":
-            raise GraphError(401, "unauthenticated",
-                             f"the Temporary Access Pass is not usable: {reason}")
-        return tap
 
     async def add_credential(self, request: Request) -> Response:
         """Seed a credential the user already has (e.g. Windows Hello for Business)."""

@@ -241,6 +241,12 @@ class Store:
         return User(r["id"], r["user_principal_name"], r["display_name"],
                     UserType(r["user_type"]), _dt(r["created"]))
 
+    def user_by_upn(self, user_principal_name: str) -> User | None:
+        """The user signing in by name: UPNs compare case-insensitively, as in Entra."""
+        rows = self._rows("SELECT id FROM users WHERE lower(user_principal_name) = lower(?)",
+                          user_principal_name)
+        return self.user(rows[0]["id"]) if rows else None
+
     def add_group(self, display_name: str) -> Group:
         group = Group(str(uuid.uuid4()), display_name)
         with self._tx() as db:
