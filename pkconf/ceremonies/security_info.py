@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlencode
 
-from playwright.sync_api import Page
+from playwright.sync_api import Locator, Page
 
 PATH = "/security-info"
 ADDED = "Passkey added"
@@ -72,27 +72,40 @@ class SecurityInfoPage:
     def add_passkey(self, place: Place, provider: str | None = None) -> bool:
         """Add sign-in method → Passkey → (step-up if asked) → where → (provider if asked).
 
-        Returns whether the page asked for the step-up.
+        Each dialog is waited for, then acted on without Playwright's per-action stability
+        checks (`force`): a modal dialog is the only thing that takes input, it does not
+        animate, and the checks cost tens of milliseconds a click. Returns whether the page
+        asked for the step-up.
         """
         page = self.page
-        page.get_by_role("button", name="Add sign-in method").click()
-        add = page.get_by_role("dialog", name="Add a sign-in method")
+        page.get_by_role("button", name="Add sign-in method").click(force=True)
+        add = self._dialog("Add a sign-in method")
         add.get_by_role("combobox", name="Which method would you like to add?").select_option(
-            label="Passkey")
-        add.get_by_role("button", name="Add", exact=True).click()
+            label="Passkey", force=True)
+        add.get_by_role("button", name="Add", exact=True).click(force=True)
         step_up = page.get_by_role("dialog", name="Verify your identity")
         where = page.get_by_role("dialog", name="Where do you want to create your passkey?")
         step_up.or_(where).wait_for(timeout=DIALOG_TIMEOUT_MS)
         stepped_up = step_up.is_visible()
         if stepped_up:
-            step_up.get_by_role("button", name="I approved it").click()
-        where.get_by_role("radio", name=place.value, exact=True).check()
-        where.get_by_role("button", name="Next").click()
+            step_up.get_by_role("button", name="I approved it").click(force=True)
+        self._choose(where, place.value)
         if provider is not None:
             chooser = page.get_by_role("dialog", name="Choose where to save your passkey")
-            chooser.get_by_role("radio", name=provider, exact=True).check()
-            chooser.get_by_role("button", name="Continue").click()
+            self._choose(chooser, provider)
         return stepped_up
+
+    def _dialog(self, name: str) -> Locator:
+        dialog = self.page.get_by_role("dialog", name=name)
+        dialog.wait_for(timeout=DIALOG_TIMEOUT_MS)
+        return dialog
+
+    @staticmethod
+    def _choose(dialog: Locator, option: str) -> None:
+        """Pick a radio in a dialog and go on (its one button besides Cancel)."""
+        dialog.wait_for(timeout=DIALOG_TIMEOUT_MS)
+        dialog.get_by_role("radio", name=option, exact=True).check(force=True)
+        dialog.get_by_role("button", name=re.compile(r"^(Next|Continue)$")).click(force=True)
 
     def outcome(self, timeout_ms: float) -> Outcome:
         """Wait for the status "Passkey added" or an alert, then read the decision."""

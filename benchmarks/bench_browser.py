@@ -1,0 +1,120 @@
+"""Median time of one browser registration on Security info, by how much browser is reused.
+
+    .venv/bin/python benchmarks/bench_browser.py [--runs 15] [--authenticator bridge cdp]
+
+One emulator over the test TLS, one Chromium. Rows, from least to most reuse:
+- fresh browser: launch Chromium, then a context and the whole flow (a few runs only);
+- context per case: what `register_browser` does (the suite's default);
+- page reused: one context and page, the flow again for a new user (`case=`);
+- create() only: navigator.credentials.create() on a loaded page, no page flow or tenant.
+Prints figures only (stack-notes: 230-330 ms for a fresh page and create(); goal <= 60 ms for
+a reused one); nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+
+import httpx
+
+from pkconf.authenticators.profiles import PROFILES
+from pkconf.ceremonies.browser import BrowserCase, BrowserSession, register_browser
+from pkconf.ceremonies.ctap import Setup
+from pkconf.ceremonies.security_info import SecurityInfoPage
+from pkconf.ceremonies.tenant import TenantApi
+from pkconf.tenant.server import EmulatorServer
+from pkconf.tenant.store import default_policy
+from pkconf.tenant.tls import TestTls
+
+PROFILE = PROFILES["yubikey-5-usb"]
+SETUP = Setup(policy=default_policy())
+CREATE = """async () => {
+  const b = (s) => Uint8Array.from(s, (c) => c.charCodeAt(0));
+  await navigator.credentials.create({publicKey: {
+    rp: {id: "login.microsoft.com", name: "Microsoft"},
+    user: {id: crypto.getRandomValues(new Uint8Array(16)), name: "bench", displayName: "Bench"},
+    challenge: b("bench-challenge-0"), timeout: 10000, attestation: "direct",
+    pubKeyCredParams: [{type: "public-key", alg: -7}, {type: "public-key", alg: -257}],
+    authenticatorSelection: {requireResidentKey: true, userVerification: "required"}}});
+}"""
+
+
+class _Api(TenantApi):
+    """TenantApi over the test TLS (TenantApi takes no `verify` yet)."""
+
+    def __init__(self, base_url: str, tls: TestTls):
+        super().__init__(base_url)
+        self._http.close()
+        self._http = httpx.Client(base_url=self.base_url, timeout=15.0,
+                                  verify=tls.client_context())
+
+
+def _median_ms(run: Callable[[], object], runs: int) -> float:
+    run()  # warm up
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000
+
+
+def _forget_credentials(case: BrowserCase) -> None:
+    """Empty the case's authenticator, as a new one would be (CDP's holds 3 resident keys)."""
+    if case.cdp is not None:
+        case.cdp.send("WebAuthn.clearCredentials", {"authenticatorId": case.authenticator_id})
+    if case.bridge is not None:
+        case.bridge.device.credentials.clear()
+
+
+def _accepted(result_reason: str) -> None:
+    if result_reason != "ACCEPTED":
+        raise SystemExit(f"the benchmark's registration was refused: {result_reason}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15, help="measured runs per row")
+    parser.add_argument("--authenticator", nargs="+", default=["bridge", "cdp"],
+                        choices=["bridge", "cdp"])
+    args = parser.parse_args()
+    tls = TestTls()
+    with EmulatorServer(tls=tls) as server, _Api(server.base_url, tls) as api, \
+            BrowserSession.for_server(server) as session:
+
+        def fresh_browser(kind: str) -> None:
+            with BrowserSession.for_server(server, playwright=session.playwright) as fresh:
+                flow(fresh, kind)
+
+        def flow(on: BrowserSession, kind: str, **kwargs: object) -> None:
+            result = register_browser(on, api, PROFILE, SETUP, authenticator=kind, **kwargs)
+            _accepted(str(result.decision.get("reason")))
+
+        print(f"{PROFILE.name}, median of {args.runs} runs (ms)")
+        print(f"{'authenticator':<14} {'fresh browser':>14} {'context/case':>13} "
+              f"{'page reused':>12} {'create() only':>14}")
+        for kind in args.authenticator:
+            fresh = _median_ms(lambda k=kind: fresh_browser(k), max(3, args.runs // 5))
+            per_case = _median_ms(lambda k=kind: flow(session, k), args.runs)
+            case = session.open_case(PROFILE, authenticator=kind)
+
+            def again(k: str = kind, c: BrowserCase = case) -> None:
+                _forget_credentials(c)
+                flow(session, k, case=c)
+
+            def create(c: BrowserCase = case) -> None:
+                _forget_credentials(c)
+                c.page.evaluate(CREATE)
+
+            reused = _median_ms(again, args.runs)
+            session.sign_in(case, api.scenario(SETUP.body())["token"])
+            SecurityInfoPage(case.page).open(session.base_url)
+            created = _median_ms(create, args.runs)
+            print(f"{kind:<14} {fresh:>14.0f} {per_case:>13.0f} {reused:>12.0f} {created:>14.0f}")
+
+
+if __name__ == "__main__":
+    main()
