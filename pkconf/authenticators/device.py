@@ -126,11 +126,13 @@ _ATTESTERS = {  # fmt -> (module of statements/, class)
 
 
 def attester_for(spec: AttesterSpec) -> Attester:
-    """The statements/ attester a profile names; imported on use, so one format's absence
-    breaks only the profiles that need it."""
+    """The statements/ attester a profile names, with its defect if it is a broken variant;
+    imported on use, so one format's absence breaks only the profiles that need it."""
     module, name = _ATTESTERS[spec.fmt]
     cls = getattr(importlib.import_module(f"{__package__}.statements.{module}"), name)
-    return cls() if spec.vendor is None else cls(vendor=pki.vendor(spec.vendor))
+    if spec.vendor is None:
+        return cls(defect=spec.defect)
+    return cls(vendor=pki.vendor(spec.vendor), defect=spec.defect)
 
 
 class SoftwareAuthenticator(CtapDevice):

@@ -14,6 +14,8 @@ from enum import StrEnum
 from fido2.cose import ES256, RS256
 
 from ..tenant.policy import DEVICE_BOUND, SYNCED
+from .mds import TEST_COMPROMISED_AAGUID, TEST_INELIGIBLE_AAGUID, TEST_REVOKED_AAGUID
+from .statements import Defect
 
 
 class Platform(StrEnum):
@@ -52,10 +54,12 @@ class Quirk(StrEnum):
 
 @dataclass(frozen=True)
 class AttesterSpec:
-    """Which attester signs the statement: a format, and the test-PKI vendor of its chain."""
+    """Which attester signs the statement: a format, the test-PKI vendor of its chain, and
+    for a deliberately broken test variant, the one mistake it makes."""
 
     fmt: str  # none | packed | tpm | android-key | apple | fido-u2f
     vendor: str | None = None  # a key of pkconf.authenticators.pki.VENDORS; None: self/none
+    defect: Defect | None = None  # None: a sound statement
 
 
 @dataclass(frozen=True)
@@ -157,6 +161,9 @@ GOOGLE_PASSWORD_MANAGER = "ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4"
 SAMSUNG_PASS = "53414d53-554e-4700-0000-000000000000"
 ANDROID_HARDWARE_KEY = "b93fd961-f2e6-462f-b122-82002247de78"  # vectors: Pixel 8a android-key
 ZERO_AAGUID = "00000000-0000-0000-0000-000000000000"
+# Test-only ("7e57" reads "test"), like mds.py's TEST_*_AAGUIDs, but listed in no metadata:
+# mds.records() leaves it out on purpose.
+TEST_UNLISTED_AAGUID = "7e57aa00-0000-4000-8000-000000000004"
 
 SECURITY_KEY_EXTENSIONS = ("credProtect", "hmac-secret")
 NONE = AttesterSpec("none")
@@ -224,6 +231,33 @@ PIXEL_ANDROID_KEY = Profile(
     client=CHROME_ANDROID, assumed=frozenset({"rk_capacity"}),
 )
 
+MICROSOFT_AUTHENTICATOR_IOS = Profile(
+    name="microsoft-authenticator-ios",
+    description="Microsoft Authenticator for iOS, attested device-bound passkey",
+    platform=Platform.IPHONE, aaguid=AUTHENTICATOR_IOS_AAGUID,
+    attestation=AttesterSpec("packed", "microsoft-authenticator"), transports=("internal",),
+    attachment=Attachment.PLATFORM, backup_eligible=False, backup_state=False,
+    uv=Uv.BUILT_IN, rk_capacity=1000, algorithms=(ES256.ALGORITHM,), extensions=(),
+    client=AUTHENTICATOR_IOS,
+    # entra-facts §4: App Attest backs it; the WebAuthn fmt it sends is [NOT FOUND]
+    assumed=frozenset({"attestation", "transports", "rk_capacity"}),
+)
+YUBIKEY_5_USB = _key("yubikey-5-usb", "YubiKey 5 series over USB (Chrome on Windows)",
+                     Platform.DESKTOP, YUBIKEY_5, "yubico", CHROME_WINDOWS, transports=("usb",))
+
+
+def _test_key(name: str, description: str, aaguid: str, vendor: str) -> Profile:
+    """A TEST ONLY security key: exists to reach one metadata rule, models no real product."""
+    return _key(name, f"TEST ONLY: {description}", Platform.DESKTOP, aaguid, vendor,
+                CHROME_WINDOWS, transports=("usb",))
+
+
+def _broken_yubikey(suffix: str, defect: Defect, what: str) -> Profile:
+    """yubikey-5-usb with one deliberate attestation defect, so a case differs in that only."""
+    return replace(YUBIKEY_5_USB, name=f"yubikey-5-usb-{suffix}",
+                   description=f"TEST ONLY: deliberately broken variant of yubikey-5-usb: {what}",
+                   attestation=replace(YUBIKEY_5_USB.attestation, defect=defect))
+
 
 _ALL = (
     # Windows Hello (entra-facts §5): three AAGUIDs, all TPM-backed, platform, device-bound.
@@ -245,17 +279,7 @@ _ALL = (
             attachment=Attachment.CROSS_PLATFORM),
     _synced("apple-passwords", "Apple Passwords synced passkey (Safari on iPhone)",
             Platform.IPHONE, APPLE_PASSWORDS, SAFARI_IOS),
-    Profile(
-        name="microsoft-authenticator-ios",
-        description="Microsoft Authenticator for iOS, attested device-bound passkey",
-        platform=Platform.IPHONE, aaguid=AUTHENTICATOR_IOS_AAGUID,
-        attestation=AttesterSpec("packed", "microsoft-authenticator"), transports=("internal",),
-        attachment=Attachment.PLATFORM, backup_eligible=False, backup_state=False,
-        uv=Uv.BUILT_IN, rk_capacity=1000, algorithms=(ES256.ALGORITHM,), extensions=(),
-        client=AUTHENTICATOR_IOS,
-        # entra-facts §4: App Attest backs it; the WebAuthn fmt it sends is [NOT FOUND]
-        assumed=frozenset({"attestation", "transports", "rk_capacity"}),
-    ),
+    MICROSOFT_AUTHENTICATOR_IOS,
     # Android: synced providers, a hardware-backed key, Authenticator, OEM quirks.
     _synced("google-password-manager", "Google Password Manager synced passkey (Chrome)",
             Platform.ANDROID, GOOGLE_PASSWORD_MANAGER, CHROME_ANDROID),
@@ -287,8 +311,7 @@ _ALL = (
     _oem("android-oem-no-credprops", "OEM provider whose client omits the credProps output",
          Quirk.NO_CRED_PROPS),
     # Desktop security keys.
-    _key("yubikey-5-usb", "YubiKey 5 series over USB (Chrome on Windows)", Platform.DESKTOP,
-         YUBIKEY_5, "yubico", CHROME_WINDOWS, transports=("usb",)),
+    YUBIKEY_5_USB,
     _key("yubikey-5-fips", "YubiKey 5 FIPS series with NFC in FIPS mode (always UV)",
          Platform.DESKTOP, YUBIKEY_5_FIPS_NFC, "yubico-fips", CHROME_WINDOWS,
          transports=("nfc", "usb"), quirks=frozenset({Quirk.ALWAYS_UV})),
@@ -325,6 +348,39 @@ _ALL = (
         uv=Uv.BUILT_IN, rk_capacity=1000, algorithms=(ES256.ALGORITHM,),
         extensions=SECURITY_KEY_EXTENSIONS, client=CHROME_WINDOWS,
     ),
+    # Microsoft Authenticator away from its app: the phone as a hybrid authenticator, which
+    # entra-facts §4 bars for attested passkeys ("Cross-device registration flows don't
+    # support registration of attested passkeys").
+    replace(MICROSOFT_AUTHENTICATOR_IOS, name="microsoft-authenticator-ios-cross-device",
+            description="Microsoft Authenticator for iOS as a cross-device (hybrid) "
+                        "authenticator for desktop Chrome",
+            transports=("hybrid", "internal"), attachment=Attachment.CROSS_PLATFORM,
+            client=CHROME_WINDOWS),
+    # TEST ONLY keys for the metadata rules: the test MDS BLOB's revoked, compromised and
+    # ineligible models (pkconf.authenticators.mds), and a model it does not list.
+    _test_key("test-revoked-key", "a model whose test MDS status report is REVOKED",
+              TEST_REVOKED_AAGUID, "test-revoked"),
+    _test_key("test-compromised-key", "a model whose test MDS status reports its batch "
+              "attestation key as compromised (ATTESTATION_KEY_COMPROMISE)",
+              TEST_COMPROMISED_AAGUID, "test-compromised"),
+    # its metadata states credProtect only, and the key answers as its metadata says
+    replace(_test_key("test-ineligible-key", "a model whose test MDS statement lacks "
+                      "hmac-secret and prf", TEST_INELIGIBLE_AAGUID, "test-ineligible"),
+            extensions=("credProtect",)),
+    _test_key("test-unlisted-key", "a Yubico-like key (test AAGUID, chain to the listed "
+              "Yubico-like root) of a model the test MDS BLOB does not list, as a new model "
+              "is before Microsoft ingests its metadata", TEST_UNLISTED_AAGUID, "yubico"),
+    # TEST ONLY variants of yubikey-5-usb, each with one attestation defect.
+    _broken_yubikey("expired-attestation", Defect.EXPIRED_LEAF,
+                    "its batch attestation certificate expired in 2021"),
+    _broken_yubikey("root-in-x5c", Defect.ROOT_INCLUDED,
+                    "its x5c ends with the trust anchor itself"),
+    _broken_yubikey("misordered-x5c", Defect.WRONG_ORDER,
+                    "its x5c lists the issuing CA first and the attestation certificate last"),
+    _broken_yubikey("aaguid-mismatch", Defect.AAGUID_MISMATCH,
+                    "its attestation certificate names another AAGUID than authData"),
+    _broken_yubikey("bad-attestation-signature", Defect.BAD_SIGNATURE,
+                    "its attestation signature is over other bytes"),
 )
 
 PROFILES: dict[str, Profile] = {p.name: p for p in _ALL}

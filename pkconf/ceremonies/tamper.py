@@ -1,8 +1,8 @@
-"""Deliberate damage to a registration response on the wire, for ceremony-integrity cases.
+"""Deliberate damage to a registration response on the wire, for ceremony and attestation cases.
 
-Each tamper changes one thing a relying party must check (WebAuthn §7.1) and nothing else; the
-attestation signature is left as it was, so a tampered response is exactly what an attacker or a
-broken client would send.
+Each tamper changes one thing a relying party must check (WebAuthn §7.1, or the attestation
+statement it verifies) and nothing else; none re-signs the attestation statement, so a tampered
+response is exactly what an attacker or a broken client would send.
 """
 
 from __future__ import annotations
@@ -13,9 +13,11 @@ from copy import deepcopy
 from hashlib import sha256
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric import ed25519
 from fido2 import cbor
+from fido2.cose import EdDSA
 from fido2.utils import websafe_decode, websafe_encode
-from fido2.webauthn import AuthenticatorData
+from fido2.webauthn import AttestedCredentialData, AuthenticatorData
 
 Credential = dict[str, Any]  # the registration response JSON (PublicKeyCredential.toJSON())
 
@@ -28,14 +30,22 @@ def _client_data(credential: Credential, **changes: Any) -> Credential:
     return out
 
 
-def _auth_data(credential: Credential, change: Callable[[bytearray], None]) -> Credential:
+def _attestation_object(credential: Credential,
+                        change: Callable[[dict[str, Any]], None]) -> Credential:
     out = deepcopy(credential)
     att = cbor.decode(websafe_decode(out["response"]["attestationObject"]))
-    auth_data = bytearray(att["authData"])
-    change(auth_data)
-    att["authData"] = bytes(auth_data)
+    change(att)
     out["response"]["attestationObject"] = websafe_encode(cbor.encode(att))
     return out
+
+
+def _auth_data(credential: Credential, change: Callable[[bytearray], None]) -> Credential:
+    def edit(att: dict[str, Any]) -> None:
+        auth_data = bytearray(att["authData"])
+        change(auth_data)
+        att["authData"] = bytes(auth_data)
+
+    return _attestation_object(credential, edit)
 
 
 def _clear_flag(flag: int) -> Callable[[bytearray], None]:
@@ -52,6 +62,27 @@ def _rp_id_hash(rp_id: str) -> Callable[[bytearray], None]:
     return replace
 
 
+# A fixed Ed25519 key: EdDSA (-8) is not among the algorithms creationOptions offers (-7, -257).
+_EDDSA_PUBLIC_KEY = EdDSA.from_cryptography_key(ed25519.Ed25519PrivateKey.from_private_bytes(
+    sha256(b"pkconf tamper-alg").digest()).public_key())
+
+
+def _eddsa_credential_key(att: dict[str, Any]) -> None:
+    """The credential public key in authData becomes an EdDSA key; all else stays the same."""
+    auth_data = AuthenticatorData(att["authData"])
+    cred = auth_data.credential_data
+    if cred is None:
+        raise ValueError("the response carries no attested credential data to tamper with")
+    att["authData"] = bytes(AuthenticatorData.create(
+        auth_data.rp_id_hash, auth_data.flags, auth_data.counter,
+        AttestedCredentialData.create(cred.aaguid, cred.credential_id, _EDDSA_PUBLIC_KEY),
+        auth_data.extensions))
+
+
+def _without_signature(att: dict[str, Any]) -> None:
+    att["attStmt"] = {k: v for k, v in att["attStmt"].items() if k != "sig"}
+
+
 def with_challenge(credential: Credential, challenge: bytes) -> Credential:
     """The same credential under another challenge (a replay into a new ceremony)."""
     return _client_data(credential, challenge=websafe_encode(challenge))
@@ -66,4 +97,9 @@ TAMPERS: dict[str, Callable[[Credential], Credential]] = {
     "clear-up": lambda c: _auth_data(c, _clear_flag(AuthenticatorData.FLAG.UP)),
     "cred-props-not-rk": lambda c: {**deepcopy(c), "clientExtensionResults": {
         **c.get("clientExtensionResults", {}), "credProps": {"rk": False}}},
+    # the credential key's alg is not one creationOptions offered (WebAuthn §7.1): what a
+    # client passing on an authenticator that ignored pubKeyCredParams would send
+    "tamper-alg": lambda c: _attestation_object(c, _eddsa_credential_key),
+    # an attestation statement without its signature: malformed, not merely unverifiable
+    "drop-attestation-sig": lambda c: _attestation_object(c, _without_signature),
 }

@@ -43,6 +43,17 @@ EXPECTED = {
     "u2f-only-key": (UV, UV),
     "spoofer-unattested": ("ACCEPTED", "ATTESTATION_REQUIRED"),
     "spoofer-self-signed-packed": ("ACCEPTED", "ATTESTATION_UNTRUSTED"),
+    "microsoft-authenticator-ios-cross-device": ("ACCEPTED", "CROSS_DEVICE_ATTESTED_AUTHENTICATOR"),
+    # TEST ONLY keys and broken variants: not verified unless enforced, then refused for it
+    "test-revoked-key": ("ACCEPTED", "AUTHENTICATOR_REVOKED"),
+    "test-compromised-key": ("ACCEPTED", "ATTESTATION_KEY_COMPROMISED"),
+    "test-ineligible-key": ("ACCEPTED", "AUTHENTICATOR_NOT_ELIGIBLE"),
+    "test-unlisted-key": ("ACCEPTED", "AUTHENTICATOR_NOT_IN_METADATA"),
+    "yubikey-5-usb-expired-attestation": ("ACCEPTED", "ATTESTATION_CERTIFICATE_EXPIRED"),
+    "yubikey-5-usb-root-in-x5c": ("ACCEPTED", "ATTESTATION_CHAIN_INVALID"),
+    "yubikey-5-usb-misordered-x5c": ("ACCEPTED", "ATTESTATION_CERTIFICATE_INVALID"),
+    "yubikey-5-usb-aaguid-mismatch": ("ACCEPTED", "ATTESTATION_AAGUID_MISMATCH"),
+    "yubikey-5-usb-bad-attestation-signature": ("ACCEPTED", "ATTESTATION_SIGNATURE_INVALID"),
 }
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import fields
+from dataclasses import fields, replace
 
 import pytest
 
-from pkconf.authenticators.profiles import PROFILES, Attachment, Platform, Quirk
+from pkconf.authenticators import mds
+from pkconf.authenticators.profiles import PROFILES, Attachment, AttesterSpec, Platform, Quirk
+from pkconf.authenticators.statements import Defect
 from pkconf.cli import main
 from pkconf.tenant.rules import MICROSOFT_AUTHENTICATOR_AAGUIDS, WINDOWS_HELLO_AAGUIDS
 
@@ -119,3 +121,58 @@ def test_authenticators_command_json_has_one_row_per_profile(capsys) -> None:
     assert listing["physicalKeys"] == []
     gpm = next(r for r in listing["profiles"] if r["name"] == "google-password-manager")
     assert (gpm["type"], gpm["platform"], gpm["format"]) == ("synced", "android", "none")
+
+
+@pytest.mark.parametrize(("name", "aaguid", "vendor"), [
+    ("test-revoked-key", "7e57aa00-0000-4000-8000-000000000001", "test-revoked"),
+    ("test-compromised-key", "7e57aa00-0000-4000-8000-000000000002", "test-compromised"),
+    ("test-ineligible-key", "7e57aa00-0000-4000-8000-000000000003", "test-ineligible"),
+    ("test-unlisted-key", "7e57aa00-0000-4000-8000-000000000004", "yubico"),
+])
+def test_metadata_test_keys_are_packed_desktop_keys_with_test_aaguids_and_say_so(
+        name: str, aaguid: str, vendor: str) -> None:
+    profile = PROFILES[name]
+    assert (profile.aaguid, profile.attestation.fmt, profile.attestation.vendor) == \
+        (aaguid, "packed", vendor)
+    assert profile.platform is Platform.DESKTOP
+    assert profile.description.startswith("TEST ONLY: ")
+
+
+def test_the_unlisted_test_key_is_in_no_test_metadata_record() -> None:
+    assert "7e57aa00-0000-4000-8000-000000000004" not in {r.aaguid for r in mds.records()}
+
+
+def test_the_ineligible_test_key_answers_no_extension_its_metadata_does_not_state() -> None:
+    assert PROFILES["test-ineligible-key"].extensions == ("credProtect",)
+
+
+@pytest.mark.parametrize(("name", "defect"), [
+    ("yubikey-5-usb-expired-attestation", Defect.EXPIRED_LEAF),
+    ("yubikey-5-usb-root-in-x5c", Defect.ROOT_INCLUDED),
+    ("yubikey-5-usb-misordered-x5c", Defect.WRONG_ORDER),
+    ("yubikey-5-usb-aaguid-mismatch", Defect.AAGUID_MISMATCH),
+    ("yubikey-5-usb-bad-attestation-signature", Defect.BAD_SIGNATURE),
+])
+def test_broken_variant_differs_from_yubikey_5_usb_only_in_its_named_defect(
+        name: str, defect: Defect) -> None:
+    variant, original = PROFILES[name], PROFILES["yubikey-5-usb"]
+    assert variant.attestation == AttesterSpec("packed", "yubico", defect)
+    assert variant.description.startswith("TEST ONLY: deliberately broken variant")
+    assert replace(variant, name=original.name, description=original.description,
+                   attestation=original.attestation) == original
+
+
+def test_only_the_broken_variants_carry_a_defect() -> None:
+    broken = {n for n, p in PROFILES.items() if p.attestation.defect is not None}
+    assert broken == {"yubikey-5-usb-expired-attestation", "yubikey-5-usb-root-in-x5c",
+                      "yubikey-5-usb-misordered-x5c", "yubikey-5-usb-aaguid-mismatch",
+                      "yubikey-5-usb-bad-attestation-signature"}
+
+
+def test_cross_device_authenticator_is_the_ios_app_as_a_hybrid_authenticator() -> None:
+    profile = PROFILES["microsoft-authenticator-ios-cross-device"]
+    assert (profile.aaguid, profile.attestation.fmt) == \
+        ("90a3ccdf-635c-4729-a248-9b709135078f", "packed")
+    assert "hybrid" in profile.transports
+    assert (profile.attachment, profile.passkey_type) == \
+        (Attachment.CROSS_PLATFORM, "deviceBound")
