@@ -6,6 +6,7 @@ import asyncio
 import signal
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -127,7 +128,10 @@ def test_internal_failure_still_answers_with_a_graph_error_and_no_traceback() ->
         async with httpx.AsyncClient(transport=transport, base_url="http://emulator") as client:
             return await client.get("/_emulator/health")
 
-    r = asyncio.run(health())
+    # In a thread of its own: a Playwright sync session elsewhere in this worker may be running
+    # an event loop on the main thread, where asyncio.run() refuses to start another.
+    with ThreadPoolExecutor(1) as pool:
+        r = pool.submit(asyncio.run, health()).result()
     assert r.status_code == 500
     assert r.json()["error"]["code"] == "generalException"
     assert "Traceback" not in r.text
