@@ -101,9 +101,12 @@
     }));
   }
 
-  function aborted(signal) {
-    return new Promise((_, reject) => {
-      signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+  // `pending`, or the signal's reason once it aborts (the listener goes when `pending` settles).
+  function unlessAborted(signal, pending) {
+    return new Promise((resolve, reject) => {
+      const onAbort = () => reject(signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
+      pending.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
     });
   }
 
@@ -119,7 +122,7 @@
     const signal = options.signal;
     if (signal && signal.aborted) throw signal.reason;
     const pending = window[config.binding](kind, toJSON(publicKeyOf(kind, options)));
-    const answer = await (signal ? Promise.race([pending, aborted(signal)]) : pending);
+    const answer = await (signal ? unlessAborted(signal, pending) : pending);
     if (answer.error) {
       const { name, message } = answer.error;
       throw name === "TypeError" ? new TypeError(message) : new DOMException(message, name);

@@ -268,7 +268,9 @@ class BrowserSession:
             case.bridge.install(context, platform=profile.attachment is Attachment.PLATFORM,
                                 attestation=attestation)
         else:
-            context.add_init_script(script=bridge.script(binding=None, attestation=attestation))
+            if attestation is not None:
+                context.add_init_script(script=bridge.script(binding=None,
+                                                             attestation=attestation))
             case.cdp = context.new_cdp_session(case.page)
             case.cdp.send("WebAuthn.enable", {"enableUI": False})
             spec = virtual or VirtualAuthenticator.for_profile(profile)
