@@ -337,12 +337,14 @@ def register_browser(session: BrowserSession, api: TenantApi, profile: Profile, 
 
     `attestation` replaces the page's conveyance (e.g. "none", to see Chromium erase AAGUIDs);
     `virtual` adjusts the CDP authenticator; `timeout_ms` shortens the page's WebAuthn timeout;
-    `case` reuses an open case (and its authenticator) for another user, else each call opens
-    a fresh one. A client-side failure is a decision of outcome "client-error" (family
-    "client"), as the page reports it.
+    `case` reuses an open case of the same profile (and its authenticator, as opened) for
+    another user, else each call opens a fresh one. A client-side failure is a decision of
+    outcome "client-error" (family "client"), as the page reports it.
     """
     if variation is not None and variation not in VARIATIONS:
         raise ValueError(f"unknown browser variation {variation!r}: one of {VARIATIONS}")
+    if case is not None and case.profile is not profile:
+        raise ValueError(f"the case was opened for {case.profile.name}, not {profile.name}")
     info = api.scenario(setup.body())
     if not info.get("token"):
         raise BrowserCeremonyError("the scenario signs nobody in: Security info needs a session")

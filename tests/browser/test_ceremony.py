@@ -92,3 +92,10 @@ def test_stale_mfa_is_stepped_up_on_the_page_before_the_passkey_is_added(
     result = register_browser(session, api, PROFILES["yubikey-5-usb"], stale)
     assert "Security info: step-up approved" in result.steps
     assert result.decision["reason"] == "ACCEPTED"
+
+
+def test_an_open_case_serves_only_its_own_profile(session: BrowserSession, api: TenantApi,
+                                                  setup: Setup) -> None:
+    case = session.open_case(PROFILES["yubikey-5-usb"])
+    with pytest.raises(ValueError, match="opened for yubikey-5-usb, not samsung-pass"):
+        register_browser(session, api, PROFILES["samsung-pass"], setup, case=case)
