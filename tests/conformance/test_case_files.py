@@ -28,29 +28,13 @@ AREAS = {
     "provisioning-api": "GP",
 }
 
-# Reason codes no case can produce with today's profiles and ceremony variations. Each needs an
-# authenticator (or a tampering) the suite does not have; the engine's own unit tests reach them
-# with hand-built registrations (tests/tenant, tests/attestation).
+# Reason codes no case can produce with today's profiles and ceremony variations; the engine's
+# own unit tests reach them with hand-built registrations (tests/tenant, tests/attestation).
 UNREACHABLE = {
-    # every profile's key is ES256 or RS256, the two algorithms creationOptions offers
-    "ALGORITHM_UNSUPPORTED": "no profile makes a key with another algorithm",
-    # every packed profile signs a sound statement: no variation damages the attestation
-    # statement itself (the tampering variations trip the ceremony checks first)
-    "ATTESTATION_STATEMENT_INVALID": "no profile sends a malformed attestation statement",
-    "ATTESTATION_SIGNATURE_INVALID": "no profile sends a bad attestation signature",
-    "ATTESTATION_AAGUID_MISMATCH": "no profile's certificate names another AAGUID",
-    "ATTESTATION_NONCE_MISMATCH": "no profile's statement signs another nonce",
-    "ATTESTATION_CERTIFICATE_INVALID": "no profile sends an unparsable certificate",
-    "ATTESTATION_CERTIFICATE_EXPIRED": "no profile's certificate is outside its validity",
-    "ATTESTATION_CHAIN_INVALID": "no profile sends a misordered or root-including x5c",
-    # every packed profile's AAGUID is in the test MDS BLOB, and the test-only revoked,
-    # compromised and ineligible AAGUIDs of pkconf.authenticators.mds have no profile
-    "AUTHENTICATOR_NOT_IN_METADATA": "no packed profile is missing from the test MDS BLOB",
-    "AUTHENTICATOR_NOT_ELIGIBLE": "no profile uses the test BLOB's ineligible AAGUID",
-    "AUTHENTICATOR_REVOKED": "no profile uses the test BLOB's revoked AAGUID",
-    "ATTESTATION_KEY_COMPROMISED": "no profile uses the test BLOB's compromised batch",
-    # the Authenticator profiles register in the app (transport internal), never over hybrid
-    "CROSS_DEVICE_ATTESTED_AUTHENTICATOR": "no Authenticator profile uses the hybrid transport",
+    # packed, the one format verified under enforcement, carries no nonce (a changed
+    # clientDataHash is a bad signature); the formats that do (tpm, apple, android-key) stop at
+    # ATTESTATION_FORMAT_NOT_ACCEPTED when enforced and are not verified when not
+    "ATTESTATION_NONCE_MISMATCH": "only non-packed statements carry a nonce, never verified",
 }
 RULE_URLS = {rules.S1, rules.S2, rules.S3, rules.S4, rules.S5, rules.S6, rules.TAP, rules.G1,
              rules.G6, rules.G7, rules.G8, rules.SELECTION, rules.WEBAUTHN}
