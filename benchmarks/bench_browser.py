@@ -18,8 +18,6 @@ import statistics
 import time
 from collections.abc import Callable
 
-import httpx
-
 from pkconf.authenticators.profiles import PROFILES
 from pkconf.ceremonies.browser import BrowserCase, BrowserSession, register_browser
 from pkconf.ceremonies.ctap import Setup
@@ -40,16 +38,6 @@ CREATE = """async () => {
     pubKeyCredParams: [{type: "public-key", alg: -7}, {type: "public-key", alg: -257}],
     authenticatorSelection: {requireResidentKey: true, userVerification: "required"}}});
 }"""
-
-
-class _Api(TenantApi):
-    """TenantApi over the test TLS (TenantApi takes no `verify` yet)."""
-
-    def __init__(self, base_url: str, tls: TestTls):
-        super().__init__(base_url)
-        self._http.close()
-        self._http = httpx.Client(base_url=self.base_url, timeout=15.0,
-                                  verify=tls.client_context())
 
 
 def _median_ms(run: Callable[[], object], runs: int) -> float:
@@ -82,7 +70,8 @@ def main() -> None:
                         choices=["bridge", "cdp"])
     args = parser.parse_args()
     tls = TestTls()
-    with EmulatorServer(tls=tls) as server, _Api(server.base_url, tls) as api, \
+    with EmulatorServer(tls=tls) as server, \
+            TenantApi(server.base_url, verify=tls.client_context()) as api, \
             BrowserSession.for_server(server) as session:
 
         def fresh_browser(kind: str) -> None:

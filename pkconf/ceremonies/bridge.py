@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from fido2.client import ClientError, DefaultClientDataCollector
+from fido2.client import ClientError
 from fido2.ctap import CtapDevice, CtapError
 from fido2.rpid import verify_rp_id
 from fido2.utils import websafe_decode, websafe_encode
@@ -83,6 +83,15 @@ def check_rp_id(rp_id: str, origin: str,
     RP lists for Related Origin Requests; anything else is a SecurityError."""
     if not verify_rp_id(rp_id, origin) and origin not in related.get(rp_id, frozenset()):
         raise DomError("SecurityError", f"the RP ID {rp_id!r} is not valid for {origin}")
+
+
+def _checked(rp_id: str, origin: str) -> bool:
+    """For python-fido2's collector: `check_rp_id` has already judged this pair.
+
+    fido2 accepts only registrable suffixes; Related Origin Requests (a page on mysignins for
+    rp.id login.microsoft.com) need the browser's fuller check, which the bridge makes first.
+    """
+    return True
 
 
 def dom_error(kind: str, error: ClientError) -> DomError:
@@ -148,10 +157,7 @@ class Bridge:
     failure: BaseException | None = None  # an unexpected error inside the bridge (a bug)
 
     def __post_init__(self) -> None:
-        # the bridge's own client sessions: python-fido2's collector checks only registrable
-        # suffixes, so these accept the RP IDs the bridge has already checked (see _session)
         self.interaction = client.ScriptedInteraction(getattr(self.device, "pin", None))
-        self._trusted: set[str] = set()
 
     def install(self, context: BrowserContext, *, platform: bool,
                 attestation: str | None = None) -> None:
@@ -189,29 +195,15 @@ class Bridge:
             raise DomError("TypeError", "the RP ID must be a string")
         check_rp_id(rp_id, origin, self.related_origins)
         _check_buffers(kind, options)
-        self._session(origin)
         try:
             if kind == "create":
                 return registration_json(client.register(
-                    self.device, options, origin, user_interaction=self.interaction))
+                    self.device, options, origin, user_interaction=self.interaction,
+                    verify_rp_id=_checked))
             return json.loads(json.dumps(dict(client.authenticate(
-                self.device, options, origin, user_interaction=self.interaction))))
+                self.device, options, origin, user_interaction=self.interaction,
+                verify_rp_id=_checked))))
         except ClientError as e:
             raise dom_error(kind, e) from None
         except (TypeError, ValueError, KeyError) as e:  # options fido2 cannot read
             raise DomError("TypeError", f"invalid publicKey options: {e}") from None
-
-    def _session(self, origin: str) -> None:
-        """Make the client session for `origin` accept any RP ID, since `perform` has checked it.
-
-        Related Origin Requests are what a page on mysignins needs for rp.id login.microsoft.com,
-        and python-fido2's default collector rejects them. `client.register` takes no verifier,
-        so the collector of the bridge's own session is replaced here (a change to client.py
-        would make this unnecessary; see the report).
-        """
-        if origin in self._trusted:
-            return
-        session = client._session(self.device, origin, self.interaction)
-        session.client._client_data_collector = DefaultClientDataCollector(  # type: ignore[attr-defined]
-            origin, verify=lambda rp_id, o: True)
-        self._trusted.add(origin)

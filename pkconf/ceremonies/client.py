@@ -174,11 +174,13 @@ Ctap2.get_info = _get_info  # type: ignore[method-assign]
 class _Session:
     """One reusable client for a device, origin and interaction."""
 
-    def __init__(self, device: CtapDevice, origin: str, interaction: UserInteraction):
+    def __init__(self, device: CtapDevice, origin: str, interaction: UserInteraction,
+                 verify_rp_id: RpIdCheck | None):
         self.device = _CeremonyDevice(device)
         self.interaction = interaction
-        self.client = Fido2Client(self.device, DefaultClientDataCollector(origin), interaction,
-                                  extensions=_extensions())
+        collector = (DefaultClientDataCollector(origin) if verify_rp_id is None
+                     else DefaultClientDataCollector(origin, verify=verify_rp_id))
+        self.client = Fido2Client(self.device, collector, interaction, extensions=_extensions())
         self.lock = Lock()  # one ceremony at a time per client, as a browser tab
 
 
@@ -189,34 +191,39 @@ def _extensions() -> list[Any]:
             CredPropsExtension()]
 
 
-_sessions: weakref.WeakKeyDictionary[CtapDevice, dict[tuple[str, UserInteraction], _Session]]
+RpIdCheck = Callable[[str, str], bool]  # (rp_id, origin) -> allowed, as fido2.rpid.verify_rp_id
+_SessionKey = tuple[str, UserInteraction, RpIdCheck | None]
+_sessions: weakref.WeakKeyDictionary[CtapDevice, dict[_SessionKey, _Session]]
 _sessions = weakref.WeakKeyDictionary()
 _default_interactions: weakref.WeakKeyDictionary[CtapDevice, UserInteraction]
 _default_interactions = weakref.WeakKeyDictionary()
 
 
-def _session(device: CtapDevice, origin: str, interaction: UserInteraction | None) -> _Session:
+def _session(device: CtapDevice, origin: str, interaction: UserInteraction | None,
+             verify_rp_id: RpIdCheck | None = None) -> _Session:
     if interaction is None:
         interaction = _default_interactions.get(device)
         if interaction is None:  # a software key knows its own PIN
             interaction = ScriptedInteraction(getattr(device, "pin", None))
             _default_interactions[device] = interaction
     per_device = _sessions.setdefault(device, {})
-    session = per_device.get((origin, interaction))
+    key = (origin, interaction, verify_rp_id)
+    session = per_device.get(key)
     if session is None:
-        session = per_device[(origin, interaction)] = _Session(device, origin, interaction)
+        session = per_device[key] = _Session(device, origin, interaction, verify_rp_id)
     return session
 
 
 # --- the ceremonies ---------------------------------------------------------------------------
 def register(device: CtapDevice,
              options: PublicKeyCredentialCreationOptions | Mapping[str, Any], origin: str, *,
-             user_interaction: UserInteraction | None = None) -> RegistrationResponse:
+             user_interaction: UserInteraction | None = None,
+             verify_rp_id: RpIdCheck | None = None) -> RegistrationResponse:
     """navigator.credentials.create() for `origin` against `device`, as a browser runs it.
 
     Raises `fido2.client.ClientError` as the client does (its `.cause` is the CTAP error).
     """
-    session = _session(device, origin, user_interaction)
+    session = _session(device, origin, user_interaction, verify_rp_id)
     with session.lock:
         session.device.new_ceremony()
         response = session.client.make_credential(
@@ -240,9 +247,10 @@ def register(device: CtapDevice,
 
 def authenticate(device: CtapDevice,
                  options: PublicKeyCredentialRequestOptions | Mapping[str, Any], origin: str, *,
-                 user_interaction: UserInteraction | None = None) -> AuthenticationResponse:
+                 user_interaction: UserInteraction | None = None,
+                 verify_rp_id: RpIdCheck | None = None) -> AuthenticationResponse:
     """navigator.credentials.get() for `origin` against `device`: the first assertion."""
-    session = _session(device, origin, user_interaction)
+    session = _session(device, origin, user_interaction, verify_rp_id)
     with session.lock:
         session.device.new_ceremony()
         selection = session.client.get_assertion(

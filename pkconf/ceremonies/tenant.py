@@ -7,6 +7,7 @@ call that lays out a case (policy, fresh groups, user, sign-in) in one round tri
 
 from __future__ import annotations
 
+import ssl
 from typing import Any
 
 import httpx
@@ -19,10 +20,12 @@ class TenantError(RuntimeError):
 
 
 class TenantApi:
-    def __init__(self, base_url: str, *, version: str = "v1.0", timeout: float = 15.0):
+    def __init__(self, base_url: str, *, version: str = "v1.0", timeout: float = 15.0,
+                 verify: ssl.SSLContext | bool = True):
+        """`verify`: the TLS trust for an HTTPS emulator (`TestTls().client_context()`)."""
         self.base_url = base_url.rstrip("/")
         self.version = version
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout)
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, verify=verify)
 
     def close(self) -> None:
         self._http.close()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
 from pkconf.ceremonies.browser import BrowserSession
@@ -14,19 +13,6 @@ from pkconf.report.browser import INSTALL_HINT, chromium_executable
 from pkconf.tenant.server import EmulatorServer
 from pkconf.tenant.store import default_policy
 from pkconf.tenant.tls import TestTls
-
-
-class TlsTenantApi(TenantApi):
-    """The tenant API trusting the emulator's test CA.
-
-    TenantApi takes no `verify` yet (asked of the lead); until it does, its client is replaced.
-    """
-
-    def __init__(self, base_url: str, tls: TestTls):
-        super().__init__(base_url)
-        self._http.close()
-        self._http = httpx.Client(base_url=self.base_url, timeout=15.0,
-                                  verify=tls.client_context())
 
 
 @pytest.fixture(scope="session")
@@ -42,7 +28,7 @@ def emulator(tls: TestTls) -> Iterator[EmulatorServer]:
 
 @pytest.fixture(scope="session")
 def api(emulator: EmulatorServer, tls: TestTls) -> Iterator[TenantApi]:
-    with TlsTenantApi(emulator.base_url, tls) as api:
+    with TenantApi(emulator.base_url, verify=tls.client_context()) as api:
         yield api
 
 
