@@ -20,12 +20,18 @@ import pytest
 from allure_commons.utils import md5
 
 from pkconf.authenticators.profiles import PROFILES, Platform
+from pkconf.ceremonies.browser import BrowserSession
 from pkconf.ceremonies.result import CeremonyResult
 from pkconf.ceremonies.tenant import TenantApi
+from pkconf.cli import UsageError
+from pkconf.commands.common import read_metadata
 from pkconf.paths import REPORTS
+from pkconf.report.browser import ChromiumNotFound
+from pkconf.tenant.server import EmulatorServer
+from pkconf.tenant.tls import TestTls
 
 from .cases import CEREMONIES, Case, Expectation, Source, load_cases, load_users
-from .runner import actual, check, run_case
+from .runner import BROWSER_AUTHENTICATORS, actual, check, run_case
 
 RESULTS = "results.jsonl"
 AREAS = ("policy-scope", "bootstrap", "passkey-types", "key-restrictions", "attestation",
@@ -54,6 +60,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--mds", metavar="BLOB", help="FIDO MDS3 BLOB for the emulator (default: the "
                                               "suite's test BLOB)")
     g.addoption("--mds-root", metavar="PEM", help="the root certificate --mds chains to")
+    g.addoption("--browser-ws", metavar="URL",
+                help="connect browser cases to this Playwright browser server instead of "
+                     "launching Chromium (launch it with BrowserSession.browser_args())")
     g.addoption("--results-dir", default=str(REPORTS),
                 help="where results.jsonl goes (default: reports/)")
 
@@ -107,7 +116,8 @@ def _own_policy_cases(path: str) -> list[Case]:
     return [Case(case_id="OWN-001", area="own-policy", title=f"{name} under {Path(path).name}",
                  policy_name=Path(path).name, policy=policy, user=user, profile=name,
                  ceremony=ceremony, expect=Expectation("recorded", None, ""), source=source)
-            for name in PROFILES for ceremony in CEREMONIES]
+            for name, profile in PROFILES.items() if not profile.test_only
+            for ceremony in ("ctap", "graph")]
 
 
 def select(config: pytest.Config, source: str) -> list[Case]:
@@ -147,25 +157,49 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.fixture(scope="session")
-def tenant(pytestconfig: pytest.Config) -> Iterator[TenantApi]:
-    """The tenant under test: by default an embedded emulator for this worker."""
-    target = pytestconfig.getoption("--target")
-    if target != "emulator":
-        with TenantApi(target) as api:
-            yield api
+def emulator(pytestconfig: pytest.Config) -> Iterator[EmulatorServer | None]:
+    """This worker's embedded emulator, over the test TLS of Entra's hosts; None when
+    `--target` names a running one."""
+    if pytestconfig.getoption("--target") != "emulator":
+        yield None
         return
-    from pkconf.cli import UsageError
-    from pkconf.commands.common import read_metadata
-    from pkconf.tenant.server import EmulatorServer
-
     try:
         metadata = read_metadata(pytestconfig.getoption("--mds"),
                                  pytestconfig.getoption("--mds-root"))
     except UsageError as e:
         raise pytest.UsageError(str(e)) from None
-    with EmulatorServer(metadata=metadata) as server, \
-            TenantApi(server.base_url) as api:
+    with EmulatorServer(metadata=metadata, tls=TestTls()) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def tenant(pytestconfig: pytest.Config, emulator: EmulatorServer | None) -> Iterator[TenantApi]:
+    """The tenant under test: by default this worker's emulator."""
+    if emulator is None:
+        with TenantApi(pytestconfig.getoption("--target")) as api:
+            yield api
+        return
+    assert emulator.tls is not None
+    with TenantApi(emulator.base_url, verify=emulator.tls.client_context()) as api:
         yield api
+
+
+@pytest.fixture(scope="session")
+def browser_session(pytestconfig: pytest.Config,
+                    emulator: EmulatorServer | None) -> Iterator[BrowserSession]:
+    """One Chromium per worker, started on the first browser case."""
+    if emulator is None:
+        pytest.skip("browser cases need the embedded emulator (its TLS and host rules)")
+    try:
+        session = BrowserSession.for_server(emulator,
+                                            ws_endpoint=pytestconfig.getoption("--browser-ws"))
+        session.start()
+    except ChromiumNotFound as e:
+        raise pytest.UsageError(str(e)) from None
+    try:
+        yield session
+    finally:
+        session.close()
 
 
 @pytest.fixture
@@ -176,14 +210,22 @@ def conformance(request: pytest.FixtureRequest, tenant: TenantApi):
         record: dict[str, Any] = {"case": case, "result": None}
         request.node.stash[_CASE_KEY] = record
         _label(case)
+        browser = (request.getfixturevalue("browser_session")
+                   if case.ceremony in BROWSER_AUTHENTICATORS else None)
         start = time.perf_counter()
-        result = run_case(tenant, case)
-        record["result"], record["ms"] = result, (time.perf_counter() - start) * 1000
-        _attach(case, result)
-        if case.expect.outcome == "recorded":
-            assert result.decision.get("outcome") in ("accepted", "rejected"), result.decision
-        else:
-            check(case, result)
+        try:
+            result = run_case(tenant, case, browser)
+            record["result"], record["ms"] = result, (time.perf_counter() - start) * 1000
+            _attach(case, result)
+            if case.expect.outcome == "recorded":
+                assert result.decision.get("outcome") in ("accepted", "rejected"), (
+                    result.decision)
+            else:
+                check(case, result)
+        except BaseException:
+            if browser is not None:
+                _attach_browser_evidence(browser)
+            raise
         return result
 
     return run
@@ -207,6 +249,14 @@ def _label(case: Case) -> None:
     allure.dynamic.label("area", case.area)
     if case.source.url:
         allure.dynamic.link(case.source.url, name=f"{case.source.fact} ({case.source.status})")
+
+
+def _attach_browser_evidence(browser: BrowserSession) -> None:
+    """On failure: what the page looked like and what it logged."""
+    if (shot := browser.screenshot()) is not None:
+        allure.attach(shot, name="screenshot", attachment_type=allure.attachment_type.PNG)
+    allure.attach("\n".join(browser.console()), name="browser console",
+                  attachment_type=allure.attachment_type.TEXT)
 
 
 def _attach(case: Case, result: CeremonyResult) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from pkconf.authenticators.profiles import PROFILES
+from pkconf.ceremonies.browser import BrowserSession, register_browser
 from pkconf.ceremonies.ctap import Setup, register
 from pkconf.ceremonies.result import CeremonyResult
 from pkconf.ceremonies.tenant import TenantApi
@@ -25,6 +26,7 @@ from pkconf.tenant.rules import WINDOWS_HELLO_AAGUIDS
 from .cases import Case, UserState
 
 PATHS = {"ctap": RegistrationPath.SELF_SERVICE, "graph": RegistrationPath.PROVISIONING}
+BROWSER_AUTHENTICATORS = {"browser": "bridge", "browser-cdp": "cdp"}
 MISMATCH = "DECISION MISMATCH"  # the Allure category "Entra decided differently" keys on it
 _WHFB_AAGUID = sorted(WINDOWS_HELLO_AAGUIDS)[0]
 
@@ -44,10 +46,18 @@ def user_context(user: UserState) -> UserContext:
     )
 
 
-def run_case(api: TenantApi, case: Case) -> CeremonyResult:
+def run_case(api: TenantApi, case: Case, browser: BrowserSession | None = None
+             ) -> CeremonyResult:
+    """Drive the case's ceremony: the CTAP client, or Chromium on the Security-info page."""
     setup = Setup.for_user(dict(case.policy), user_context(case.user))
-    return register(api, PROFILES[case.profile], setup, path=PATHS[case.ceremony],
-                    variation=case.variation)
+    profile = PROFILES[case.profile]
+    if case.ceremony in BROWSER_AUTHENTICATORS:
+        if browser is None:
+            raise ValueError(f"{case.id} needs a browser session")
+        return register_browser(browser, api, profile, setup, variation=case.variation,
+                                authenticator=BROWSER_AUTHENTICATORS[case.ceremony],
+                                attestation=case.conveyance)
+    return register(api, profile, setup, path=PATHS[case.ceremony], variation=case.variation)
 
 
 def actual(result: CeremonyResult) -> dict[str, Any]:

@@ -90,6 +90,7 @@ class Profile:
     client: Client
     quirks: frozenset[Quirk] = frozenset()
     assumed: frozenset[str] = frozenset()  # field names that are our assumption
+    test_only: bool = False  # exists to reach one rule (a TEST ONLY key or a broken variant)
 
     @property
     def passkey_type(self) -> str:
@@ -248,15 +249,16 @@ YUBIKEY_5_USB = _key("yubikey-5-usb", "YubiKey 5 series over USB (Chrome on Wind
 
 def _test_key(name: str, description: str, aaguid: str, vendor: str) -> Profile:
     """A TEST ONLY security key: exists to reach one metadata rule, models no real product."""
-    return _key(name, f"TEST ONLY: {description}", Platform.DESKTOP, aaguid, vendor,
-                CHROME_WINDOWS, transports=("usb",))
+    return replace(_key(name, f"TEST ONLY: {description}", Platform.DESKTOP, aaguid, vendor,
+                        CHROME_WINDOWS, transports=("usb",)), test_only=True)
 
 
 def _broken_yubikey(suffix: str, defect: Defect, what: str) -> Profile:
     """yubikey-5-usb with one deliberate attestation defect, so a case differs in that only."""
     return replace(YUBIKEY_5_USB, name=f"yubikey-5-usb-{suffix}",
                    description=f"TEST ONLY: deliberately broken variant of yubikey-5-usb: {what}",
-                   attestation=replace(YUBIKEY_5_USB.attestation, defect=defect))
+                   attestation=replace(YUBIKEY_5_USB.attestation, defect=defect),
+                   test_only=True)
 
 
 _ALL = (

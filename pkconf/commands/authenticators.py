@@ -26,6 +26,7 @@ def _row(profile: Profile) -> dict[str, str | list[str]]:
         "platform": str(profile.platform),
         "transports": list(profile.transports),
         "assumed": sorted(profile.assumed),
+        "testOnly": profile.test_only,
     }
 
 
@@ -36,12 +37,15 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps({"profiles": rows, "physicalKeys": [k.to_json() for k in keys]},
                          indent=2))
         return 0
-    table = [[", ".join(v) if isinstance(v, list) else v for v in
-              (r[c] for c in COLUMNS)] for r in rows]
+    table = [[", ".join(v) if isinstance(v, list) else v for v in (r[c] for c in COLUMNS)]
+             for r in rows]
+    for line, row in zip(table, rows, strict=True):
+        line[0] += "*" if row["testOnly"] else ""
     widths = [max(len(c), *(len(line[i]) for line in table)) for i, c in enumerate(COLUMNS)]
     for line in [list(COLUMNS), *table]:
         print("  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip())
-    print()
+    print("\n* test only: a TEST ONLY key or a deliberately broken variant, there to reach "
+          "one rule")
     print(_physical_summary(keys))
     return 0
 

@@ -158,8 +158,9 @@ def test_broken_variant_differs_from_yubikey_5_usb_only_in_its_named_defect(
     variant, original = PROFILES[name], PROFILES["yubikey-5-usb"]
     assert variant.attestation == AttesterSpec("packed", "yubico", defect)
     assert variant.description.startswith("TEST ONLY: deliberately broken variant")
+    assert variant.test_only and not original.test_only
     assert replace(variant, name=original.name, description=original.description,
-                   attestation=original.attestation) == original
+                   attestation=original.attestation, test_only=False) == original
 
 
 def test_only_the_broken_variants_carry_a_defect() -> None:
@@ -167,6 +168,12 @@ def test_only_the_broken_variants_carry_a_defect() -> None:
     assert broken == {"yubikey-5-usb-expired-attestation", "yubikey-5-usb-root-in-x5c",
                       "yubikey-5-usb-misordered-x5c", "yubikey-5-usb-aaguid-mismatch",
                       "yubikey-5-usb-bad-attestation-signature"}
+
+
+def test_test_only_profiles_are_exactly_the_test_keys_and_broken_variants() -> None:
+    flagged = {n for n, p in PROFILES.items() if p.test_only}
+    assert flagged == {n for n, p in PROFILES.items() if p.description.startswith("TEST ONLY")}
+    assert len(flagged) == 9
 
 
 def test_cross_device_authenticator_is_the_ios_app_as_a_hybrid_authenticator() -> None:
