@@ -35,8 +35,8 @@ from .runner import BROWSER_AUTHENTICATORS, actual, check, run_case
 
 RESULTS = "results.jsonl"
 AREAS = ("policy-scope", "bootstrap", "passkey-types", "key-restrictions", "attestation",
-         "windows-hello", "platform-paths", "ceremony-integrity", "provisioning-api", "matrix",
-         "own-policy")
+         "windows-hello", "platform-paths", "ceremony-integrity", "provisioning-api", "browser",
+         "matrix", "own-policy")
 _CASE_KEY = pytest.StashKey[dict[str, Any]]()
 
 

@@ -26,6 +26,7 @@ AREAS = {
     "platform-paths": "PP",
     "ceremony-integrity": "CI",
     "provisioning-api": "GP",
+    "browser": "BR",
 }
 
 # Reason codes no case can produce with today's profiles and ceremony variations; the engine's
