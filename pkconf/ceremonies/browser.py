@@ -30,7 +30,6 @@ from playwright.sync_api import (
     Request,
     Response,
     Route,
-    sync_playwright,
 )
 
 from ..authenticators.device import SoftwareAuthenticator
@@ -44,7 +43,7 @@ from ..authenticators.profiles import (
     Quirk,
     Uv,
 )
-from ..report.browser import launch_args, require_chromium
+from ..report.browser import launch_args, require_chromium, shared_playwright
 from ..tenant.pages import SESSION_COOKIE
 from ..tenant.rules import CHALLENGE_TIMEOUT_MINUTES
 from ..tenant.server import EmulatorServer
@@ -167,15 +166,14 @@ class BrowserSession:
     `ws_endpoint` connects to a running Playwright browser server instead of launching one;
     that server must have been launched with this session's `browser_args()` (host rules and
     SPKI pin are launch flags). `spki_pin=None` is the `http://localhost:<port>` fallback, for
-    an emulator started with `rp_id="localhost"`. Playwright's sync API runs one driver per
-    thread: a second session in the same thread passes the first one's `playwright`.
+    an emulator started with `rp_id="localhost"`. All sessions of a thread share its Playwright
+    driver (`shared_playwright()`: the sync API allows one per thread) unless given another.
     """
 
     def __init__(self, *, port: int, spki_pin: str | None, ws_endpoint: str | None = None,
                  trace: bool = False, playwright: Playwright | None = None):
         self.port, self.spki_pin, self.ws_endpoint, self.trace = port, spki_pin, ws_endpoint, trace
         self._playwright = playwright
-        self._owns_playwright = playwright is None
         self._browser: Browser | None = None
         self.last: BrowserCase | None = None
 
@@ -201,15 +199,11 @@ class BrowserSession:
 
     def start(self) -> BrowserSession:
         executable = None if self.ws_endpoint else require_chromium()  # fails with the fix
-        if self._owns_playwright:
-            self._playwright = sync_playwright().start()
-        try:
-            chromium = self.playwright.chromium
-            self._browser = chromium.connect(self.ws_endpoint) if self.ws_endpoint else \
-                chromium.launch(executable_path=executable, args=self.browser_args())
-        except BaseException:
-            self._stop_playwright()
-            raise
+        if self._playwright is None:
+            self._playwright = shared_playwright()
+        chromium = self.playwright.chromium
+        self._browser = chromium.connect(self.ws_endpoint) if self.ws_endpoint else \
+            chromium.launch(executable_path=executable, args=self.browser_args())
         return self
 
     @property
@@ -218,17 +212,11 @@ class BrowserSession:
             raise RuntimeError("the browser session is not started")
         return self._playwright
 
-    def _stop_playwright(self) -> None:
-        if self._owns_playwright and self._playwright is not None:
-            self._playwright.stop()
-            self._playwright = None
-
     def close(self) -> None:
         self._end_last()
         if self._browser is not None:
             self._browser.close()
             self._browser = None
-        self._stop_playwright()
 
     def __enter__(self) -> BrowserSession:
         return self.start()

@@ -7,12 +7,15 @@ $PKCONF_CHROMIUM, else Playwright's installed Chromium, else Debian's.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import functools
 import os
 import shutil
 import subprocess
 import threading
 from pathlib import Path
+from typing import Any
 
 ENV_VAR = "PKCONF_CHROMIUM"
 DEBIAN_CHROMIUM = "/usr/bin/chromium"
@@ -32,6 +35,30 @@ _LAUNCH_ARGS = (
     "--no-first-run",
     "--disable-quic",
 )
+
+
+_drivers: dict[int, Any] = {}  # thread id -> the Playwright driver started on that thread
+
+
+def shared_playwright() -> Any:
+    """This thread's Playwright driver, started once and shared by everything in the process.
+
+    The sync API refuses to start a second driver on a thread while one runs, and one pytest
+    worker runs several modules that each want a browser; so all of them share this one, and
+    it stops when the process exits.
+    """
+    key = threading.get_ident()
+    if key not in _drivers:
+        from playwright.sync_api import sync_playwright
+
+        driver = _drivers[key] = sync_playwright().start()
+        atexit.register(_stop_quietly, driver)
+    return _drivers[key]
+
+
+def _stop_quietly(driver: Any) -> None:
+    with contextlib.suppress(Exception):  # at exit, a driver's loop may already be gone
+        driver.stop()
 
 
 class ChromiumNotFound(RuntimeError):

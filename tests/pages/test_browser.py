@@ -13,9 +13,14 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from pkconf.report.browser import INSTALL_HINT, chromium_executable, launch_args
+from pkconf.report.browser import (
+    INSTALL_HINT,
+    chromium_executable,
+    launch_args,
+    shared_playwright,
+)
 from pkconf.tenant.server import EmulatorServer
 from pkconf.tenant.store import default_policy
 from pkconf.tenant.tls import TLS_HOSTS, TestTls
@@ -33,10 +38,9 @@ def browser(emulator: EmulatorServer, tls: TestTls) -> Iterator[Browser]:
     rules = ", ".join(f"MAP {host} 127.0.0.1:{emulator.port}" for host in TLS_HOSTS)
     args = [*launch_args(), f"--host-rules={rules}",
             f"--ignore-certificate-errors-spki-list={tls.spki_pin()}"]
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=args)
-        yield browser
-        browser.close()
+    browser = shared_playwright().chromium.launch(executable_path=executable, args=args)
+    yield browser
+    browser.close()
 
 
 @pytest.fixture

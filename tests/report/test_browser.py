@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -112,5 +113,8 @@ def test_playwright_lookup_works_from_inside_an_asyncio_loop():
     async def look() -> str | None:
         return browser._playwright_chromium.__wrapped__()
 
-    found = asyncio.run(look())
+    # asyncio.run needs a thread without a loop: this worker's shared Playwright driver, if
+    # another module started it, keeps one running on the main thread.
+    with ThreadPoolExecutor(1) as pool:
+        found = pool.submit(asyncio.run, look()).result()
     assert found is None or Path(found).is_file()

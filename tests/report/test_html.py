@@ -17,7 +17,12 @@ from pathlib import Path
 import pytest
 
 from pkconf.report import html
-from pkconf.report.browser import INSTALL_HINT, chromium_executable, launch_args
+from pkconf.report.browser import (
+    INSTALL_HINT,
+    chromium_executable,
+    launch_args,
+    shared_playwright,
+)
 from pkconf.report.html import ALLURE_TOOLS, ReportError, generate_html, write_environment
 
 
@@ -175,15 +180,13 @@ def page(report: Path):
     executable = chromium_executable()
     if executable is None:
         pytest.skip(f"no Chromium for Playwright: {INSTALL_HINT}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=executable, args=launch_args())
-        page = chromium.new_page()
-        page.goto(report.as_uri())
-        page.get_by_test_id("tree-section-title").first.wait_for(timeout=15_000)
-        yield page
-        chromium.close()
+    chromium = shared_playwright().chromium.launch(executable_path=executable,
+                                                   args=launch_args())
+    page = chromium.new_page()
+    page.goto(report.as_uri())
+    page.get_by_test_id("tree-section-title").first.wait_for(timeout=45_000)  # loaded CI
+    yield page
+    chromium.close()
 
 
 def titles_under(page, group_name: str) -> set[str]:
