@@ -61,6 +61,9 @@ def run(args: argparse.Namespace) -> int:
     reports.mkdir(parents=True, exist_ok=True)
     code = pytest.main(pytest_args(args, reports))
     if code == pytest.ExitCode.NO_TESTS_COLLECTED:
+        if args.shard:  # a shard of a small selection may well be empty: nothing failed
+            print(f"shard {args.shard} has no cases")
+            return 0
         raise UsageError("no case matched the selectors")
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         raise UsageError(f"the test run did not complete (pytest exit code {int(code)})")
