@@ -38,6 +38,8 @@ def pytest_args(args: argparse.Namespace, reports: Path) -> list[str]:
     if not args.no_matrix and not args.policy:
         out.append(str(tests / "test_matrix_cases.py"))
     out += ["--rootdir", str(PROJECT_ROOT), "-c", str(PROJECT_ROOT / "pyproject.toml"),
+            # pkconf has imported httpx (and so anyio's plugin) before pytest starts here
+            "-W", "ignore::pytest.PytestAssertRewriteWarning",
             "-p", "no:cacheprovider", "-q", "-n", str(args.workers),
             "--alluredir", str(reports / "allure-results"), "--clean-alluredir",
             "--junitxml", str(reports / "junit.xml"), "--results-dir", str(reports),
