@@ -6,6 +6,7 @@ commands exit 2 with a reason instead of a traceback.
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,17 @@ from ..paths import TEST_MDS_BLOB, TEST_MDS_ROOT
 from ..tenant.attestation import Metadata, MetadataError
 from ..tenant.decision import TemporaryAccessPass, UserContext, UserType
 from ..tenant.policy import Fido2Policy, PolicyError, load_policy
+
+
+def add_decision_arguments(p: argparse.ArgumentParser, *, policy_help: str) -> None:
+    """The inputs and output options `verify` and `decide` share."""
+    p.add_argument("--policy", required=True, metavar="POLICY.json", help=policy_help)
+    p.add_argument("--user", required=True, metavar="USER.json",
+                   help='{"userType", "groups", "mfaAgeSeconds", "tap"}')
+    p.add_argument("--mds", metavar="BLOB",
+                   help="a FIDO MDS3 BLOB (default: the suite's test BLOB)")
+    p.add_argument("--mds-root", metavar="PEM", help="the root certificate the BLOB chains to")
+    p.add_argument("--json", action="store_true", help="print the decision as one JSON object")
 
 
 def read_bytes(path: str | Path, what: str) -> bytes:

@@ -10,26 +10,27 @@ from ..ceremonies.tenant import TenantApi, TenantError
 from ..cli import UsageError
 from ..tenant.decision import RegistrationPath
 from ..tenant.server import EmulatorServer
-from .common import parse_user, print_decision, read_json, read_metadata, read_policy
+from .common import (
+    add_decision_arguments,
+    parse_user,
+    print_decision,
+    read_json,
+    read_metadata,
+    read_policy,
+)
 
 HELP = "run one registration ceremony against a fresh emulator and print the decision"
 PATHS = {"ctap": RegistrationPath.SELF_SERVICE, "graph": RegistrationPath.PROVISIONING}
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--policy", required=True, metavar="POLICY.json",
-                   help="the fido2 policy as Graph exports it (group targets by name or id)")
-    p.add_argument("--user", required=True, metavar="USER.json",
-                   help='{"userType", "groups", "mfaAgeSeconds", "tap"}')
+    add_decision_arguments(p, policy_help="the fido2 policy as Graph exports it (group "
+                                          "targets by name or id)")
     p.add_argument("--profile", required=True, metavar="NAME",
                    help="an authenticator profile (see `pkconf authenticators`)")
     p.add_argument("--ceremony", choices=sorted(PATHS), default="ctap",
                    help="ctap: the user on Security info; graph: admin provisioning")
     p.add_argument("--variation", choices=VARIATIONS, help="damage the ceremony on purpose")
-    p.add_argument("--mds", metavar="BLOB",
-                   help="a FIDO MDS3 BLOB (default: the suite's test BLOB)")
-    p.add_argument("--mds-root", metavar="PEM", help="the root certificate the BLOB chains to")
-    p.add_argument("--json", action="store_true", help="print the decision as one JSON object")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -9,7 +9,14 @@ from ..cli import UsageError
 from ..tenant.decision import CeremonyContext, IssuedChallenge, RegistrationPath
 from ..tenant.engine import decide
 from ..tenant.registration import MalformedRegistration, b64url_decode, parse_registration
-from .common import parse_user, print_decision, read_json, read_metadata, read_policy
+from .common import (
+    add_decision_arguments,
+    parse_user,
+    print_decision,
+    read_json,
+    read_metadata,
+    read_policy,
+)
 
 HELP = "check one captured registration response against a policy and print the decision"
 
@@ -17,22 +24,15 @@ HELP = "check one captured registration response against a policy and print the 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("response", metavar="RESPONSE.json",
                    help="the registration response (browser JSON, or a Graph POST body)")
-    p.add_argument("--policy", required=True, metavar="POLICY.json",
-                   help="the fido2 policy as Graph exports it")
-    p.add_argument("--user", required=True, metavar="USER.json",
-                   help='{"userType", "groups", "mfaAgeSeconds", "tap"}')
+    add_decision_arguments(p, policy_help="the fido2 policy as Graph exports it")
     p.add_argument("--challenge", required=True, metavar="B64URL",
                    help="the challenge the relying party issued")
     p.add_argument("--origin", required=True, metavar="URL", help="the expected origin")
     p.add_argument("--rp-id", required=True, metavar="ID", help="the expected RP ID")
     p.add_argument("--at", metavar="ISO8601",
                    help="the time to decide at (certificate validity); default: now")
-    p.add_argument("--mds", metavar="BLOB",
-                   help="a FIDO MDS3 BLOB (default: the suite's test BLOB)")
-    p.add_argument("--mds-root", metavar="PEM", help="the root certificate the BLOB chains to")
     p.add_argument("--path", choices=[p.value for p in RegistrationPath],
                    default=RegistrationPath.SELF_SERVICE.value, help="the registration path")
-    p.add_argument("--json", action="store_true", help="print the decision as one JSON object")
 
 
 def parse_time(value: str | None) -> datetime:

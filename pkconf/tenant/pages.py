@@ -24,7 +24,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .rules import MFA_WINDOW_SECONDS
-from .service import GraphError, tap_sign_in
+from .service import GraphError, capped_body, tap_sign_in
 from .store import Session, Store, User
 
 PAGES = Path(__file__).with_name("pages")
@@ -70,11 +70,7 @@ async def _form(request: Request) -> dict[str, str]:
     """A small URL-encoded form; anything else is a clean 400, never a parser exception."""
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != FORM_TYPE:
         raise GraphError(415, "invalidRequest", f"the sign-in pages take {FORM_TYPE} forms")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_FORM_BYTES:
-            raise GraphError(413, "invalidRequest", f"the form is over {MAX_FORM_BYTES} bytes")
+    body = await capped_body(request, MAX_FORM_BYTES, "the form")
     try:
         pairs = parse_qsl(body.decode("ascii"), keep_blank_values=True, errors="strict",
                           max_num_fields=MAX_FORM_FIELDS)

@@ -116,16 +116,22 @@ def _too_deep(value: Any) -> bool:
     return False
 
 
-async def _json_object(request: Request) -> dict[str, Any]:
-    """The body as a JSON object, capped at MAX_BODY_BYTES (also for chunked bodies)."""
+async def capped_body(request: Request, limit: int, what: str = "the body") -> bytes:
+    """The request body, refused with a 413 past `limit` bytes (also for chunked bodies)."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise GraphError(413, "invalidRequest", f"the body is over {MAX_BODY_BYTES} bytes")
+    if declared.isdigit() and int(declared) > limit:
+        raise GraphError(413, "invalidRequest", f"{what} is over {limit} bytes")
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            raise GraphError(413, "invalidRequest", f"the body is over {MAX_BODY_BYTES} bytes")
+        if len(body) > limit:
+            raise GraphError(413, "invalidRequest", f"{what} is over {limit} bytes")
+    return bytes(body)
+
+
+async def _json_object(request: Request) -> dict[str, Any]:
+    """The body as a JSON object, capped at MAX_BODY_BYTES."""
+    body = await capped_body(request, MAX_BODY_BYTES)
     if not body:
         raise _bad("the request needs a JSON object body")
     try:
