@@ -18,6 +18,22 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-html", action="store_true", help="the summary only")
 
 
+def render_decisions(results: list[dict]) -> str:
+    """`--policy` runs have nothing to compare with: show what the tenant decided, per case."""
+    def row(r: dict) -> tuple[str, ...]:
+        got = r.get("actual") or {}
+        return (r["profile"], r["ceremony"], got.get("outcome") or r["status"],
+                got.get("family") or "", got.get("reason") or "")
+
+    rows = [row(r) for r in sorted(results, key=lambda r: (r["profile"], r["ceremony"]))]
+    head = ("profile", "ceremony", "outcome", "family", "reason")
+    widths = [max(len(str(x[i])) for x in (head, *rows)) for i in range(len(head))]
+    lines = ["", f"decisions under {results[0]['policy']}"]
+    lines += ["  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
+              for row in (head, *rows)]
+    return "\n".join(lines)
+
+
 def write_reports(reports: Path, target: str, *, html: bool) -> None:
     """Summary table and JSON, Allure environment, and (optionally) the HTML report."""
     from ..cli import UsageError
@@ -25,10 +41,13 @@ def write_reports(reports: Path, target: str, *, html: bool) -> None:
     from ..report.summary import ResultsError, load_results, render, write_summary
 
     try:
-        summary = write_summary(load_results(reports / "results.jsonl"), reports / "summary.json")
+        results = load_results(reports / "results.jsonl")
+        summary = write_summary(results, reports / "summary.json")
     except ResultsError as e:
         raise UsageError(str(e)) from None
     print(render(summary))
+    if recorded := [r for r in results if r["expected"]["outcome"] == "recorded"]:
+        print(render_decisions(recorded))
     allure_results = reports / "allure-results"
     print(f"\nSummary:        {reports / 'summary.json'}")
     if (reports / "junit.xml").exists():
