@@ -67,6 +67,19 @@ def script(*, binding: str | None, platform: bool = False, attestation: str | No
     return f"({SCRIPT.strip()})({json.dumps(config)});"
 
 
+Answer = Callable[[Mapping[str, Any], Any, Any], dict[str, Any]]
+
+
+def install(context: BrowserContext, answer: Answer, *, platform: bool,
+            attestation: str | None = None) -> None:
+    """Bridge every page of the context to `answer` (a `Bridge.answer`). Installed once per
+    context, since a binding cannot be removed: a context reused for many cases passes a
+    callable that reaches the current case's bridge."""
+    context.expose_binding(BINDING, answer)
+    context.add_init_script(script=script(binding=BINDING, platform=platform,
+                                          attestation=attestation))
+
+
 def origin_of(url: str) -> str | None:
     """The serialized origin of a frame URL; None for an opaque origin (about:, data:...)."""
     parts = urlsplit(url)
@@ -149,7 +162,7 @@ def _check_buffers(kind: str, options: Mapping[str, Any]) -> None:
 
 @dataclass
 class Bridge:
-    """One software authenticator bridged into one browser context."""
+    """One software authenticator answering the WebAuthn calls of one case's pages."""
 
     device: CtapDevice
     related_origins: Mapping[str, frozenset[str]] = field(default_factory=lambda: RELATED_ORIGINS)
@@ -159,13 +172,7 @@ class Bridge:
     def __post_init__(self) -> None:
         self.interaction = client.ScriptedInteraction(getattr(self.device, "pin", None))
 
-    def install(self, context: BrowserContext, *, platform: bool,
-                attestation: str | None = None) -> None:
-        context.expose_binding(BINDING, self._answer)
-        context.add_init_script(script=script(binding=BINDING, platform=platform,
-                                              attestation=attestation))
-
-    def _answer(self, source: Mapping[str, Any], kind: str, options: Any) -> dict[str, Any]:
+    def answer(self, source: Mapping[str, Any], kind: str, options: Any) -> dict[str, Any]:
         """The binding: a credential or an error object, never a stray exception for input."""
         origin = origin_of(source["frame"].url)
         call = BridgeCall(str(kind), origin or "null", options if isinstance(options, dict)

@@ -11,10 +11,17 @@ authenticator (CDP WebAuthn domain: Chromium's attestation, AAGUID erasure and l
 The decision is read from the page (`window.pkconfLastDecision`) and checked against the Graph
 answer the page received: a page that announces something the tenant did not say is an error of
 the ceremony, never a decision.
+
+Speed: a browser per worker, and by default one context and page for as long as consecutive
+cases fit in it (same authenticator kind, attestation override, platform flag and client; see
+`BrowserSession.open_case`). Each case still starts clean: a new authenticator, the new user's
+session cookie, and the page started over in place (no navigation) with the previous attempt
+dropped. `PKCONF_BROWSER_REUSE=0` (or `BrowserSession(reuse=False)`) opens a context per case.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -59,6 +66,7 @@ AUTHENTICATORS = ("bridge", "cdp")
 VARIATIONS = ("expired-challenge", "reused-challenge")  # ctap.py's tamper-* are CTAP-only
 OUTCOME_MARGIN_MS = 10_000  # beyond the WebAuthn timeout, for the POST and the announcement
 DEFAULT_TIMEOUT_MS = CHALLENGE_TIMEOUT_MINUTES * 60 * 1000  # the page's, from creationOptions
+REUSE_ENV = "PKCONF_BROWSER_REUSE"
 _OPTIONS_PATH = "/me/authentication/fido2Methods/creationOptions"
 _METHODS_PATH = "/me/authentication/fido2Methods"
 
@@ -143,25 +151,30 @@ class VirtualAuthenticator:
 
 @dataclass
 class BrowserCase:
-    """One case's browser state: a fresh context and page, and the authenticator behind it."""
+    """One case's browser state: the context and page it runs in (the previous case's when
+    they fit), and its own authenticator and evidence."""
 
     profile: Profile
     context: BrowserContext
     page: Page
+    fit: tuple[Any, ...]  # what a later case must share to run in this context and page
     bridge: bridge.Bridge | None = None
     cdp: CDPSession | None = None
     authenticator_id: str | None = None
     console: list[str] = field(default_factory=list)
     graph: list[Response] = field(default_factory=list)  # creationOptions and POST answers
+    ended_cleanly: bool = False  # a registration finished: its page may serve the next case
 
-    def _record(self, response: Response) -> None:
+    def record(self, response: Response) -> None:
         path = response.url.split("?")[0]
         if path.endswith((_OPTIONS_PATH, _METHODS_PATH)):
             self.graph.append(response)
 
 
 class BrowserSession:
-    """One Chromium for many cases (one per pytest-xdist worker): a context per case.
+    """One Chromium for many cases (one per pytest-xdist worker); one context and page for
+    consecutive cases that fit in it, unless `reuse` is off (default: `PKCONF_BROWSER_REUSE`,
+    on unless "0").
 
     `ws_endpoint` connects to a running Playwright browser server instead of launching one;
     that server must have been launched with this session's `browser_args()` (host rules and
@@ -171,8 +184,10 @@ class BrowserSession:
     """
 
     def __init__(self, *, port: int, spki_pin: str | None, ws_endpoint: str | None = None,
-                 trace: bool = False, playwright: Playwright | None = None):
+                 trace: bool = False, playwright: Playwright | None = None,
+                 reuse: bool | None = None):
         self.port, self.spki_pin, self.ws_endpoint, self.trace = port, spki_pin, ws_endpoint, trace
+        self.reuse = os.environ.get(REUSE_ENV, "1") != "0" if reuse is None else reuse
         self._playwright = playwright
         self._browser: Browser | None = None
         self.last: BrowserCase | None = None
@@ -241,36 +256,83 @@ class BrowserSession:
     def open_case(self, profile: Profile, *, authenticator: str = "bridge",
                   virtual: VirtualAuthenticator | None = None,
                   attestation: str | None = None) -> BrowserCase:
-        """A fresh context and page for one case; the previous case's is closed now (its
-        evidence stays readable until then)."""
+        """A case with its own new authenticator and evidence.
+
+        It runs in the last case's context and page when the session reuses them, that case
+        ended cleanly and it fits: same authenticator kind and attestation override (init
+        scripts cannot be removed), same platform flag for the bridge, same client (user agent,
+        viewport). Otherwise the last case's context is closed now (its evidence stays
+        readable until then) and a new one is opened.
+        """
         if authenticator not in AUTHENTICATORS:
             raise ValueError(f"unknown authenticator {authenticator!r}: one of {AUTHENTICATORS}")
-        self._end_last()
-        context = self.browser.new_context(**context_options(profile))
-        if self.trace:
-            context.tracing.start(screenshots=True, snapshots=True)
-        case = BrowserCase(profile, context, context.new_page())
+        platform = profile.attachment is Attachment.PLATFORM
+        fit = (authenticator, attestation, platform and authenticator == "bridge",
+               context_options(profile))
+        last = self.last
+        if self.reuse and last is not None and last.ended_cleanly and last.fit == fit \
+                and not last.page.is_closed():
+            case = BrowserCase(profile, last.context, last.page, fit, cdp=last.cdp)
+            if last.cdp is not None:
+                last.cdp.send("WebAuthn.removeVirtualAuthenticator",
+                              {"authenticatorId": last.authenticator_id})
+            if self.trace:
+                case.context.tracing.stop_chunk()
+                case.context.tracing.start_chunk()
+        else:
+            self._end_last()
+            case = self._new_context(profile, fit)
         self.last = case
         if authenticator == "bridge":
             case.bridge = bridge.Bridge(SoftwareAuthenticator(profile))
-            case.bridge.install(context, platform=profile.attachment is Attachment.PLATFORM,
-                                attestation=attestation)
         else:
-            if attestation is not None:
-                context.add_init_script(script=bridge.script(binding=None,
-                                                             attestation=attestation))
-            case.cdp = context.new_cdp_session(case.page)
-            case.cdp.send("WebAuthn.enable", {"enableUI": False})
             spec = virtual or VirtualAuthenticator.for_profile(profile)
             case.authenticator_id = case.cdp.send(
                 "WebAuthn.addVirtualAuthenticator", {"options": spec.options()})["authenticatorId"]
             if any(spec.overrides().values()):
                 case.cdp.send("WebAuthn.setResponseOverrideBits",
                               {"authenticatorId": case.authenticator_id, **spec.overrides()})
-        case.page.on("console", lambda m: case.console.append(f"{m.type}: {m.text}"))
-        case.page.on("pageerror", lambda e: case.console.append(f"pageerror: {e}"))
-        case.page.on("response", case._record)
         return case
+
+    def _new_context(self, profile: Profile, fit: tuple[Any, ...]) -> BrowserCase:
+        """A context and page for `fit`, wired to whichever case runs in them."""
+        authenticator, attestation, platform, options = fit
+        context = self.browser.new_context(**options)
+        if self.trace:
+            context.tracing.start(screenshots=True, snapshots=True)
+            context.tracing.start_chunk()
+        page = context.new_page()
+        case = BrowserCase(profile, context, page, fit)
+        if authenticator == "bridge":
+            bridge.install(context, self._answer, platform=platform, attestation=attestation)
+        else:
+            if attestation is not None:
+                context.add_init_script(script=bridge.script(binding=None,
+                                                             attestation=attestation))
+            case.cdp = context.new_cdp_session(page)
+            case.cdp.send("WebAuthn.enable", {"enableUI": False})
+        page.on("console", lambda m: self._log(page, f"{m.type}: {m.text}"))
+        page.on("pageerror", lambda e: self._log(page, f"pageerror: {e}"))
+        page.on("response", lambda r: self._record(page, r))
+        return case
+
+    def _running_on(self, page: Page) -> BrowserCase | None:
+        return self.last if self.last is not None and self.last.page is page else None
+
+    def _log(self, page: Page, line: str) -> None:
+        if (case := self._running_on(page)) is not None:
+            case.console.append(line)
+
+    def _record(self, page: Page, response: Response) -> None:
+        if (case := self._running_on(page)) is not None:
+            case.record(response)
+
+    def _answer(self, source: dict[str, Any], kind: Any, options: Any) -> dict[str, Any]:
+        """The bridge binding of every context: the answer of the case running on the page."""
+        case = self._running_on(source["page"])
+        if case is None or case.bridge is None:
+            return {"error": {"name": "NotAllowedError", "message": "no case runs on this page"}}
+        return case.bridge.answer(source, kind, options)
 
     def sign_in(self, case: BrowserCase, token: str) -> None:
         """Give the case's context the emulator session, as the sign-in pages would."""
@@ -286,11 +348,12 @@ class BrowserSession:
         return self.last.page.screenshot(full_page=True) if self.last else None
 
     def save_trace(self, path: Path | str) -> Path | None:
-        """The last case's Playwright trace (only when the session traces); ends its tracing."""
+        """The last case's Playwright trace (only when the session traces): its trace chunk,
+        so far."""
         if self.last is None or not self.trace:
             return None
-        self.last.context.tracing.stop(path=str(path))
-        self.last.context.tracing.start(screenshots=True, snapshots=True)
+        self.last.context.tracing.stop_chunk(path=str(path))
+        self.last.context.tracing.start_chunk()
         return Path(path)
 
 
@@ -325,14 +388,17 @@ def register_browser(session: BrowserSession, api: TenantApi, profile: Profile, 
 
     `attestation` replaces the page's conveyance (e.g. "none", to see Chromium erase AAGUIDs);
     `virtual` adjusts the CDP authenticator; `timeout_ms` shortens the page's WebAuthn timeout;
-    `case` reuses an open case of the same profile (and its authenticator, as opened) for
-    another user, else each call opens a fresh one. A client-side failure is a decision of
-    outcome "client-error" (family "client"), as the page reports it.
+    `case` reuses the session's last case, of the same profile, with its authenticator as it
+    is (credentials and all) for another user; else each call opens a case (`open_case`: a new
+    authenticator, in the last case's page when it fits). A client-side failure is a decision
+    of outcome "client-error" (family "client"), as the page reports it.
     """
     if variation is not None and variation not in VARIATIONS:
         raise ValueError(f"unknown browser variation {variation!r}: one of {VARIATIONS}")
     if case is not None and case.profile is not profile:
         raise ValueError(f"the case was opened for {case.profile.name}, not {profile.name}")
+    if case is not None and case is not session.last:
+        raise ValueError("the case is closed: only the session's last case can be reused")
     info = api.scenario(setup.body())
     if not info.get("token"):
         raise BrowserCeremonyError("the scenario signs nobody in: Security info needs a session")
@@ -341,6 +407,7 @@ def register_browser(session: BrowserSession, api: TenantApi, profile: Profile, 
         case = session.open_case(profile, authenticator=authenticator, virtual=virtual,
                                  attestation=attestation)
     case.graph.clear()
+    case.ended_cleanly = False
     session.sign_in(case, info["token"])
     posts = f"**/v1.0{_METHODS_PATH}"
     if variation is not None:
@@ -351,6 +418,7 @@ def register_browser(session: BrowserSession, api: TenantApi, profile: Profile, 
         if variation is not None:
             case.page.unroute(posts)
     _fill(result, case, outcome)
+    case.ended_cleanly = True
     return result
 
 
@@ -393,10 +461,10 @@ def _fill(result: CeremonyResult, case: BrowserCase, outcome: Outcome) -> None:
                                        f"registration POST: {post is not None}")
         return
     # the answer the announcement came from: the POST, or a refused creationOptions
-    graph = post if post is not None else options
+    graph, answer = (post, result.response) if post is not None else (options, result.options)
     if graph is None or (post is None and graph.status < 400):
         raise BrowserCeremonyError(f"the page announced {outcome.kind} without a tenant answer")
-    told = decision_of(graph.status, graph.json())
+    told = decision_of(graph.status, answer)
     if told != outcome.decision or (outcome.kind is OutcomeKind.ADDED) != (graph.status == 201):
         raise BrowserCeremonyError(f"the page announced {outcome.kind} {outcome.decision!r}, "
                                    f"the tenant answered {graph.status} {told!r}")

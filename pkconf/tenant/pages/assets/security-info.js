@@ -1,6 +1,7 @@
 // Security info: add a passkey the way Entra's page does, against the emulator's Graph API.
 // Every outcome is announced (status or alert) and left in window.pkconfLastDecision, so a test
-// can read what the emulator decided without scraping text.
+// can read what the emulator decided without scraping text. `window.pkconfStartOver(url)` shows
+// another session's Security info in place (no navigation) and drops any unfinished attempt.
 "use strict";
 
 // "Where do you want to create your passkey?" -> the WebAuthn hints for that choice.
@@ -10,9 +11,13 @@ const PLACES = {
   "security-key": { attachment: "cross-platform", hints: ["security-key"], name: "Passkey on a security key" },
 };
 const METHODS = "/v1.0/me/authentication/fido2Methods";
-const query = new URLSearchParams(location.search);
-let token = document.querySelector('meta[name="pkconf-session"]').content;
+const SESSION_META = 'meta[name="pkconf-session"]';
+let token = document.querySelector(SESSION_META).content;
+// Aborted when the page starts over: attempts begun before then neither announce nor post.
+let attempts = new AbortController();
 window.pkconfLastDecision = null;
+
+const query = () => new URLSearchParams(location.search);
 
 const byId = (id) => document.getElementById(id);
 
@@ -47,10 +52,10 @@ function ask(dialogId) {
   });
 }
 
-async function call(method, url, body) {
+async function call(signal, method, url, body) {
   const headers = { Authorization: `Bearer ${token}` };
   if (body !== undefined) headers["Content-Type"] = "application/json";
-  const response = await fetch(url, { method, headers, body: body && JSON.stringify(body) });
+  const response = await fetch(url, { method, headers, body: body && JSON.stringify(body), signal });
   return { status: response.status, json: await response.json() };
 }
 
@@ -71,7 +76,7 @@ function bytes(base64url) {
 
 // Graph's creationOptions (binary fields in base64url) as navigator.credentials.create() wants them.
 function publicKeyOptions(options, place) {
-  const timeout = Number(query.get("timeout")) || options.timeout;
+  const timeout = Number(query().get("timeout")) || options.timeout;
   return {
     ...options,
     timeout,
@@ -83,49 +88,53 @@ function publicKeyOptions(options, place) {
   };
 }
 
-// Headless Chromium never settles create() without an authenticator: abort at the timeout.
-function create(publicKey) {
+// Headless Chromium never settles create() without an authenticator: abort at the timeout
+// (or when the page starts over).
+function create(signal, publicKey) {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), publicKey.timeout);
-  return navigator.credentials.create({ publicKey, signal: controller.signal })
+  return navigator.credentials.create({ publicKey, signal: AbortSignal.any([signal, controller.signal]) })
     .finally(() => clearTimeout(timer));
 }
 
-async function stepUpIfNeeded() {
-  const check = await fetch("/security-info/step-up");
+async function stepUpIfNeeded(signal) {
+  const check = await fetch("/security-info/step-up", { signal });
   if (!(await check.json()).required) return true;
   if (!(await ask("step-up-dialog"))) return false;
-  const answer = await fetch("/security-info/step-up", { method: "POST" });
+  const answer = await fetch("/security-info/step-up", { method: "POST", signal });
   token = (await answer.json()).token;
   return true;
 }
 
-async function addPasskey() {
+// The attempt's fetches and create() take its signal, so a start over rejects whatever is still
+// pending; the click handler drops that rejection instead of announcing it.
+async function addPasskey(signal) {
   window.pkconfLastDecision = null;
   byId("alert").replaceChildren();
-  if (!(await ask("add-dialog")) || !(await stepUpIfNeeded())) return;
+  if (!(await ask("add-dialog")) || !(await stepUpIfNeeded(signal))) return;
   const where = await ask("where-dialog");
   if (!where) return;
   const place = PLACES[where.get("where")];
   let displayName = place.name;
-  if (query.get("providerChooser") === "1") {
+  if (query().get("providerChooser") === "1") {
     const provider = await ask("provider-dialog");
     if (!provider) return;
     displayName = `Passkey in ${provider.get("provider")}`;
   }
   announce("Getting ready to create your passkey…");
-  const options = await call("GET", `${METHODS}/creationOptions`);
+  const options = await call(signal, "GET", `${METHODS}/creationOptions`);
   if (options.status !== 200) return fail("We couldn't add your passkey", graphFailure(options));
   announce("Follow the instructions on your device…");
   let credential;
   try {
-    credential = await create(publicKeyOptions(options.json.publicKey, place));
+    credential = await create(signal, publicKeyOptions(options.json.publicKey, place));
   } catch (error) {
+    signal.throwIfAborted(); // the page started over: not this create()'s outcome to announce
     return fail("Your device couldn't create the passkey", {
       outcome: "client-error", family: "client", reason: error.name, detail: error.message,
     });
   }
-  const answer = await call("POST", METHODS, { displayName, publicKeyCredential: credential.toJSON() });
+  const answer = await call(signal, "POST", METHODS, { displayName, publicKeyCredential: credential.toJSON() });
   if (answer.status !== 201) return fail("We couldn't add your passkey", graphFailure(answer));
   window.pkconfLastDecision = answer.json["@pkconf.decision"];
   byId("methods").append(Object.assign(document.createElement("li"), {
@@ -134,8 +143,28 @@ async function addPasskey() {
   announce("Passkey added");
 }
 
-byId("add-method").addEventListener("click", () => {
-  addPasskey().catch((error) => fail("We couldn't add your passkey", {
+// Delegated, so that the button still works once a start over has replaced it.
+document.addEventListener("click", (event) => {
+  if (!event.target.closest("#add-method")) return;
+  const { signal } = attempts;
+  addPasskey(signal).catch((error) => signal.aborted || fail("We couldn't add your passkey", {
     outcome: "client-error", family: "client", reason: error.name, detail: error.message,
   }));
 });
+
+// Another session's Security info in place of this one, as navigating to `url` would show it,
+// without reloading the page (a test run reuses one page for many cases). Resolves false,
+// changing nothing, when `url` does not give this page (e.g. no session: the sign-in page).
+window.pkconfStartOver = async (url) => {
+  attempts.abort();
+  attempts = new AbortController();
+  const response = await fetch(url);
+  if (!response.ok || new URL(response.url).pathname !== location.pathname) return false;
+  const next = new DOMParser().parseFromString(await response.text(), "text/html");
+  token = next.querySelector(SESSION_META).content;
+  document.querySelector(SESSION_META).content = token;
+  document.querySelector("main").replaceWith(next.querySelector("main"));
+  if (response.url !== location.href) history.replaceState(null, "", response.url);
+  window.pkconfLastDecision = null;
+  return true;
+};
