@@ -1,4 +1,4 @@
-"""One emulator over the test TLS and one Chromium per worker; a fresh context per case."""
+"""One emulator over the test TLS and one Chromium per worker; cases reuse its pages as they fit."""
 
 from __future__ import annotations
 
