@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from playwright.sync_api import Locator, Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 PATH = "/security-info"
 ADDED = "Passkey added"
@@ -28,14 +29,21 @@ CLIENT_FAILED = "Your device couldn't create the passkey"
 DIALOG_TIMEOUT_MS = 10_000  # every step but the authenticator's answers at once
 _START_OVER = "(url) => window.pkconfStartOver ? window.pkconfStartOver(url) : false"
 # A condition's value, now or at the first DOM mutation (of the kinds `watch` names) after
-# which it holds: a dialog's `open`, an announcement.
-_UNTIL = """([condition, watch]) => {
+# which it holds (a dialog's `open`, an announcement); null once `timeoutMs` has passed. One
+# evaluate: Playwright's wait_for_function costs several round trips more.
+_UNTIL = """([condition, watch, timeoutMs]) => {
   const check = eval(condition);
   return check() || new Promise((resolve) => {
     const observer = new MutationObserver(() => {
       const value = check();
-      if (value) { observer.disconnect(); resolve(value); }
+      if (value) done(value);
     });
+    const timer = setTimeout(() => done(null), timeoutMs);
+    function done(value) {
+      observer.disconnect();
+      clearTimeout(timer);
+      resolve(value);
+    }
     observer.observe(document.body, {subtree: true, ...watch});
   });
 }"""
@@ -133,9 +141,11 @@ class SecurityInfoPage:
         self._until(_MODAL_OPEN, DIALOG_TIMEOUT_MS)
 
     def _until(self, condition: tuple[str, dict[str, Any]], timeout_ms: float) -> Any:
-        """The condition's truthy value, once a DOM mutation makes it so."""
-        return self.page.wait_for_function(_UNTIL, arg=condition, timeout=timeout_ms
-                                           ).json_value()
+        """The condition's truthy value, once the page makes it so."""
+        value = self.page.evaluate(_UNTIL, [*condition, timeout_ms])
+        if not value:
+            raise PlaywrightTimeoutError(f"{condition[0]} did not hold within {timeout_ms} ms")
+        return value
 
     @staticmethod
     def _click(control: Locator) -> None:
