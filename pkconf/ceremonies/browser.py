@@ -12,8 +12,8 @@ The decision is read from the page (`window.pkconfLastDecision`) and checked aga
 answer the page received: a page that announces something the tenant did not say is an error of
 the ceremony, never a decision.
 
-Speed: a browser per worker, and by default one context and page for as long as consecutive
-cases fit in it (same authenticator kind, attestation override, platform flag and client; see
+Speed: a browser per worker, and by default a context and page reused by every case that fits
+in it (same authenticator kind, attestation override, platform flag and client; see
 `BrowserSession.open_case`). Each case still starts clean: a new authenticator, the new user's
 session cookie, and the page started over in place (no navigation) with the previous attempt
 dropped. `PKCONF_BROWSER_REUSE=0` (or `BrowserSession(reuse=False)`) opens a context per case.
@@ -21,6 +21,7 @@ dropped. `PKCONF_BROWSER_REUSE=0` (or `BrowserSession(reuse=False)`) opens a con
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,6 +68,7 @@ VARIATIONS = ("expired-challenge", "reused-challenge")  # ctap.py's tamper-* are
 OUTCOME_MARGIN_MS = 10_000  # beyond the WebAuthn timeout, for the POST and the announcement
 DEFAULT_TIMEOUT_MS = CHALLENGE_TIMEOUT_MINUTES * 60 * 1000  # the page's, from creationOptions
 REUSE_ENV = "PKCONF_BROWSER_REUSE"
+POOL_SIZE = 8  # contexts a session keeps open for later cases (a renderer each, ~40 MB)
 _OPTIONS_PATH = "/me/authentication/fido2Methods/creationOptions"
 _METHODS_PATH = "/me/authentication/fido2Methods"
 
@@ -157,7 +159,7 @@ class BrowserCase:
     profile: Profile
     context: BrowserContext
     page: Page
-    fit: tuple[Any, ...]  # what a later case must share to run in this context and page
+    fit: str  # what a later case must share to run in this context and page
     bridge: bridge.Bridge | None = None
     cdp: CDPSession | None = None
     authenticator_id: str | None = None
@@ -172,9 +174,9 @@ class BrowserCase:
 
 
 class BrowserSession:
-    """One Chromium for many cases (one per pytest-xdist worker); one context and page for
-    consecutive cases that fit in it, unless `reuse` is off (default: `PKCONF_BROWSER_REUSE`,
-    on unless "0").
+    """One Chromium for many cases (one per pytest-xdist worker); a context and page for every
+    kind of case that fits in one (up to `pool_size`, the least recently used closed first),
+    unless `reuse` is off (default: `PKCONF_BROWSER_REUSE`, on unless "0").
 
     `ws_endpoint` connects to a running Playwright browser server instead of launching one;
     that server must have been launched with this session's `browser_args()` (host rules and
@@ -188,9 +190,11 @@ class BrowserSession:
                  reuse: bool | None = None):
         self.port, self.spki_pin, self.ws_endpoint, self.trace = port, spki_pin, ws_endpoint, trace
         self.reuse = os.environ.get(REUSE_ENV, "1") != "0" if reuse is None else reuse
+        self.pool_size = POOL_SIZE
         self._playwright = playwright
         self._browser: Browser | None = None
         self.last: BrowserCase | None = None
+        self._pool: dict[str, BrowserCase] = {}  # fit -> its context's last case, oldest first
 
     @classmethod
     def for_server(cls, server: EmulatorServer, **kwargs: Any) -> BrowserSession:
@@ -228,7 +232,10 @@ class BrowserSession:
         return self._playwright
 
     def close(self) -> None:
-        self._end_last()
+        for case in list(self._pool.values()):
+            self._close(case)
+        if self.last is not None:
+            self._close(self.last)
         if self._browser is not None:
             self._browser.close()
             self._browser = None
@@ -246,42 +253,51 @@ class BrowserSession:
             raise RuntimeError("the browser session is not started")
         return self._browser
 
-    def _end_last(self) -> None:
-        if self.last is not None:
-            if self.trace:
-                self.last.context.tracing.stop()
-            self.last.context.close()
+    def _close(self, case: BrowserCase) -> None:
+        if self._pool.get(case.fit) is case:
+            del self._pool[case.fit]
+        if self.last is case:
             self.last = None
+        if self.trace:
+            case.context.tracing.stop()
+        case.context.close()
 
     def open_case(self, profile: Profile, *, authenticator: str = "bridge",
                   virtual: VirtualAuthenticator | None = None,
                   attestation: str | None = None) -> BrowserCase:
         """A case with its own new authenticator and evidence.
 
-        It runs in the last case's context and page when the session reuses them, that case
-        ended cleanly and it fits: same authenticator kind and attestation override (init
-        scripts cannot be removed), same platform flag for the bridge, same client (user agent,
-        viewport). Otherwise the last case's context is closed now (its evidence stays
-        readable until then) and a new one is opened.
+        With reuse on, it runs in the context and page of the last case that fits, if that case
+        ended cleanly: same authenticator kind and attestation override (init scripts cannot
+        be removed), same platform flag for the bridge, same client (user agent, viewport).
+        Otherwise it gets a new context. The last case's context is closed now unless it is
+        kept for reuse (its evidence stays readable until then).
         """
         if authenticator not in AUTHENTICATORS:
             raise ValueError(f"unknown authenticator {authenticator!r}: one of {AUTHENTICATORS}")
-        platform = profile.attachment is Attachment.PLATFORM
-        fit = (authenticator, attestation, platform and authenticator == "bridge",
-               context_options(profile))
-        last = self.last
-        if self.reuse and last is not None and last.ended_cleanly and last.fit == fit \
-                and not last.page.is_closed():
-            case = BrowserCase(profile, last.context, last.page, fit, cdp=last.cdp)
-            if last.cdp is not None:
-                last.cdp.send("WebAuthn.removeVirtualAuthenticator",
-                              {"authenticatorId": last.authenticator_id})
+        platform = profile.attachment is Attachment.PLATFORM and authenticator == "bridge"
+        options = context_options(profile)
+        fit = json.dumps([authenticator, attestation, platform, options], sort_keys=True)
+        if self.last is not None and not (self.reuse and self.last.ended_cleanly):
+            self._close(self.last)
+        previous = self._pool.pop(fit, None)
+        if previous is not None and previous.page.is_closed():  # crashed: never reused
+            self._close(previous)
+            previous = None
+        if previous is not None:
+            case = BrowserCase(profile, previous.context, previous.page, fit, cdp=previous.cdp)
+            if previous.cdp is not None:
+                previous.cdp.send("WebAuthn.removeVirtualAuthenticator",
+                                  {"authenticatorId": previous.authenticator_id})
             if self.trace:
                 case.context.tracing.stop_chunk()
                 case.context.tracing.start_chunk()
         else:
-            self._end_last()
-            case = self._new_context(profile, fit)
+            while len(self._pool) >= max(self.pool_size, 1):
+                self._close(next(iter(self._pool.values())))
+            case = self._new_context(profile, fit, authenticator, attestation, platform, options)
+        if self.reuse:
+            self._pool[fit] = case
         self.last = case
         if authenticator == "bridge":
             case.bridge = bridge.Bridge(SoftwareAuthenticator(profile))
@@ -294,9 +310,10 @@ class BrowserSession:
                               {"authenticatorId": case.authenticator_id, **spec.overrides()})
         return case
 
-    def _new_context(self, profile: Profile, fit: tuple[Any, ...]) -> BrowserCase:
+    def _new_context(self, profile: Profile, fit: str, authenticator: str,
+                     attestation: str | None, platform: bool, options: dict[str, Any]
+                     ) -> BrowserCase:
         """A context and page for `fit`, wired to whichever case runs in them."""
-        authenticator, attestation, platform, options = fit
         context = self.browser.new_context(**options)
         if self.trace:
             context.tracing.start(screenshots=True, snapshots=True)

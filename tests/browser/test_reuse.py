@@ -78,14 +78,29 @@ def test_a_different_profile_with_the_same_client_runs_in_the_same_page(
     ("windows-hello-hardware", {}),  # a platform authenticator is "available" in its page
     ("yubikey-5-nfc-iphone", {}),  # another client: user agent and viewport
 ])
-def test_a_case_that_does_not_fit_gets_a_new_context(
+def test_a_case_that_does_not_fit_gets_its_own_context_and_the_first_kind_keeps_its_own(
         session: BrowserSession, api: TenantApi, setup: Setup, profile: str,
         options: dict[str, str]) -> None:
     register_browser(session, api, KEY, setup)
-    context = session.last.context
+    page = session.last.page
     register_browser(session, api, PROFILES[profile], setup, **options)
-    assert session.last.context is not context
-    assert context.pages == []  # closed
+    assert session.last.page is not page
+    register_browser(session, api, KEY, setup)
+    assert session.last.page is page
+
+
+def test_beyond_the_pool_size_the_least_recently_used_context_is_closed(
+        session: BrowserSession, emulator: EmulatorServer, api: TenantApi,
+        setup: Setup) -> None:
+    with BrowserSession.for_server(emulator, playwright=session.playwright) as two:
+        two.pool_size = 2
+        register_browser(two, api, KEY, setup)
+        oldest = two.last.context
+        register_browser(two, api, KEY, setup, authenticator="cdp")
+        kept = two.last.context
+        register_browser(two, api, PROFILES["windows-hello-hardware"], setup)
+        assert oldest.pages == []  # closed
+        assert kept.pages != []
 
 
 def test_a_case_that_did_not_end_cleanly_leaves_no_page_to_reuse(
