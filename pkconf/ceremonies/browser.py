@@ -407,8 +407,8 @@ def register_browser(session: BrowserSession, api: TenantApi, profile: Profile, 
     `virtual` adjusts the CDP authenticator; `timeout_ms` shortens the page's WebAuthn timeout;
     `case` reuses the session's last case, of the same profile, with its authenticator as it
     is (credentials and all) for another user; else each call opens a case (`open_case`: a new
-    authenticator, in the last case's page when it fits). A client-side failure is a decision
-    of outcome "client-error" (family "client"), as the page reports it.
+    authenticator, in a kept page when one fits). A client-side failure is a decision of
+    outcome "client-error" (family "client"), as the page reports it.
     """
     if variation is not None and variation not in VARIATIONS:
         raise ValueError(f"unknown browser variation {variation!r}: one of {VARIATIONS}")
