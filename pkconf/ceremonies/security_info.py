@@ -119,7 +119,7 @@ class SecurityInfoPage:
         self._click(page.get_by_role("button", name="Add sign-in method"))
         add = page.get_by_role("dialog", name="Add a sign-in method")
         add.get_by_role("combobox", name="Which method would you like to add?").select_option(
-            label="Passkey", timeout=DIALOG_TIMEOUT_MS)  # checks cost nothing extra here
+            label="Passkey", timeout=DIALOG_TIMEOUT_MS)  # visible, enabled, not inert: one call
         self._click(add.get_by_role("button", name="Add", exact=True))
         # the dialog closed as the form submitted (HTML: method=dialog closes synchronously);
         # the next opens once the page has asked the emulator about the step-up

@@ -128,7 +128,7 @@ def test_start_over_drops_the_unfinished_attempt_before_its_timeout_fires(
     page.open(session.base_url, timeout_ms=300)
     page.add_passkey(Place.SECURITY_KEY)
     case.page.get_by_role("status").filter(has_text="Follow the instructions").wait_for()
-    page.open(session.base_url)  # in place: the same page, the page's own timeout
+    page.open(session.base_url)  # starts over in place, before the 300 ms timeout fires
     case.page.wait_for_timeout(600)
     assert case.page.evaluate("window.pkconfLastDecision") is None
     assert case.page.get_by_role("alert").inner_text() == ""
