@@ -63,6 +63,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--browser-ws", metavar="URL",
                 help="connect browser cases to this Playwright browser server instead of "
                      "launching Chromium (launch it with BrowserSession.browser_args())")
+    g.addoption("--no-browser-reuse", action="store_true",
+                help="a fresh browser context per browser case (default: reuse what fits)")
     g.addoption("--results-dir", default=str(REPORTS),
                 help="where results.jsonl goes (default: reports/)")
 
@@ -191,8 +193,9 @@ def browser_session(pytestconfig: pytest.Config,
     if emulator is None:
         pytest.skip("browser cases need the embedded emulator (its TLS and host rules)")
     try:
-        session = BrowserSession.for_server(emulator,
-                                            ws_endpoint=pytestconfig.getoption("--browser-ws"))
+        session = BrowserSession.for_server(
+            emulator, ws_endpoint=pytestconfig.getoption("--browser-ws"),
+            reuse=False if pytestconfig.getoption("--no-browser-reuse") else None)
         session.start()
     except ChromiumNotFound as e:
         raise pytest.UsageError(str(e)) from None
