@@ -39,6 +39,7 @@ serve: install
 bench: install
 	$(BIN)/python benchmarks/bench_software_registration.py
 	$(BIN)/python benchmarks/bench_conformance.py
+	$(BIN)/python benchmarks/bench_browser.py
 
 clean:
 	rm -rf $(VENV) reports/* .pytest_cache tools/allure/node_modules
