@@ -25,7 +25,6 @@ from pkconf.ceremonies.result import CeremonyResult
 from pkconf.ceremonies.tenant import TenantApi
 from pkconf.cli import UsageError
 from pkconf.commands.common import read_metadata
-from pkconf.paths import REPORTS
 from pkconf.report.browser import ChromiumNotFound
 from pkconf.tenant.server import EmulatorServer
 from pkconf.tenant.tls import TestTls
@@ -65,8 +64,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                      "launching Chromium (launch it with BrowserSession.browser_args())")
     g.addoption("--no-browser-reuse", action="store_true",
                 help="a fresh browser context per browser case (default: reuse what fits)")
-    g.addoption("--results-dir", default=str(REPORTS),
-                help="where results.jsonl goes (default: reports/)")
+    g.addoption("--results-dir", default=None, metavar="DIR",
+                help="write one JSON line per case to DIR/results.jsonl (pkconf run passes "
+                     "reports/); plain pytest runs leave the last run's reports alone")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -74,8 +74,9 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{area.replace('-', '_')}: {area} cases")
     for platform in Platform:
         config.addinivalue_line("markers", f"{platform.value}: cases on {platform.value}")
-    if not hasattr(config, "workerinput"):  # the controller (or a run without xdist)
-        results = Path(config.getoption("--results-dir")) / RESULTS
+    results_dir = config.getoption("--results-dir")
+    if results_dir and not hasattr(config, "workerinput"):  # the controller, or no xdist
+        results = Path(results_dir) / RESULTS
         results.parent.mkdir(parents=True, exist_ok=True)
         results.write_text("")
 
@@ -280,7 +281,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     outcome = yield
     report = outcome.get_result()
     record = item.stash.get(_CASE_KEY, None)
-    if record is None or report.when == "teardown" or (report.when == "setup" and report.passed):
+    results_dir = item.config.getoption("--results-dir")
+    if (record is None or not results_dir or report.when == "teardown"
+            or (report.when == "setup" and report.passed)):
         return
     case, result = record["case"], record["result"]
     broken = report.failed and not isinstance(getattr(call.excinfo, "value", None),
@@ -297,6 +300,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
                    "status": case.source.status},
         "message": str(call.excinfo.value) if call.excinfo else None,
     }
-    path = Path(item.config.getoption("--results-dir")) / RESULTS
+    path = Path(results_dir) / RESULTS
     with path.open("a") as f:
         f.write(json.dumps(line) + "\n")

@@ -23,7 +23,7 @@ from ..tenant.rules import CHALLENGE_TIMEOUT_MINUTES, ORIGIN
 from . import client
 from .result import CeremonyResult
 from .tamper import TAMPERS, with_challenge
-from .tenant import TenantApi, decision_of
+from .tenant import TenantApi, TenantError, decision_of
 
 FLOWS = (
     "expired-challenge",  # the clock passes the challenge's expiry; the user re-does MFA first
@@ -154,6 +154,9 @@ def register(api: TenantApi, profile: Profile, setup: Setup, *,
     elif variation in ("reused-challenge", "replayed-credential"):
         first = attempt.post(credential, profile.name)
         result.steps.append(f"first attempt: {first.get('reason')}")
+        if first.get("outcome") != "accepted":
+            raise TenantError(f"{variation} needs a first registration that is accepted; it "
+                              f"was refused: {first.get('reason')}")
         if variation == "replayed-credential":
             fresh = websafe_decode(attempt.options()["publicKey"]["challenge"])
             credential = with_challenge(credential, fresh)

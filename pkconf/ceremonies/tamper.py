@@ -67,16 +67,29 @@ _EDDSA_PUBLIC_KEY = EdDSA.from_cryptography_key(ed25519.Ed25519PrivateKey.from_p
     sha256(b"pkconf tamper-alg").digest()).public_key())
 
 
-def _eddsa_credential_key(att: dict[str, Any]) -> None:
-    """The credential public key in authData becomes an EdDSA key; all else stays the same."""
-    auth_data = AuthenticatorData(att["authData"])
-    cred = auth_data.credential_data
-    if cred is None:
-        raise ValueError("the response carries no attested credential data to tamper with")
-    att["authData"] = bytes(AuthenticatorData.create(
-        auth_data.rp_id_hash, auth_data.flags, auth_data.counter,
-        AttestedCredentialData.create(cred.aaguid, cred.credential_id, _EDDSA_PUBLIC_KEY),
-        auth_data.extensions))
+def _credential_key(new_key: Callable[[dict[int, Any]], dict[int, Any]]
+                    ) -> Callable[[dict[str, Any]], None]:
+    """Replace the credential public key in authData with `new_key(old)`; all else stays."""
+    def replace(att: dict[str, Any]) -> None:
+        auth_data = AuthenticatorData(att["authData"])
+        cred = auth_data.credential_data
+        if cred is None:
+            raise ValueError("the response carries no attested credential data to tamper with")
+        att["authData"] = bytes(AuthenticatorData.create(
+            auth_data.rp_id_hash, auth_data.flags, auth_data.counter,
+            AttestedCredentialData.create(cred.aaguid, cred.credential_id,
+                                          new_key(dict(cred.public_key))),
+            auth_data.extensions))
+
+    return replace
+
+
+def _unusable(key: dict[int, Any]) -> dict[int, Any]:
+    """The same algorithm, but a key no signature can verify: an EC point off the curve (y = 0),
+    or an RSA modulus of 512 bits."""
+    if key.get(1) == 2:
+        return {**key, -3: bytes(32)}
+    return {**key, -1: (2**511 + 1).to_bytes(64, "big")}
 
 
 def _without_signature(att: dict[str, Any]) -> None:
@@ -99,7 +112,9 @@ TAMPERS: dict[str, Callable[[Credential], Credential]] = {
         **c.get("clientExtensionResults", {}), "credProps": {"rk": False}}},
     # the credential key's alg is not one creationOptions offered (WebAuthn §7.1): what a
     # client passing on an authenticator that ignored pubKeyCredParams would send
-    "tamper-alg": lambda c: _attestation_object(c, _eddsa_credential_key),
+    "tamper-alg": lambda c: _attestation_object(c, _credential_key(lambda _: _EDDSA_PUBLIC_KEY)),
+    # the credential key has the offered algorithm but could never verify a sign-in
+    "tamper-key": lambda c: _attestation_object(c, _credential_key(_unusable)),
     # an attestation statement without its signature: malformed, not merely unverifiable
     "drop-attestation-sig": lambda c: _attestation_object(c, _without_signature),
 }

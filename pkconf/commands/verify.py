@@ -42,6 +42,8 @@ def parse_time(value: str | None) -> datetime:
         at = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise UsageError(f"--at {value!r} is not an ISO 8601 time") from None
+    if not 1970 <= at.year <= 9000:  # room for challenge lifetimes and certificate dates
+        raise UsageError(f"--at {value!r} is outside the years 1970 to 9000")
     return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 

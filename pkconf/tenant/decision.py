@@ -93,6 +93,7 @@ class Decision:
     attestation_level: str | None = None  # attested | notAttested
     matched_profiles: list[str] = field(default_factory=list)
     profile_failures: dict[str, str] = field(default_factory=dict)  # profile id -> reason
+    inferred: bool = False  # a documented rule applied where only an inference reaches
 
     @property
     def family(self) -> Family | None:
@@ -115,5 +116,6 @@ class Decision:
             "attestationLevel": self.attestation_level,
             "matchedProfiles": list(self.matched_profiles),
             "profileFailures": dict(self.profile_failures),
-            "source": rule(self.reason).source(),
+            "source": {**rule(self.reason).source(),
+                       **({"status": "inferred"} if self.inferred else {})},
         }

@@ -1,6 +1,7 @@
 """The registration decision: would Entra bind this new passkey to this user, and if not, why?
 
-The checks run in Entra's order (entra-facts Appendix A and the Tenant issue): policy scope,
+The checks run in the Tenant issue's order (rules.py says where it differs from entra-facts
+Appendix A, itself inferred): policy scope,
 bootstrap (recent MFA or TAP), ceremony integrity, then the union of the user's scoped passkey
 profiles (accepted when at least one is fully satisfied, in no particular order), then the
 documented platform-path rules. The first failing check decides; every rule and the source it
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from hashlib import sha256
 
+from cryptography.hazmat.primitives.asymmetric import ec
 from fido2.cose import CoseKey
 from fido2.webauthn import AuthenticatorData
 
@@ -39,10 +41,12 @@ from .registration import Registration
 
 
 class _Rejected(Exception):
-    def __init__(self, reason: str, detail: str, failures: dict[str, str] | None = None):
+    def __init__(self, reason: str, detail: str, failures: dict[str, str] | None = None, *,
+                 inferred: bool = False):
         super().__init__(detail)
         self.reason, self.detail = reason, detail
         self.failures = failures or {}
+        self.inferred = inferred  # this application of a documented rule rests on an inference
 
 
 @dataclass
@@ -130,7 +134,7 @@ def decide(
     except _Rejected as r:
         return Decision(Outcome.REJECTED, r.reason, r.detail,
                         attestation_level=evidence.attestation_level,
-                        profile_failures=r.failures, **facts)
+                        profile_failures=r.failures, inferred=r.inferred, **facts)
     names = ", ".join(f"'{p.name}'" for p in matched)
     return Decision(Outcome.ACCEPTED, "ACCEPTED",
                     f"the passkey fully satisfies the scoped passkey profile(s) {names}",
@@ -184,7 +188,9 @@ def _bootstrap(user: UserContext, path: RegistrationPath) -> None:
         kind = "one-time" if tap.is_usable_once else "multi-use"
         raise _Rejected("TAP_EXPIRED", f"the {kind} Temporary Access Pass sign-in was "
                                        f"{tap.age_seconds:.0f} s ago; registration must "
-                                       f"complete within {window // 60} minutes of it")
+                                       f"complete within {window // 60} minutes of it",
+                        # the 10 minutes are documented for one-time passes only
+                        inferred=not tap.is_usable_once)
     if mfa is None:
         raise _Rejected("MFA_REQUIRED", "the user has not completed multifactor authentication "
                                         "in this session")
@@ -222,10 +228,14 @@ def _ceremony(registration: Registration, ceremony: CeremonyContext, user: UserC
         raise _Rejected("USER_VERIFICATION_MISSING", "the UV flag is not set: Entra requires "
                                                      "user verification (biometrics or PIN)")
     assert auth_data.credential_data is not None  # the parser guarantees it
-    alg = _algorithm(auth_data.credential_data.public_key)
+    key = auth_data.credential_data.public_key
+    alg = _algorithm(key)
     if alg not in rules.SUPPORTED_ALGORITHMS:
         raise _Rejected("ALGORITHM_UNSUPPORTED", f"credential algorithm {alg} is not one of "
                                                  f"{list(rules.SUPPORTED_ALGORITHMS)}")
+    if not _usable_public_key(key, alg):
+        raise _Rejected("CREDENTIAL_KEY_INVALID", f"the credential public key is not a valid "
+                                                  f"COSE key for algorithm {alg}")
     if any(c.credential_id == registration.credential_id for c in user.existing_credentials):
         raise _Rejected("CREDENTIAL_ALREADY_REGISTERED", "the user already has this credential")
     props = (registration.client_extension_results or {}).get("credProps")
@@ -237,6 +247,27 @@ def _ceremony(registration: Registration, ceremony: CeremonyContext, user: UserC
 def _algorithm(key: CoseKey) -> int | None:
     alg = key.get(3)
     return alg if isinstance(alg, int) else None
+
+
+def _usable_public_key(key: CoseKey, alg: int | None) -> bool:
+    """Whether the COSE key is one a sign-in could ever verify (RFC 9053 §7.1.1, §7.2).
+
+    ES256: kty EC2, crv P-256, a point on the curve; RS256: kty RSA with a modulus of at least
+    2048 bits and an odd public exponent.
+    """
+    try:
+        if alg == -7:
+            x, y = key[-2], key[-3]
+            if key.get(1) != 2 or key.get(-1) != 1 or len(x) != 32 or len(y) != 32:
+                return False
+            ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), b"\x04" + x + y)
+            return True
+        if alg == -257:
+            n, e = (int.from_bytes(key[-1], "big"), int.from_bytes(key[-2], "big"))
+            return key.get(1) == 3 and n.bit_length() >= 2048 and e % 2 == 1 and e > 1
+    except (KeyError, TypeError, ValueError):
+        return False
+    return False
 
 
 # --- passkey profiles -----------------------------------------------------------------------------
@@ -326,6 +357,7 @@ def _platform_path(matched: list[PasskeyProfile], ev: _Evidence, user: UserConte
                    path: RegistrationPath) -> None:
     aaguid = ev.aaguid
     if (aaguid in rules.MICROSOFT_AUTHENTICATOR_AAGUIDS
+            and ev.registration.authenticator_attachment == "cross-platform"
             and rules.CROSS_DEVICE_TRANSPORT in ev.registration.transports
             and all(p.attestation_enforced for p in matched)):
         raise _Rejected("CROSS_DEVICE_ATTESTED_AUTHENTICATOR",

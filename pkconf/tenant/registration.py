@@ -29,6 +29,7 @@ _B64URL = re.compile(r"^[A-Za-z0-9_-]*={0,2}$")
 _B64_ANY = re.compile(r"^[A-Za-z0-9_+/-]*={0,2}$")
 TOKEN_BINDING_STATUSES = ("present", "supported", "not-supported")
 ATTACHMENTS = ("platform", "cross-platform")
+MAX_CREDENTIAL_ID_BYTES = 1023  # WebAuthn §7.1: "credentialId ... less than or equal to 1023"
 
 
 class MalformedRegistration(ValueError):
@@ -137,6 +138,10 @@ def parse_registration(obj: Any) -> Registration:
     attestation = parse_attestation_object(
         _required_bytes(response, "attestationObject", "response.attestationObject"))
     assert attestation.auth_data.credential_data is not None  # checked above
+    stored_id = attestation.auth_data.credential_data.credential_id
+    if not 1 <= len(stored_id) <= MAX_CREDENTIAL_ID_BYTES:
+        raise MalformedRegistration(f"authData's credential id is {len(stored_id)} bytes "
+                                    f"(WebAuthn: 1 to {MAX_CREDENTIAL_ID_BYTES})")
     transports = response.get("transports", obj.get("transports", []))
     if not isinstance(transports, list) or not all(isinstance(t, str) for t in transports):
         raise MalformedRegistration("transports must be a list of strings")
@@ -149,7 +154,7 @@ def parse_registration(obj: Any) -> Registration:
     return Registration(
         # The relying party keys the credential by authData's id, as WebAuthn §7.1 does; some
         # real captures carry a response id that differs from it.
-        credential_id=attestation.auth_data.credential_data.credential_id,
+        credential_id=stored_id,
         client_data=client_data,
         attestation_object=attestation,
         transports=tuple(transports),

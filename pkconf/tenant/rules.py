@@ -108,9 +108,16 @@ PROVISIONING_FORMATS = ("packed", "none")  # [DOC G8]
 UNENFORCED_STATEMENT_VERIFIED = False
 # [INFERRED] Admin provisioning through Graph acts for the user: the user's own MFA freshness
 # (a Security-info rule) does not apply to it.
+# [INFERRED] The emulator's /me registration endpoints stand for Security info's registration
+# calls, so the 5-minute rule of S1 applies to them; Graph's own 10-minute /me session prompt
+# (entra-facts §3) is not modelled as a separate path.
+# [INFERRED] Check order follows the Tenant issue (state, exclusion, targeting, self-service,
+# guests, MFA); entra-facts Appendix A (itself inferred) puts guests first. Only the reported
+# reason differs: every one of these is a rejection.
 PROVISIONING_NEEDS_USER_MFA = False
-# [INFERRED] Cross-device means the credential came over the hybrid transport (entra-facts §4,
-# "Cross-device registration flows don't support registration of attested passkeys").
+# [INFERRED] Cross-device means a cross-platform attachment over the hybrid transport
+# (entra-facts §4, "Cross-device registration flows don't support registration of attested
+# passkeys"); transports alone list what an authenticator can do later, not how it came.
 CROSS_DEVICE_TRANSPORT = "hybrid"
 MAX_PROFILES = 3  # [DOC S2] "Up to three passkey profiles, including the Default"
 MAX_POLICY_BYTES = 20 * 1024  # [DOC S2] the Authentication methods policy is at most 20 KB
@@ -164,7 +171,8 @@ RULES: dict[str, Rule] = _rules(
     Rule("MFA_STALE", BS, DOC, "§3 Recent MFA", S1),
     Rule(
         "TAP_EXPIRED", BS, DOC, "§3 Temporary Access Pass", TAP,
-        "Multi-use TAP sign-in counts as MFA and follows the 5-minute window (inferred).",
+        "Multi-use TAP sign-in counts as MFA and follows the 5-minute window: a decision on a "
+        "multi-use pass reports status inferred.",
     ),
     # Ceremony integrity (WebAuthn §7.1 and the Graph creation options)
     Rule("CLIENT_DATA_TYPE_INVALID", CE, DOC, "WebAuthn §7.1 step 7", WEBAUTHN),
@@ -181,6 +189,11 @@ RULES: dict[str, Rule] = _rules(
     Rule(
         "ALGORITHM_UNSUPPORTED", CE, INF, "§7.1 pubKeyCredParams", G6,
         "ES256 is documented; RS256 is inferred from the second pubKeyCredParams entry.",
+    ),
+    Rule(
+        "CREDENTIAL_KEY_INVALID", CE, INF, "WebAuthn §7.1 step 23", WEBAUTHN,
+        "A credential public key no sign-in could verify (no key type, a point off the curve, "
+        "a short RSA modulus) is refused rather than stored.",
     ),
     Rule(
         "CREDENTIAL_ALREADY_REGISTERED", CE, INF, "§3 excludeCredentials", S1,
@@ -233,7 +246,9 @@ RULES: dict[str, Rule] = _rules(
         "the per-profile reasons are listed in the decision.",
     ),
     # Platform path (entra-facts §4, §5, §7)
-    Rule("CROSS_DEVICE_ATTESTED_AUTHENTICATOR", PP, DOC, "§4 Microsoft Authenticator", S5),
+    Rule("CROSS_DEVICE_ATTESTED_AUTHENTICATOR", PP, DOC, "§4 Microsoft Authenticator", S5,
+         "Cross-device is recognised (inferred) by a cross-platform attachment over the hybrid "
+         "transport; an in-app passkey that merely lists hybrid among its transports is not."),
     Rule("WINDOWS_HELLO_FOR_BUSINESS_CONFLICT", PP, DOC, "§5 Conflict with WHfB", S4),
     Rule("PROVISIONING_FORMAT_NOT_SUPPORTED", PP, DOC, "§7.2 Attestation formats", G8),
     Rule(

@@ -21,6 +21,7 @@ import secrets
 import uuid
 from base64 import urlsafe_b64decode, urlsafe_b64encode
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
 
@@ -185,8 +186,9 @@ def _with_group_ids(policy: dict[str, Any], groups: Mapping[str, str]) -> dict[s
     def retarget(targets: Any) -> Any:
         if not isinstance(targets, list):
             return targets
-        return [{**t, "id": groups.get(t.get("id"), t.get("id"))} if isinstance(t, dict) else t
-                for t in targets]
+        return [{**t, "id": groups[t["id"]]}
+                if isinstance(t, dict) and isinstance(t.get("id"), str) and t["id"] in groups
+                else t for t in targets]
 
     return {**policy, "includeTargets": retarget(policy.get("includeTargets")),
             "excludeTargets": retarget(policy.get("excludeTargets", []))}
@@ -652,35 +654,43 @@ class EmulatorControls:
         if not all(isinstance(n, str) and n in names for n in member_of):
             raise _bad("user.memberOf must name groups listed in groups")
         sign_in = _field(body, "signIn", dict)
+        plan = self._sign_in_plan(sign_in) if sign_in else None
         seeds = _field(body, "existingCredentials", list, default=[])
         if not all(isinstance(c, dict) for c in seeds):
             raise _bad("existingCredentials must be a list of objects")
+        credentials = [self._seed("", seed) for seed in seeds]
         policy = _field(body, "policy", dict)
+        if policy is not None:  # judged with the names standing in for the groups' ids
+            _valid_policy(_with_group_ids(policy, {name: name for name in names}))
+        # everything is checked: only now does the store change
         groups = {name: self.store.add_group(name).id for name in names}
         if policy is not None:
-            self.store.save_policy(_valid_policy(_with_group_ids(policy, groups)))
+            self.store.save_policy(_with_group_ids(policy, groups))
         user = self.store.add_user(f"case-{uuid.uuid4().hex[:12]}@pkconf.test",
                                    _field(spec, "displayName", str, default="Case user"),
                                    UserType(user_type))
         for name in member_of:
             self.store.add_member(groups[name], user.id)
-        token = self._scenario_sign_in(user.id, sign_in) if sign_in else None
-        for seed in seeds:
-            self.store.add_credential(self._seed(user.id, seed))
+        token = self._sign_in_as(user.id, *plan) if plan else None
+        for credential in credentials:
+            self.store.add_credential(replace(credential, user_id=user.id))
         return JSONResponse({"userId": user.id, "groups": groups, "token": token},
                             status_code=201)
 
-    def _scenario_sign_in(self, user_id: str, spec: Mapping[str, Any]) -> str:
+    def _sign_in_plan(self, spec: Mapping[str, Any]) -> tuple[str, datetime, bool]:
+        """A scenario's sign-in, checked: method, when, and whether a TAP is one-time."""
         method = _field(spec, "method", str, required=True)
         if method not in SIGN_IN_METHODS:
             raise _bad(f"signIn.method must be one of {', '.join(SIGN_IN_METHODS)}")
         age = _field(spec, "ageSeconds", (int, float), default=0)
         if age < 0 or age > MAX_ADVANCE_SECONDS:
-            raise _bad("signIn.ageSeconds must be between 0 and one year")
-        at = self.store.now() - timedelta(seconds=age)
+            raise _bad(f"signIn.ageSeconds must be between 0 and {MAX_ADVANCE_SECONDS}")
+        once = _field(spec, "isUsableOnce", bool, default=False)
+        return method, self.store.now() - timedelta(seconds=age), once
+
+    def _sign_in_as(self, user_id: str, method: str, at: datetime, once: bool) -> str:
         if method != "tap":
             return self.store.add_session(user_id, method, at)
-        once = _field(spec, "isUsableOnce", bool, default=False)
         tap = self.store.add_tap(user_id, is_usable_once=once, lifetime_minutes=60,
                                  start=at - timedelta(minutes=1))
         if once:

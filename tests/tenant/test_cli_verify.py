@@ -87,11 +87,17 @@ def test_one_time_tap_user_file_is_honoured(files, capsys):
         (make_response(), {"mfaAgeSeconds": "recent"}, (), "mfaAgeSeconds must be"),
         (make_response(), {"tap": {"isUsableOnce": True}}, (), "tap.ageSeconds is required"),
         (make_response(), FRESH_MEMBER, ("--at", "yesterday"), "is not an ISO 8601 time"),
+        (make_response(), FRESH_MEMBER, ("--at", "9999-12-31T23:58:00Z"),
+         "outside the years 1970 to 9000"),
+        ("EMPTY-ID", FRESH_MEMBER, (), "authData's credential id is 0 bytes"),
         (make_response(), FRESH_MEMBER, ("--mds", "x.jwt"), "--mds and --mds-root go together"),
     ],
 )
 def test_unusable_input_exits_2_with_a_one_line_reason(files, capsys, response, user, extra,
                                                        words):
+    if response == "EMPTY-ID":
+        response = make_response(credential_id=b"")
+        response["id"] = response["rawId"] = "AQID"
     if response in ("TRUNCATED", "TRAILING"):
         good = make_response()
         blob = good["response"]["attestationObject"]

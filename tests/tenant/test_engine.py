@@ -6,6 +6,9 @@ Every expected outcome is written here, from entra-facts.md, never computed by t
 from __future__ import annotations
 
 import pytest
+from fido2 import cbor
+from fido2.utils import websafe_decode, websafe_encode
+from fido2.webauthn import AttestedCredentialData, AuthenticatorData
 
 from pkconf.tenant.decision import (
     ExistingCredential,
@@ -171,6 +174,13 @@ class TestBootstrap:
         decision = run(user=member(mfa_age_seconds=None, tap=tap))
         assert_rejected(decision, "bootstrap", "TAP_EXPIRED")
 
+    def test_multi_use_tap_window_is_reported_as_inferred_and_one_time_as_documented(self):
+        multi = TemporaryAccessPass(is_usable_once=False, age_seconds=301)
+        once = TemporaryAccessPass(is_usable_once=True, age_seconds=601)
+        statuses = [run(user=member(mfa_age_seconds=None, tap=tap)).to_json()["source"]["status"]
+                    for tap in (multi, once)]
+        assert statuses == ["inferred", "documented"]
+
     def test_multi_use_tap_sign_in_counts_as_mfa_for_five_minutes(self):
         fresh = TemporaryAccessPass(is_usable_once=False, age_seconds=300)
         stale = TemporaryAccessPass(is_usable_once=False, age_seconds=301)
@@ -222,6 +232,24 @@ class TestCeremonyIntegrity:
 
     def test_missing_cred_props_is_accepted_because_residency_is_unknown(self):
         assert_accepted(run(response=make_response(extensions={})))
+
+    @pytest.mark.parametrize("mangle", [
+        lambda k: k.pop(1),  # no key type
+        lambda k: k.update({-2: b"\x01", -3: b"\x02"}),  # one-byte coordinates
+        lambda k: k.update({-3: bytes(32)}),  # a point off the curve
+        lambda k: k.update({-1: 2}),  # P-384 under ES256
+    ])
+    def test_credential_key_no_sign_in_could_verify_is_rejected(self, mangle):
+        response = make_response()
+        att = cbor.decode(websafe_decode(response["response"]["attestationObject"]))
+        auth = AuthenticatorData(att["authData"])
+        key = dict(auth.credential_data.public_key)
+        mangle(key)
+        cred = AttestedCredentialData.create(auth.credential_data.aaguid,
+                                             auth.credential_data.credential_id, key)
+        att["authData"] = AuthenticatorData.create(auth.rp_id_hash, auth.flags, 0, cred)
+        response["response"]["attestationObject"] = websafe_encode(cbor.encode(att))
+        assert_rejected(run(response=response), "ceremony", "CREDENTIAL_KEY_INVALID")
 
     def test_credential_the_user_already_has_is_rejected_as_excluded(self):
         user = member(existing_credentials=(ExistingCredential(b"\x01" * 16),))
@@ -425,6 +453,12 @@ class TestPlatformPath:
 
     def test_the_same_synced_passkey_registers_through_security_info(self):
         assert_accepted(run(response=make_response(flags=SYNCED_FLAGS)))
+
+    def test_an_in_app_passkey_listing_hybrid_among_its_transports_is_not_cross_device(self):
+        """Transports say what the authenticator can do later, not how this passkey came."""
+        response = make_response(aaguid=AUTHENTICATOR_IOS, transports=("internal", "hybrid"),
+                                 attachment="platform")
+        assert_accepted(run(response=response))
 
     def test_unattested_authenticator_may_register_cross_device(self):
         response = make_response(aaguid=AUTHENTICATOR_IOS, transports=("hybrid",))
