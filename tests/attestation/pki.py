@@ -78,49 +78,9 @@ def intermediate(issuer: Issued, cn: str = "pkconf TEST Intermediate", **kw) -> 
     return issue(name(cn, ou=None), issuer, **kw)
 
 
-# --- a minimal DER writer, for extensions cryptography cannot build (Android KeyDescription)
+# --- extensions cryptography cannot build (DER values from pkconf's own writer, statements.der)
 
 
 def unrecognized(oid: str, value: bytes) -> x509.UnrecognizedExtension:
     """An extension cryptography has no class for, from its DER value."""
     return x509.UnrecognizedExtension(x509.ObjectIdentifier(oid), value)
-
-
-def tlv(tag: int, content: bytes) -> bytes:
-    """One DER element; `tag` is the identifier octet, or (class|constructed, number>30)."""
-    n = len(content)
-    length = bytes([n]) if n < 0x80 else bytes([0x80 | ((n.bit_length() + 7) // 8)]) + \
-        n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return _identifier(tag) + length + content
-
-
-def _identifier(tag: int) -> bytes:
-    if tag < 0x100:
-        return bytes([tag])
-    cls_bits, number = tag >> 16, tag & 0xFFFF  # context-specific high tag: (0xA0 << 16) | n
-    digits = []
-    while number:
-        digits.insert(0, number & 0x7F)
-        number >>= 7
-    return bytes([cls_bits | 0x1F]) + bytes(d | 0x80 for d in digits[:-1]) + bytes(digits[-1:])
-
-
-def explicit(number: int, content: bytes) -> bytes:
-    """[number] EXPLICIT, constructed context tag, low or high tag number."""
-    return tlv(0xA0 | number if number < 31 else (0xA0 << 16) | number, content)
-
-
-def integer(value: int) -> bytes:
-    return tlv(0x02, value.to_bytes(max(1, (value.bit_length() + 8) // 8), "big", signed=True))
-
-
-def sequence(*items: bytes) -> bytes:
-    return tlv(0x30, b"".join(items))
-
-
-def set_of(*items: bytes) -> bytes:
-    return tlv(0x31, b"".join(items))
-
-
-def octets(value: bytes) -> bytes:
-    return tlv(0x04, value)

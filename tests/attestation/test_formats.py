@@ -16,10 +16,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from fido2.cose import ES256
 from fido2.webauthn import AttestationObject, AttestedCredentialData, AuthenticatorData
 
+from pkconf.authenticators.statements import der
 from pkconf.tenant.attestation import AttestationFailure, verify_statement
 
 from . import pki
-from .pki import explicit, integer, octets, sequence, set_of, tlv, unrecognized
+from .pki import unrecognized
 
 AAGUID = bytes.fromhex("0123456789abcdef0123456789abcdef")
 CDH = hashlib.sha256(b'{"type":"webauthn.create"}').digest()
@@ -66,8 +67,8 @@ def _packed(issuer: pki.Issued, credential_key, **leaf: Any) -> AttestationObjec
 
 def test_packed_full_attestation_meeting_the_certificate_profile_verifies(ca,
                                                                           credential_key) -> None:
-    obj = _packed(ca, credential_key, extensions=((pki.unrecognized(OID_AAGUID, octets(AAGUID)),
-                                                   False),))
+    aaguid = pki.unrecognized(OID_AAGUID, der.octet_string(AAGUID))
+    obj = _packed(ca, credential_key, extensions=((aaguid, False),))
     result = verify_statement(obj, CDH)
     assert (result.fmt, result.attestation_type, len(result.trust_path)) == ("packed", "basic", 1)
 
@@ -81,8 +82,8 @@ PROFILE_VIOLATIONS: dict[str, dict[str, Any]] = {
         x509.NameAttribute(x509.NameOID.COMMON_NAME, "pkconf TEST Batch")])},
     "ca-true": {"ca": True},
     "no-basic-constraints": {"ca": None},
-    "critical-aaguid-extension": {"extensions": ((unrecognized(OID_AAGUID, octets(AAGUID)),
-                                                  True),)},
+    "critical-aaguid-extension": {
+        "extensions": ((unrecognized(OID_AAGUID, der.octet_string(AAGUID)), True),)},
 }
 
 
@@ -95,7 +96,7 @@ def test_packed_leaf_violating_the_certificate_profile_is_rejected_as_certificat
 
 def test_packed_leaf_vouching_for_another_aaguid_is_rejected_as_aaguid_mismatch(
         ca, credential_key) -> None:
-    other = unrecognized(OID_AAGUID, octets(b"\xff" * 16))
+    other = unrecognized(OID_AAGUID, der.octet_string(b"\xff" * 16))
     assert _reason(_packed(ca, credential_key, extensions=((other, False),))) == \
         "ATTESTATION_AAGUID_MISMATCH"
 
@@ -111,14 +112,25 @@ def test_packed_full_attestation_signed_by_the_credential_key_is_signature_inval
 # --- android-key: WebAuthn §8.4
 
 
-TEE_SIGN_GENERATED = (explicit(1, set_of(integer(2))), explicit(702, integer(0)))
+def purpose(value: int) -> bytes:
+    """KeyMint authorization list: purpose [1] SET OF INTEGER (2 = SIGN)."""
+    return der.explicit(1, der.set_of(der.integer(value)))
+
+
+def origin(value: int) -> bytes:
+    """KeyMint authorization list: origin [702] INTEGER (0 = GENERATED, 2 = IMPORTED)."""
+    return der.explicit(702, der.integer(value))
+
+
+TEE_SIGN_GENERATED = (purpose(2), origin(0))
 
 
 def _key_description(challenge: bytes = CDH, *, software: tuple[bytes, ...] = (),
                      tee: tuple[bytes, ...] = TEE_SIGN_GENERATED) -> bytes:
-    enumerated = tlv(0x0A, b"\x01")  # SecurityLevel TRUSTED_ENVIRONMENT
-    return sequence(integer(3), enumerated, integer(4), enumerated, octets(challenge),
-                    octets(b""), sequence(*software), sequence(*tee))
+    enumerated = der.enumerated(1)  # SecurityLevel TRUSTED_ENVIRONMENT
+    return der.sequence(der.integer(3), enumerated, der.integer(4), enumerated,
+                        der.octet_string(challenge), der.octet_string(b""),
+                        der.sequence(*software), der.sequence(*tee))
 
 
 def _android(ca: pki.Issued, credential_key, description: bytes | None = None, *,
@@ -143,10 +155,10 @@ def test_android_key_challenge_other_than_client_data_hash_is_nonce_mismatch(
 
 
 ANDROID_VIOLATIONS: dict[str, dict[str, tuple[bytes, ...]]] = {
-    "all-applications-in-software-list": {"software": (explicit(600, tlv(0x05, b"")),)},
-    "all-applications-in-tee-list": {"tee": (*TEE_SIGN_GENERATED, explicit(600, tlv(0x05, b"")))},
-    "imported-key": {"tee": (explicit(1, set_of(integer(2))), explicit(702, integer(2)))},
-    "no-sign-purpose": {"tee": (explicit(1, set_of(integer(0))), explicit(702, integer(0)))},
+    "all-applications-in-software-list": {"software": (der.explicit(600, der.null()),)},
+    "all-applications-in-tee-list": {"tee": (*TEE_SIGN_GENERATED, der.explicit(600, der.null()))},
+    "imported-key": {"tee": (purpose(2), origin(2))},
+    "no-sign-purpose": {"tee": (purpose(0), origin(0))},
     "origin-and-purpose-only-in-software-list": {"software": TEE_SIGN_GENERATED, "tee": ()},
 }
 
@@ -158,7 +170,7 @@ def test_android_key_not_scoped_tee_generated_signing_key_is_certificate_invalid
     assert _reason(obj) == "ATTESTATION_CERTIFICATE_INVALID"
 
 
-@pytest.mark.parametrize("description", [None, b"\x30\x03\x02\x01", sequence(integer(3))],
+@pytest.mark.parametrize("description", [None, b"\x30\x03\x02\x01", der.sequence(der.integer(3))],
                          ids=["missing", "truncated", "too-few-fields"])
 def test_android_key_without_a_readable_key_description_is_certificate_invalid(
         ca, credential_key, description: bytes | None) -> None:
