@@ -10,24 +10,15 @@ from pkconf.authenticators.profiles import PROFILES
 from pkconf.ceremonies.browser import BrowserSession, register_browser
 from pkconf.ceremonies.ctap import Setup, register
 from pkconf.ceremonies.tenant import TenantApi
+from tests.tenant.builders import profile as passkey_profile
+from tests.tenant.builders import with_profiles
 
 ORIGIN = "https://mysignins.microsoft.com"
 RP_ID_HASH = "NWye1KCTIblpXx6vkYID8bVfaJ2mH7yWGEwVfdpoDIE"  # SHA-256("login.microsoft.com")
 # Device-bound passkeys only, from an allow list of Windows Hello Hardware and YubiKey 5 NFC.
-POLICY = {
-    "@odata.type": "#microsoft.graph.fido2AuthenticationMethodConfiguration",
-    "id": "Fido2", "state": "enabled", "isSelfServiceRegistrationAllowed": True,
-    "defaultPasskeyProfile": "00000000-0000-0000-0000-000000000001",
-    "includeTargets": [{"id": "all_users", "targetType": "group", "isRegistrationRequired": False,
-                        "allowedPasskeyProfiles": ["00000000-0000-0000-0000-000000000001"]}],
-    "excludeTargets": [],
-    "passkeyProfiles": [{
-        "id": "00000000-0000-0000-0000-000000000001", "name": "Device-bound, allow-listed",
-        "passkeyTypes": "deviceBound", "attestationEnforcement": "disabled",
-        "keyRestrictions": {"isEnforced": True, "enforcementType": "allow", "aaGuids": [
-            "08987058-cadc-4b81-b6e1-30de50dcbe96", "2fc0579f-8113-47ea-b116-bb5a8db9202a"]},
-    }],
-}
+POLICY = with_profiles(passkey_profile(
+    name="Device-bound, allow-listed", types="deviceBound", enforced=True, kind="allow",
+    aaguids=("08987058-cadc-4b81-b6e1-30de50dcbe96", "2fc0579f-8113-47ea-b116-bb5a8db9202a")))
 
 
 @pytest.mark.parametrize(("profile", "reason"), [

@@ -13,22 +13,14 @@ from pkconf.ceremonies.ctap import Setup
 from pkconf.ceremonies.security_info import Place, SecurityInfoPage
 from pkconf.ceremonies.tenant import TenantApi
 from pkconf.tenant.server import EmulatorServer
+from tests.tenant.builders import profile as passkey_profile
+from tests.tenant.builders import with_profiles
 
 KEY = PROFILES["yubikey-5-usb"]
 # Device-bound passkeys from an allow list that leaves the YubiKey 5 (USB) out.
-ALLOW_LIST_WITHOUT_THE_KEY = {
-    "@odata.type": "#microsoft.graph.fido2AuthenticationMethodConfiguration",
-    "id": "Fido2", "state": "enabled", "isSelfServiceRegistrationAllowed": True,
-    "defaultPasskeyProfile": "00000000-0000-0000-0000-000000000001",
-    "includeTargets": [{"id": "all_users", "targetType": "group", "isRegistrationRequired": False,
-                        "allowedPasskeyProfiles": ["00000000-0000-0000-0000-000000000001"]}],
-    "excludeTargets": [],
-    "passkeyProfiles": [{
-        "id": "00000000-0000-0000-0000-000000000001", "name": "Windows Hello only",
-        "passkeyTypes": "deviceBound", "attestationEnforcement": "disabled",
-        "keyRestrictions": {"isEnforced": True, "enforcementType": "allow",
-                            "aaGuids": ["08987058-cadc-4b81-b6e1-30de50dcbe96"]}}],
-}
+ALLOW_LIST_WITHOUT_THE_KEY = with_profiles(passkey_profile(
+    name="Windows Hello only", types="deviceBound", enforced=True, kind="allow",
+    aaguids=("08987058-cadc-4b81-b6e1-30de50dcbe96",)))
 
 
 def test_consecutive_cases_share_the_page_but_not_the_user_or_the_authenticator(
