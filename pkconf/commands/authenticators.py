@@ -8,6 +8,7 @@ import json
 
 from ..authenticators.physical import AttachedKey, attached
 from ..authenticators.profiles import PROFILES, Profile
+from ..report.columns import aligned
 
 HELP = "list the authenticator profiles and the physical FIDO keys attached"
 COLUMNS = ("name", "aaguid", "format", "type", "platform", "transports")
@@ -41,9 +42,7 @@ def run(args: argparse.Namespace) -> int:
              for r in rows]
     for line, row in zip(table, rows, strict=True):
         line[0] += "*" if row["testOnly"] else ""
-    widths = [max(len(c), *(len(line[i]) for line in table)) for i, c in enumerate(COLUMNS)]
-    for line in [list(COLUMNS), *table]:
-        print("  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip())
+    print("\n".join(aligned(COLUMNS, table)))
     print("\n* test only: a TEST ONLY key or a deliberately broken variant, there to reach "
           "one rule")
     print(_physical_summary(keys))

@@ -18,27 +18,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-html", action="store_true", help="the summary only")
 
 
-def render_decisions(results: list[dict]) -> str:
-    """`--policy` runs have nothing to compare with: show what the tenant decided, per case."""
-    def row(r: dict) -> tuple[str, ...]:
-        got = r.get("actual") or {}
-        return (r["profile"], r["ceremony"], got.get("outcome") or r["status"],
-                got.get("family") or "", got.get("reason") or "")
-
-    rows = [row(r) for r in sorted(results, key=lambda r: (r["profile"], r["ceremony"]))]
-    head = ("profile", "ceremony", "outcome", "family", "reason")
-    widths = [max(len(str(x[i])) for x in (head, *rows)) for i in range(len(head))]
-    lines = ["", f"decisions under {results[0]['policy']}"]
-    lines += ["  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
-              for row in (head, *rows)]
-    return "\n".join(lines)
-
-
 def write_reports(reports: Path, target: str, *, html: bool) -> None:
     """Summary table and JSON, Allure environment, and (optionally) the HTML report."""
     from ..cli import UsageError
     from ..report.html import ReportError, generate_html, write_environment
-    from ..report.summary import ResultsError, load_results, render, write_summary
+    from ..report.summary import (
+        ResultsError,
+        load_results,
+        render,
+        render_decisions,
+        write_summary,
+    )
 
     try:
         results = load_results(reports / "results.jsonl")

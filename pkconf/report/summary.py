@@ -13,6 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .columns import aligned
+
 STATUSES = ("passed", "failed", "broken", "skipped")
 NOT_PASSED = ("failed", "broken")
 WIDTH = 100
@@ -81,6 +83,18 @@ def render(summary: dict[str, Any]) -> str:
             lines += _failure_lines(failure)
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n"
+
+
+def render_decisions(results: list[dict[str, Any]]) -> str:
+    """`--policy` runs have nothing to compare with: what the tenant decided, per case."""
+    def row(r: dict[str, Any]) -> tuple[str, ...]:
+        got = r.get("actual") or {}
+        return (r["profile"], r["ceremony"], got.get("outcome") or r["status"],
+                got.get("family") or "", got.get("reason") or "")
+
+    rows = [row(r) for r in sorted(results, key=lambda r: (r["profile"], r["ceremony"]))]
+    head = ("profile", "ceremony", "outcome", "family", "reason")
+    return "\n".join(["", f"decisions under {results[0]['policy']}", *aligned(head, rows)])
 
 
 def _check(record: Any, where: str) -> None:
