@@ -10,13 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from pkconf.authenticators.profiles import PROFILES
+from pkconf.ceremonies import CTAP_CEREMONIES
 from pkconf.ceremonies.browser import BrowserSession, register_browser
-from pkconf.ceremonies.ctap import Setup, register
+from pkconf.ceremonies.ctap import Setup
 from pkconf.ceremonies.result import CeremonyResult
 from pkconf.ceremonies.tenant import TenantApi
 from pkconf.tenant.decision import (
     ExistingCredential,
-    RegistrationPath,
     TemporaryAccessPass,
     UserContext,
     UserType,
@@ -25,7 +25,6 @@ from pkconf.tenant.rules import WINDOWS_HELLO_AAGUIDS
 
 from .cases import Case, UserState
 
-PATHS = {"ctap": RegistrationPath.SELF_SERVICE, "graph": RegistrationPath.PROVISIONING}
 BROWSER_AUTHENTICATORS = {"browser": "bridge", "browser-cdp": "cdp"}
 MISMATCH = "DECISION MISMATCH"  # the Allure category "Entra decided differently" keys on it
 _WHFB_AAGUID = sorted(WINDOWS_HELLO_AAGUIDS)[0]
@@ -57,7 +56,7 @@ def run_case(api: TenantApi, case: Case, browser: BrowserSession | None = None
         return register_browser(browser, api, profile, setup, variation=case.variation,
                                 authenticator=BROWSER_AUTHENTICATORS[case.ceremony],
                                 attestation=case.conveyance)
-    return register(api, profile, setup, path=PATHS[case.ceremony], variation=case.variation)
+    return CTAP_CEREMONIES[case.ceremony](api, profile, setup, variation=case.variation)
 
 
 def actual(result: CeremonyResult) -> dict[str, Any]:

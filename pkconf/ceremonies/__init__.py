@@ -1,1 +1,7 @@
-"""WebAuthn ceremonies as a browser runs them: `client` drives python-fido2's CTAP client."""
+"""How a credential travels to the tenant: the CTAP client path (`client`), the self-service
+(`ctap`) and Graph provisioning (`graph`) ceremonies, and the browser (`browser`)."""
+
+from . import ctap, graph
+
+# The CTAP-client ceremonies by name: the user on Security info, or an admin through Graph.
+CTAP_CEREMONIES = {"ctap": ctap.register, "graph": graph.register}

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 
 from ..authenticators.profiles import PROFILES
-from ..ceremonies.ctap import VARIATIONS, Setup, register
+from ..ceremonies import CTAP_CEREMONIES
+from ..ceremonies.ctap import VARIATIONS, Setup
 from ..ceremonies.tenant import TenantApi, TenantError
 from ..cli import UsageError
-from ..tenant.decision import RegistrationPath
 from ..tenant.server import EmulatorServer
 from .common import (
     add_decision_arguments,
@@ -20,7 +20,6 @@ from .common import (
 )
 
 HELP = "run one registration ceremony against a fresh emulator and print the decision"
-PATHS = {"ctap": RegistrationPath.SELF_SERVICE, "graph": RegistrationPath.PROVISIONING}
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -28,7 +27,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                                           "targets by name or id)")
     p.add_argument("--profile", required=True, metavar="NAME",
                    help="an authenticator profile (see `pkconf authenticators`)")
-    p.add_argument("--ceremony", choices=sorted(PATHS), default="ctap",
+    p.add_argument("--ceremony", choices=sorted(CTAP_CEREMONIES), default="ctap",
                    help="ctap: the user on Security info; graph: admin provisioning")
     p.add_argument("--variation", choices=VARIATIONS, help="damage the ceremony on purpose")
 
@@ -42,8 +41,8 @@ def run(args: argparse.Namespace) -> int:
     metadata = read_metadata(args.mds, args.mds_root)
     with EmulatorServer(metadata=metadata) as server, TenantApi(server.base_url) as api:
         try:
-            result = register(api, PROFILES[args.profile], setup, path=PATHS[args.ceremony],
-                              variation=args.variation)
+            result = CTAP_CEREMONIES[args.ceremony](api, PROFILES[args.profile], setup,
+                                                    variation=args.variation)
         except TenantError as e:
             raise UsageError(str(e)) from None
     return print_decision(result.decision, args.json)
