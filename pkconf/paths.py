@@ -10,8 +10,3 @@ FIXTURES = Path(os.environ.get("PKCONF_FIXTURES", PROJECT_ROOT / "fixtures"))
 TEST_MDS_BLOB = FIXTURES / "mds" / "test-mds-blob.jwt"
 TEST_MDS_ROOT = FIXTURES / "mds" / "test-mds-root.pem"
 REPORTS = PROJECT_ROOT / "reports"
-
-
-def shared_vectors() -> Path:
-    """Real captured registrations: $PKCONF_VECTORS, else ../shared/vectors beside the project."""
-    return Path(os.environ.get("PKCONF_VECTORS", PROJECT_ROOT.parent / "shared" / "vectors"))

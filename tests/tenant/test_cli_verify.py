@@ -12,9 +12,9 @@ from fido2.utils import websafe_encode
 
 from pkconf.cli import main
 from pkconf.paths import FIXTURES, TEST_MDS_BLOB, TEST_MDS_ROOT
+from tests.vectors import VECTORS, vectors
 
 from .builders import CHALLENGE, make_response
-from .test_real_vectors import VECTORS, vectors
 
 PERMISSIVE = FIXTURES / "policies" / "permissive.json"
 ENFORCED = FIXTURES / "policies" / "attestation-enforced.json"

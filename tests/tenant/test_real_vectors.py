@@ -1,4 +1,4 @@
-"""The decision engine on 35 real captured registrations (shared/vectors).
+"""The decision engine on 35 real captured registrations (tests/vectors).
 
 Each vector is judged at its own capture site (its RP ID, origin and challenge), under a
 permissive policy: attestation not enforced, all passkey types, and Windows Hello's AAGUIDs
@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from functools import cache
 from typing import Any
 
 import pytest
 from fido2 import cbor
 from fido2.utils import websafe_decode, websafe_encode
 
-from pkconf.paths import FIXTURES, shared_vectors
+from pkconf.paths import FIXTURES
 from pkconf.tenant.decision import (
     CeremonyContext,
     Decision,
@@ -28,10 +27,8 @@ from pkconf.tenant.decision import (
 from pkconf.tenant.engine import decide
 from pkconf.tenant.policy import load_policy
 from pkconf.tenant.registration import b64url_decode, parse_registration
+from tests.vectors import vectors
 
-VECTORS = shared_vectors() / "real_registrations.json"
-pytestmark = pytest.mark.skipif(not VECTORS.exists(),
-                                reason=f"real vectors not found at {VECTORS} (set PKCONF_VECTORS)")
 AT = datetime(2020, 6, 1, tzinfo=UTC)  # before every leaf's notAfter
 
 UV_MISSING = "USER_VERIFICATION_MISSING"
@@ -74,11 +71,6 @@ EXPECTED = {
     34: ("none", UV_MISSING),
 }
 FULL_PACKED = [1, 27, 28, 29]  # packed with an x5c chain and UV set
-
-
-@cache
-def vectors() -> list[dict[str, Any]]:
-    return json.loads(VECTORS.read_text())
 
 
 def judge(vector: dict[str, Any], credential: dict[str, Any] | None = None,
