@@ -22,10 +22,11 @@ from collections.abc import Callable
 from pkconf.authenticators.profiles import PROFILES
 from pkconf.ceremonies.browser import BrowserCase, BrowserSession, register_browser
 from pkconf.ceremonies.ctap import Setup
+from pkconf.ceremonies.speedups import enable_fido2_speedups
 from pkconf.ceremonies.tenant import TenantApi
-from pkconf.tenant.server import EmulatorServer
-from pkconf.tenant.store import default_policy
-from pkconf.tenant.tls import TestTls
+from pkconf.emulator.server import EmulatorServer
+from pkconf.emulator.store import default_policy
+from pkconf.emulator.tls import TestTls
 
 PROFILE = PROFILES["yubikey-5-usb"]
 SETUP = Setup(policy=default_policy())
@@ -69,6 +70,7 @@ def main() -> None:
     parser.add_argument("--authenticator", nargs="+", default=["bridge", "cdp"],
                         choices=["bridge", "cdp"])
     args = parser.parse_args()
+    enable_fido2_speedups()  # as `pkconf run`: the emulator parses with fido2 in process
     tls = TestTls()
     with EmulatorServer(tls=tls) as server, \
             TenantApi(server.base_url, verify=tls.client_context()) as api, \

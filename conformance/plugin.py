@@ -21,13 +21,12 @@ from allure_commons.utils import md5
 
 from pkconf.authenticators.profiles import PROFILES, Platform
 from pkconf.ceremonies.browser import BrowserSession
+from pkconf.ceremonies.chromium import ChromiumNotFound
 from pkconf.ceremonies.result import CeremonyResult
 from pkconf.ceremonies.tenant import TenantApi
-from pkconf.cli import UsageError
-from pkconf.commands.common import read_metadata
-from pkconf.report.browser import ChromiumNotFound
-from pkconf.tenant.server import EmulatorServer
-from pkconf.tenant.tls import TestTls
+from pkconf.emulator.server import EmulatorServer
+from pkconf.emulator.tls import TestTls
+from pkconf.inputs import UsageError, read_metadata
 
 from .cases import CEREMONIES, Case, Expectation, Source, load_cases, load_users
 from .runner import BROWSER_AUTHENTICATORS, actual, check, run_case

@@ -13,12 +13,9 @@ import os
 import sys
 
 from . import __version__
+from .inputs import UsageError
 
 COMMANDS = ("run", "decide", "verify", "serve", "report", "authenticators")
-
-
-class UsageError(Exception):
-    """Unusable input: printed as one line, exit code 2."""
 
 
 def _parser() -> argparse.ArgumentParser:

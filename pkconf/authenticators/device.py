@@ -32,7 +32,7 @@ from fido2.ctap2.pin import ClientPin, PinProtocolV1, PinProtocolV2
 from fido2.hid import CAPABILITY, CTAPHID
 from fido2.webauthn import Aaguid, AttestedCredentialData, AuthenticatorData
 
-from . import pki
+from .. import testpki as pki
 from .profiles import Attachment, AttesterSpec, Profile, Quirk, Uv
 from .statements import Attester
 

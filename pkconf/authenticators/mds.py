@@ -25,7 +25,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from . import pki
+from .. import testpki as pki
 from .statements import fido_u2f, packed
 
 LEGAL_HEADER = ("pkconf TEST metadata: every entry, root and signature here is test material "
@@ -43,7 +43,7 @@ MDS_ROOT = pki.root_ca(pki.subject_name("pkconf TEST FIDO-MDS-like Root", org=_M
                        "mds/root")
 MDS_CA = pki.intermediate_ca(MDS_ROOT, pki.subject_name("pkconf TEST FIDO-MDS-like CA",
                                                         org=_MDS_ORG), "mds/intermediate")
-MDS_SIGNER_KEY_PATH = pki.FIXTURES / "mds-signer.key.pem"
+MDS_SIGNER_KEY_PATH = pki.PKI_FIXTURES / "mds-signer.key.pem"
 
 
 def mds_signer() -> pki.CertKey:

@@ -1,8 +1,8 @@
 """Physical security keys: what is attached, and registering with one while a person is at it.
 
-The ceremony is the same client path as for software keys (`ceremonies.client`); only the user
-interaction differs: the person is asked to touch the key, and the PIN comes from `PKCONF_PIN`
-or, when that is unset, from a prompt that does not echo.
+Registering with one is the same client path as for software keys (`ceremonies.physical`); only
+the user interaction differs, and it lives here: the person is asked to touch the key, and the
+PIN comes from `PKCONF_PIN` or, when that is unset, from a prompt that does not echo.
 """
 
 from __future__ import annotations
@@ -15,13 +15,10 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from fido2.client import UserInteraction
-from fido2.ctap import CtapDevice
 from fido2.ctap2 import Ctap2
 from fido2.ctap2.pin import ClientPin
 from fido2.hid import CAPABILITY, CtapHidDevice
-from fido2.webauthn import PublicKeyCredentialCreationOptions, RegistrationResponse
 
-from ..ceremonies.client import register
 from .hid import attached_keys
 
 PIN_ENV = "PKCONF_PIN"
@@ -79,11 +76,3 @@ def describe(device: CtapHidDevice) -> AttachedKey:
 def attached() -> list[AttachedKey]:
     """Every FIDO key on this machine's USB HID, described."""
     return [describe(device) for device in attached_keys()]
-
-
-def register_with_key(device: CtapDevice,
-                      options: PublicKeyCredentialCreationOptions | Mapping[str, Any],
-                      origin: str, *, interaction: UserInteraction | None = None
-                      ) -> RegistrationResponse:
-    """Register on a physical key, prompting the person for the touch and the PIN."""
-    return register(device, options, origin, user_interaction=interaction or ConsoleInteraction())

@@ -13,7 +13,6 @@ from enum import StrEnum
 
 from fido2.cose import ES256, RS256
 
-from ..tenant.policy import DEVICE_BOUND, SYNCED
 from .mds import TEST_COMPROMISED_AAGUID, TEST_INELIGIBLE_AAGUID, TEST_REVOKED_AAGUID
 from .statements import Defect
 
@@ -25,6 +24,13 @@ class Platform(StrEnum):
     IPHONE = "iphone"
     ANDROID = "android"
     DESKTOP = "desktop"
+
+
+class PasskeyType(StrEnum):
+    """Synced (backed up to a provider) or bound to one device, in Graph's spelling."""
+
+    DEVICE_BOUND = "deviceBound"
+    SYNCED = "synced"
 
 
 class Attachment(StrEnum):
@@ -58,7 +64,7 @@ class AttesterSpec:
     for a deliberately broken test variant, the one mistake it makes."""
 
     fmt: str  # none | packed | tpm | android-key | apple | fido-u2f
-    vendor: str | None = None  # a key of pkconf.authenticators.pki.VENDORS; None: self/none
+    vendor: str | None = None  # a key of pkconf.testpki.VENDORS; None: self/none
     defect: Defect | None = None  # None: a sound statement
 
 
@@ -93,9 +99,9 @@ class Profile:
     test_only: bool = False  # exists to reach one rule (a TEST ONLY key or a broken variant)
 
     @property
-    def passkey_type(self) -> str:
-        """Entra's passkey type, derived from the BE flag as the rule book does."""
-        return SYNCED if self.backup_eligible else DEVICE_BOUND
+    def passkey_type(self) -> PasskeyType:
+        """What the credential is: synced when backup eligible (BE), else device-bound."""
+        return PasskeyType.SYNCED if self.backup_eligible else PasskeyType.DEVICE_BOUND
 
 
 # --- Clients -------------------------------------------------------------------------------------

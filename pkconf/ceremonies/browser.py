@@ -1,7 +1,7 @@
 """The browser ceremony: Chromium, driven by Playwright, adds a passkey on Security info.
 
 What the CTAP ceremony does with python-fido2 alone, this one does through a real browser and
-the emulator's own page (the page contract, /work/notes/page-contract.md): Chromium resolves
+the emulator's own page (the page contract, `docs/page-contract.md`): Chromium resolves
 Entra's host names to the emulator (host rules), trusts its test certificate (SPKI pin), does
 the Related Origin Request for `login.microsoft.com`, and builds clientDataJSON itself. The
 authenticator is either the profile's software authenticator bridged into the page
@@ -26,7 +26,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 from fido2.utils import websafe_decode
 from playwright.sync_api import (
@@ -51,18 +51,16 @@ from ..authenticators.profiles import (
     Quirk,
     Uv,
 )
-from ..report.browser import launch_args, require_chromium, shared_playwright
-from ..tenant.pages import SESSION_COOKIE
-from ..tenant.rules import CHALLENGE_TIMEOUT_MINUTES
-from ..tenant.server import EmulatorServer
-from ..tenant.tls import TLS_HOSTS
+from ..tenant.rules import CHALLENGE_TIMEOUT_MINUTES, ORIGIN_HOSTS
 from . import bridge
+from .chromium import launch_args, require_chromium, shared_playwright
 from .ctap import Setup
 from .result import CeremonyResult
 from .security_info import Outcome, OutcomeKind, Place, SecurityInfoPage
 from .tenant import TenantApi, decision_of
 
 PAGES_HOST = "mysignins.microsoft.com"
+SESSION_COOKIE = "pkconf_session"  # the page contract (docs/page-contract.md): the sign-in cookie
 AUTHENTICATORS = ("bridge", "cdp")
 VARIATIONS = ("expired-challenge", "reused-challenge")  # ctap.py's tamper-* are CTAP-only
 OUTCOME_MARGIN_MS = 10_000  # beyond the WebAuthn timeout, for the POST and the announcement
@@ -173,6 +171,18 @@ class BrowserCase:
             self.graph.append(response)
 
 
+class Listening(Protocol):
+    """A running emulator as the browser needs it (structurally: `EmulatorServer`)."""
+
+    @property
+    def port(self) -> int: ...
+
+    @property
+    def spki_pin(self) -> str | None:
+        """The SPKI pin of its TLS certificate; None when it serves plain HTTP on localhost."""
+        ...
+
+
 class BrowserSession:
     """One Chromium for many cases (one per pytest-xdist worker); a context and page for every
     kind of case that fits in one (up to `pool_size`, the least recently used closed first),
@@ -197,10 +207,9 @@ class BrowserSession:
         self._pool: dict[str, BrowserCase] = {}  # fit -> its context's last case, oldest first
 
     @classmethod
-    def for_server(cls, server: EmulatorServer, **kwargs: Any) -> BrowserSession:
+    def for_server(cls, server: Listening, **kwargs: Any) -> BrowserSession:
         """A session for a running emulator: Entra's hosts over its TLS, else localhost."""
-        pin = server.tls.spki_pin() if server.tls is not None else None
-        return cls(port=server.port, spki_pin=pin, **kwargs)
+        return cls(port=server.port, spki_pin=server.spki_pin, **kwargs)
 
     @property
     def base_url(self) -> str:
@@ -211,7 +220,7 @@ class BrowserSession:
     def browser_args(self) -> list[str]:
         args = launch_args()
         if self.spki_pin:
-            rules = ", ".join(f"MAP {host} 127.0.0.1:{self.port}" for host in TLS_HOSTS)
+            rules = ", ".join(f"MAP {host} 127.0.0.1:{self.port}" for host in ORIGIN_HOSTS)
             args += [f"--host-rules={rules}",
                      f"--ignore-certificate-errors-spki-list={self.spki_pin}"]
         return args

@@ -1,24 +1,10 @@
-"""What the decision commands share: reading a person's files, printing a decision.
-
-Everything here turns a bad file into a `UsageError` naming the file and the problem, so the
-commands exit 2 with a reason instead of a traceback.
-"""
+"""What the decision commands share: their input options and how a decision is printed."""
 
 from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 from typing import Any
-
-from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding
-
-from ..cli import UsageError
-from ..paths import TEST_MDS_BLOB, TEST_MDS_ROOT
-from ..tenant.attestation import Metadata, MetadataError
-from ..tenant.decision import TemporaryAccessPass, UserContext, UserType
-from ..tenant.policy import Fido2Policy, PolicyError, load_policy
 
 
 def add_decision_arguments(p: argparse.ArgumentParser, *, policy_help: str) -> None:
@@ -30,87 +16,6 @@ def add_decision_arguments(p: argparse.ArgumentParser, *, policy_help: str) -> N
                    help="a FIDO MDS3 BLOB (default: the suite's test BLOB)")
     p.add_argument("--mds-root", metavar="PEM", help="the root certificate the BLOB chains to")
     p.add_argument("--json", action="store_true", help="print the decision as one JSON object")
-
-
-def read_bytes(path: str | Path, what: str) -> bytes:
-    try:
-        return Path(path).read_bytes()
-    except OSError as e:
-        raise UsageError(f"cannot read {what} {path}: {e.strerror or e}") from None
-
-
-def read_json(path: str | Path, what: str) -> Any:
-    try:
-        return json.loads(read_bytes(path, what))
-    except (ValueError, UnicodeDecodeError) as e:
-        raise UsageError(f"{what} {path} is not JSON: {e}") from None
-
-
-def read_policy(path: str | Path) -> Fido2Policy:
-    try:
-        return load_policy(read_bytes(path, "policy"))
-    except PolicyError as e:
-        raise UsageError(f"policy {path} is invalid: {e}") from None
-
-
-def _number_or_null(obj: dict[str, Any], key: str, where: str) -> float | None:
-    value = obj.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise UsageError(f"{where}.{key} must be a non-negative number or null")
-    return float(value)
-
-
-def parse_user(obj: Any, where: str = "user") -> UserContext:
-    """USER.json: {"userType", "groups", "mfaAgeSeconds", "tap": null | {...}} (+ optional "id")."""
-    if not isinstance(obj, dict):
-        raise UsageError(f"{where} must be a JSON object")
-    user_type = obj.get("userType", "Member")
-    if user_type not in (UserType.MEMBER, UserType.GUEST):
-        raise UsageError(f"{where}.userType must be Member or Guest, not {user_type!r}")
-    groups = obj.get("groups", [])
-    if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
-        raise UsageError(f"{where}.groups must be a list of group ids")
-    user_id = obj.get("id", "")
-    if not isinstance(user_id, str):
-        raise UsageError(f"{where}.id must be a string")
-    tap = obj.get("tap")
-    if tap is not None:
-        if not isinstance(tap, dict) or not isinstance(tap.get("isUsableOnce"), bool):
-            raise UsageError(f"{where}.tap must be null or {{isUsableOnce: bool, ageSeconds}}")
-        age = _number_or_null(tap, "ageSeconds", f"{where}.tap")
-        if age is None:
-            raise UsageError(f"{where}.tap.ageSeconds is required")
-        tap = TemporaryAccessPass(tap["isUsableOnce"], age)
-    return UserContext(user_id=user_id, user_type=UserType(user_type), groups=frozenset(groups),
-                       mfa_age_seconds=_number_or_null(obj, "mfaAgeSeconds", where), tap=tap)
-
-
-def _certificate_der(data: bytes, path: str) -> bytes:
-    """A root certificate given as PEM or DER."""
-    try:
-        cert = (x509.load_pem_x509_certificate(data) if b"-----BEGIN" in data
-                else x509.load_der_x509_certificate(data))
-    except ValueError as e:
-        raise UsageError(f"MDS root {path} is not a certificate: {e}") from None
-    return cert.public_bytes(Encoding.DER)
-
-
-def read_metadata(blob: str | None, root: str | None) -> Metadata | None:
-    """--mds/--mds-root, else the suite's test MDS BLOB when it is present."""
-    if bool(blob) != bool(root):
-        raise UsageError("--mds and --mds-root go together")
-    if not blob:
-        if not (TEST_MDS_BLOB.exists() and TEST_MDS_ROOT.exists()):
-            return None
-        blob, root = str(TEST_MDS_BLOB), str(TEST_MDS_ROOT)
-    assert root is not None
-    root_der = _certificate_der(read_bytes(root, "MDS root"), root)
-    try:
-        return Metadata.from_blob(read_bytes(blob, "MDS BLOB"), root_der)
-    except MetadataError as e:
-        raise UsageError(f"MDS BLOB {blob} is unusable: {e}") from None
 
 
 def print_decision(decision: dict[str, Any], as_json: bool) -> int:

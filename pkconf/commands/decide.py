@@ -8,16 +8,9 @@ from ..authenticators.profiles import PROFILES
 from ..ceremonies import CTAP_CEREMONIES
 from ..ceremonies.ctap import VARIATIONS, Setup
 from ..ceremonies.tenant import TenantApi, TenantError
-from ..cli import UsageError
-from ..tenant.server import EmulatorServer
-from .common import (
-    add_decision_arguments,
-    parse_user,
-    print_decision,
-    read_json,
-    read_metadata,
-    read_policy,
-)
+from ..emulator.server import EmulatorServer
+from ..inputs import UsageError, parse_user, read_json, read_metadata, read_policy
+from .common import add_decision_arguments, print_decision
 
 HELP = "run one registration ceremony against a fresh emulator and print the decision"
 

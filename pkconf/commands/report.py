@@ -20,7 +20,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def write_reports(reports: Path, target: str, *, html: bool) -> None:
     """Summary table and JSON, Allure environment, and (optionally) the HTML report."""
-    from ..cli import UsageError
+    from ..inputs import UsageError
     from ..report.html import ReportError, generate_html, write_environment
     from ..report.summary import (
         ResultsError,

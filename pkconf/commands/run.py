@@ -56,7 +56,7 @@ def pytest_args(args: argparse.Namespace, reports: Path) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     import pytest
 
-    from ..cli import UsageError
+    from ..inputs import UsageError
     from .report import write_reports
 
     reports = Path(args.reports).resolve()

@@ -6,10 +6,9 @@ import argparse
 import sqlite3
 from urllib.parse import urlsplit
 
-from ..cli import UsageError
-from ..tenant.server import EmulatorServer, NonLoopbackBind, check_bind
-from ..tenant.tls import TLS_HOSTS, TestTls
-from .common import read_metadata
+from ..emulator.server import EmulatorServer, NonLoopbackBind, check_bind
+from ..emulator.tls import TLS_HOSTS, TestTls
+from ..inputs import UsageError, read_metadata
 
 HELP = "run the embedded Entra emulator (Graph-shaped passkey endpoints) on a local port"
 

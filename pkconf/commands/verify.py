@@ -5,18 +5,11 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime, timedelta
 
-from ..cli import UsageError
+from ..inputs import UsageError, parse_user, read_json, read_metadata, read_policy
 from ..tenant.decision import CeremonyContext, IssuedChallenge, RegistrationPath
 from ..tenant.engine import decide
 from ..tenant.registration import MalformedRegistration, b64url_decode, parse_registration
-from .common import (
-    add_decision_arguments,
-    parse_user,
-    print_decision,
-    read_json,
-    read_metadata,
-    read_policy,
-)
+from .common import add_decision_arguments, print_decision
 
 HELP = "check one captured registration response against a policy and print the decision"
 

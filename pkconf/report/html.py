@@ -18,8 +18,8 @@ from importlib.metadata import version
 from pathlib import Path
 
 from .. import __version__
+from ..ceremonies.chromium import chromium_version
 from ..paths import PROJECT_ROOT
-from .browser import chromium_version
 
 ALLURE_TOOLS = PROJECT_ROOT / "tools" / "allure"
 GENERATE_TIMEOUT_SECONDS = 600

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from urllib.parse import urlsplit
 
 
 class Family(StrEnum):
@@ -90,6 +91,7 @@ RP_ID = "login.microsoft.com"  # [INFERRED] from the rp entity doc and live 3P e
 RP_NAME = "Microsoft"  # [DOC] "name is always set to Microsoft"
 ORIGIN = "https://login.microsoft.com"  # [INFERRED] full list of origins [NOT FOUND]
 ALLOWED_ORIGINS = (ORIGIN, "https://mysignins.microsoft.com")
+ORIGIN_HOSTS = tuple(urlsplit(origin).netloc for origin in ALLOWED_ORIGINS)
 
 # --- Algorithms ---------------------------------------------------------------------------------
 # [DOC G6] only ES256 (-7) appears; [INFERRED] the second entry DSInternals sees is RS256 (-257),

@@ -1,6 +1,6 @@
 """Throw-away test certificates: roots, intermediates and leaves with the flaw a test needs.
 
-Own helper rather than pkconf.authenticators.pki: these tests need deliberately broken
+Own helper rather than pkconf.testpki: these tests need deliberately broken
 certificates (cA flags, path lengths, dates, key usages) that a vendor-like PKI should not offer.
 """
 

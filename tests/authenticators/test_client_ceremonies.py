@@ -26,10 +26,10 @@ from fido2.webauthn import (
 )
 
 from pkconf.authenticators.device import SoftwareAuthenticator
-from pkconf.authenticators.pki import vendor
 from pkconf.authenticators.profiles import PROFILES, Profile
 from pkconf.ceremonies.client import ScriptedInteraction, authenticate, register
 from pkconf.tenant.attestation import verify_statement
+from pkconf.testpki import vendor
 
 ORIGIN = "https://login.microsoft.com"
 RP = PublicKeyCredentialRpEntity(id="login.microsoft.com", name="Microsoft")

@@ -11,9 +11,10 @@ from fido2.webauthn import PublicKeyCredentialRpEntity, PublicKeyCredentialUserE
 
 from pkconf.authenticators.device import SoftwareAuthenticator
 from pkconf.authenticators.hid import virtual_key
-from pkconf.authenticators.physical import ConsoleInteraction, describe, register_with_key
+from pkconf.authenticators.physical import ConsoleInteraction, describe
 from pkconf.authenticators.profiles import PROFILES
 from pkconf.authenticators.statements.none import NoneAttester
+from pkconf.ceremonies.physical import register_with_key
 
 ORIGIN = "https://login.microsoft.com"
 RP = PublicKeyCredentialRpEntity(id="login.microsoft.com", name="Microsoft")

@@ -14,7 +14,6 @@ from fido2.mds3 import MdsAttestationVerifier, parse_blob
 from fido2.webauthn import AttestationObject, AttestedCredentialData, AuthenticatorData
 
 from pkconf.authenticators import mds
-from pkconf.authenticators.pki import VENDORS, derive_ec_key
 from pkconf.authenticators.statements import Attester, Defect, attestation_object
 from pkconf.authenticators.statements.fido_u2f import FidoU2fAttester
 from pkconf.authenticators.statements.packed import PackedAttester
@@ -26,6 +25,7 @@ from pkconf.tenant.attestation import (
     verify_statement,
     verify_trust,
 )
+from pkconf.testpki import VENDORS, derive_ec_key
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 BLOB = (FIXTURES / "mds" / "test-mds-blob.jwt").read_bytes()

@@ -12,9 +12,9 @@ import pytest
 from pkconf.authenticators.profiles import PROFILES
 from pkconf.ceremonies.ctap import Setup, register
 from pkconf.ceremonies.tenant import TenantApi
-from pkconf.commands.common import read_metadata
+from pkconf.emulator.server import EmulatorServer
+from pkconf.inputs import read_metadata
 from pkconf.paths import FIXTURES
-from pkconf.tenant.server import EmulatorServer
 
 UV = "USER_VERIFICATION_MISSING"
 SYNCED = "PASSKEY_TYPE_NOT_ALLOWED"

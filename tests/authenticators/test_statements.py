@@ -23,7 +23,6 @@ from fido2.attestation.base import InvalidAttestation
 from fido2.cose import CoseKey
 from fido2.webauthn import AttestationObject, AttestedCredentialData, AuthenticatorData
 
-from pkconf.authenticators.pki import VENDORS, derive_ec_key
 from pkconf.authenticators.statements import Attester, Defect, attestation_object, cose_alg
 from pkconf.authenticators.statements.android_key import AndroidKeyAttester
 from pkconf.authenticators.statements.apple import AppleAttester
@@ -32,6 +31,7 @@ from pkconf.authenticators.statements.none import NoneAttester
 from pkconf.authenticators.statements.packed import PackedAttester
 from pkconf.authenticators.statements.tpm import TpmAttester
 from pkconf.tenant.attestation import AttestationFailure, validate_chain, verify_statement
+from pkconf.testpki import VENDORS, derive_ec_key
 
 AT = datetime(2026, 6, 1, tzinfo=UTC)
 RP_ID_HASH = sha256(b"login.microsoft.com").digest()

@@ -7,12 +7,12 @@ from collections.abc import Iterator
 import pytest
 
 from pkconf.ceremonies.browser import BrowserSession
+from pkconf.ceremonies.chromium import INSTALL_HINT, chromium_executable
 from pkconf.ceremonies.ctap import Setup
 from pkconf.ceremonies.tenant import TenantApi
-from pkconf.report.browser import INSTALL_HINT, chromium_executable
-from pkconf.tenant.server import EmulatorServer
-from pkconf.tenant.store import default_policy
-from pkconf.tenant.tls import TestTls
+from pkconf.emulator.server import EmulatorServer
+from pkconf.emulator.store import default_policy
+from pkconf.emulator.tls import TestTls
 
 
 @pytest.fixture(scope="session")

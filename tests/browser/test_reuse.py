@@ -12,7 +12,7 @@ from pkconf.ceremonies.browser import BrowserSession, register_browser
 from pkconf.ceremonies.ctap import Setup
 from pkconf.ceremonies.security_info import Place, SecurityInfoPage
 from pkconf.ceremonies.tenant import TenantApi
-from pkconf.tenant.server import EmulatorServer
+from pkconf.emulator.server import EmulatorServer
 from tests.tenant.builders import profile as passkey_profile
 from tests.tenant.builders import with_profiles
 

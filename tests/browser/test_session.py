@@ -8,14 +8,13 @@ from pathlib import Path
 import pytest
 
 from pkconf.authenticators.profiles import PROFILES
-from pkconf.ceremonies import browser
+from pkconf.ceremonies import browser, chromium
 from pkconf.ceremonies.browser import BrowserSession, VirtualAuthenticator, register_browser
+from pkconf.ceremonies.chromium import ChromiumNotFound
 from pkconf.ceremonies.ctap import Setup
 from pkconf.ceremonies.security_info import Place
 from pkconf.ceremonies.tenant import TenantApi
-from pkconf.report import browser as chromium
-from pkconf.report.browser import ChromiumNotFound
-from pkconf.tenant.server import EmulatorServer
+from pkconf.emulator.server import EmulatorServer
 
 
 def test_secure_session_maps_entras_hosts_to_the_emulator_and_pins_its_certificate() -> None:

@@ -12,7 +12,7 @@ import pytest
 from conformance.cases import CASES_DIR, load_case_file, load_users
 from conformance.runner import DecisionMismatch, check, run_case
 from pkconf.ceremonies.tenant import TenantApi
-from pkconf.tenant.server import EmulatorServer
+from pkconf.emulator.server import EmulatorServer
 
 ROOT = Path(__file__).resolve().parents[2]
 RIGHT = 'expect = { outcome = "accepted" }'

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from pkconf.tenant.server import EmulatorServer
+from pkconf.emulator.server import EmulatorServer
 
 from .helpers import Tenant
 

@@ -14,10 +14,10 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from pkconf.authenticators.device import SoftwareAuthenticator
 from pkconf.authenticators.profiles import PROFILES
 from pkconf.ceremonies.client import register
+from pkconf.emulator.server import EmulatorServer
 from pkconf.paths import TEST_MDS_BLOB, TEST_MDS_ROOT
 from pkconf.tenant.attestation import Metadata
 from pkconf.tenant.rules import ORIGIN
-from pkconf.tenant.server import EmulatorServer
 
 from .helpers import FIDO2_POLICY, Tenant, reason_of
 

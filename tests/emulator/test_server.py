@@ -13,9 +13,9 @@ import httpx
 import pytest
 
 from pkconf.cli import main
-from pkconf.tenant.server import EmulatorServer, NonLoopbackBind
-from pkconf.tenant.service import create_app
-from pkconf.tenant.store import Store
+from pkconf.emulator.app import create_app
+from pkconf.emulator.server import EmulatorServer, NonLoopbackBind
+from pkconf.emulator.store import Store
 
 from .helpers import FIDO2_POLICY, Tenant
 

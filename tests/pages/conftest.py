@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from pkconf.tenant.server import EmulatorServer
-from pkconf.tenant.tls import TestTls
+from pkconf.emulator.server import EmulatorServer
+from pkconf.emulator.tls import TestTls
 
 
 @pytest.fixture(scope="module")

@@ -15,15 +15,15 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from pkconf.report.browser import (
+from pkconf.ceremonies.chromium import (
     INSTALL_HINT,
     chromium_executable,
     launch_args,
     shared_playwright,
 )
-from pkconf.tenant.server import EmulatorServer
-from pkconf.tenant.store import default_policy
-from pkconf.tenant.tls import TLS_HOSTS, TestTls
+from pkconf.emulator.server import EmulatorServer
+from pkconf.emulator.store import default_policy
+from pkconf.emulator.tls import TLS_HOSTS, TestTls
 
 from .helpers import case_user
 

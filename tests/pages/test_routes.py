@@ -9,7 +9,9 @@ import httpx
 import pytest
 from fido2.utils import websafe_decode
 
-from pkconf.tenant.server import EmulatorServer
+from pkconf.ceremonies import browser
+from pkconf.emulator import pages
+from pkconf.emulator.server import EmulatorServer
 from tests.tenant.builders import make_response
 
 from .helpers import FORM, case_user
@@ -231,3 +233,8 @@ def test_localhost_fallback_sets_the_cookie_without_secure(localhost: EmulatorSe
         assert r.status_code == 303
         assert "Secure" not in r.headers["set-cookie"]
         assert "HttpOnly" in r.headers["set-cookie"]
+
+
+def test_the_ceremony_and_the_pages_name_the_same_session_cookie() -> None:
+    """The page contract: the browser ceremony sets the cookie the pages read."""
+    assert browser.SESSION_COOKIE == pages.SESSION_COOKIE

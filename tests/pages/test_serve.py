@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from pkconf.cli import main
-from pkconf.tenant.tls import TestTls
+from pkconf.emulator.tls import TestTls
 
 
 def _first_lines(*flags: str, count: int) -> list[str]:

@@ -13,8 +13,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from pkconf.tenant.server import EmulatorServer
-from pkconf.tenant.tls import TestTls
+from pkconf.emulator.server import EmulatorServer
+from pkconf.emulator.tls import TestTls
 
 # Written down once from a run: the material is derived from fixed seeds, so it never changes.
 EXPECTED_PIN = "5NLMIgsbs3v/Pii9xTd3FMVynwWoMFwa2KX9pXGuczA="

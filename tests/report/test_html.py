@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from pkconf.report import html
-from pkconf.report.browser import (
+from pkconf.ceremonies.chromium import (
     INSTALL_HINT,
     chromium_executable,
     launch_args,
     shared_playwright,
 )
+from pkconf.report import html
 from pkconf.report.html import ALLURE_TOOLS, ReportError, generate_html, write_environment
 
 

@@ -7,7 +7,7 @@ from functools import cache
 
 import pytest
 
-from pkconf.authenticators import pki
+from pkconf import testpki as pki
 from pkconf.authenticators.mds import (
     TEST_COMPROMISED_AAGUID,
     TEST_INELIGIBLE_AAGUID,
@@ -16,7 +16,7 @@ from pkconf.authenticators.mds import (
 from pkconf.authenticators.statements import Defect
 from pkconf.authenticators.statements.packed import PackedAttester
 from pkconf.authenticators.statements.tpm import TpmAttester
-from pkconf.commands.common import read_metadata
+from pkconf.inputs import read_metadata
 from pkconf.paths import TEST_MDS_BLOB, TEST_MDS_ROOT
 from pkconf.tenant.attestation import Metadata
 from pkconf.tenant.decision import RegistrationPath

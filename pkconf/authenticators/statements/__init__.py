@@ -2,7 +2,7 @@
 
 Every format module provides an `Attester`: given the authenticator data it just built and
 the client data hash, it returns `(fmt, attStmt)` for the attestation object. Formats that
-need a certificate chain take it from the test PKI (`pkconf.authenticators.pki`). Deliberately
+need a certificate chain take it from the test PKI (`pkconf.testpki`). Deliberately
 wrong variants ("bad signature", "expired leaf", ...) are options of the same attester, so a
 negative case differs from its positive twin in one named knob: its `Defect`.
 """
@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from fido2.webauthn import AttestationObject, AuthenticatorData
 
-from ..pki import CertKey, VendorPki
+from ...testpki import CertKey, VendorPki
 
 # COSE algorithm identifiers (IANA "COSE Algorithms")
 ES256, EDDSA, RS256 = -7, -8, -257

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
-from .. import pki
+from ... import testpki as pki
 from . import Defect, cose_alg, der, require_defect, sign, x5c
 
 # §8.4.1 https://www.w3.org/TR/webauthn-3/#sctn-key-attstn-cert-requirements

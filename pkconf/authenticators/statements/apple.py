@@ -15,7 +15,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
-from .. import pki
+from ... import testpki as pki
 from . import Defect, der, require_defect, x5c
 
 OID_APPLE_NONCE = x509.ObjectIdentifier("1.2.840.113635.100.8.2")

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from fido2.webauthn import AuthenticatorData
 
-from .. import pki
+from ... import testpki as pki
 from . import Defect, require_defect, sign
 
 

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
-from .. import pki
+from ... import testpki as pki
 from . import (
     ES256,
     RS256,

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from .. import pki
+from ... import testpki as pki
 from . import Defect, cose_alg, credential_aaguid, other_aaguid, require_defect, sign, x5c
 from .packed import aaguid_extension
 

@@ -16,9 +16,9 @@ from types import TracebackType
 
 import uvicorn
 
-from .attestation import Metadata
-from .rules import ALLOWED_ORIGINS, RP_ID
-from .service import create_app
+from ..tenant.attestation import Metadata
+from ..tenant.rules import ALLOWED_ORIGINS, RP_ID
+from .app import create_app
 from .store import Store
 from .tls import TestTls
 
@@ -92,6 +92,11 @@ class EmulatorServer:
         host, port = self._socket.getsockname()[:2]
         scheme = "https" if self.tls else "http"
         return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
+
+    @property
+    def spki_pin(self) -> str | None:
+        """The pin a browser trusts the test certificate by; None without TLS."""
+        return self.tls.spki_pin() if self.tls is not None else None
 
     def _relying_party(self) -> tuple[str, tuple[str, ...]]:
         rp_id = self.rp_id or RP_ID

@@ -11,7 +11,7 @@ import pytest
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from pkconf.authenticators import pki
+from pkconf import testpki as pki
 from pkconf.authenticators.statements.packed import batch_certificate
 from pkconf.authenticators.statements.tpm import aik_certificate
 
@@ -20,7 +20,7 @@ AAGUID = bytes.fromhex("cb69481e8ff7403993ec0a2729a154a8")
 
 _FINGERPRINTS = """
 import hashlib
-from pkconf.authenticators.pki import VENDORS
+from pkconf.testpki import VENDORS
 from pkconf.authenticators.statements.packed import batch_certificate
 from pkconf.authenticators.statements.tpm import aik_certificate
 aaguid = bytes.fromhex("cb69481e8ff7403993ec0a2729a154a8")

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .decision import IssuedChallenge, UserType
-from .policy import ALL_USERS
+from ..tenant.decision import IssuedChallenge, UserType
+from ..tenant.policy import ALL_USERS
 
 DEFAULT_PROFILE_ID = "00000000-0000-0000-0000-000000000001"  # the sample id of entra-facts §1.5
 

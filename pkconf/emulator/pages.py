@@ -7,7 +7,7 @@ Graph endpoint, so what is tested is the browser's own WebAuthn answer.
 
 Plain HTML forms for sign-in (no passwords are checked, as in `/_emulator/signIn`); a little JS
 for the Security info dialogs. Templates and assets live in the `pages/` folder beside this
-module. The contract with the browser ceremony is /work/notes/page-contract.md.
+module. The contract with the browser ceremony is `docs/page-contract.md`.
 """
 
 from __future__ import annotations
@@ -23,12 +23,13 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from .rules import MFA_WINDOW_SECONDS
-from .service import GraphError, capped_body, tap_sign_in
+from ..tenant.rules import MFA_WINDOW_SECONDS
+from .http import GraphError, capped_body
+from .signin import tap_sign_in
 from .store import Session, Store, User
 
 PAGES = Path(__file__).with_name("pages")
-SESSION_COOKIE = "pkconf_session"
+SESSION_COOKIE = "pkconf_session"  # the page contract (docs/page-contract.md)
 SECURITY_INFO = "/security-info"
 MAX_FORM_BYTES = 4096  # a sign-in form holds a username and one secret
 MAX_FORM_FIELDS = 8

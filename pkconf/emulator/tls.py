@@ -23,9 +23,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from ..authenticators.pki import TEST_COUNTRY, CertKey, leaf, root_ca
+from ..tenant.rules import ORIGIN_HOSTS
+from ..testpki import TEST_COUNTRY, CertKey, leaf, root_ca
 
-TLS_HOSTS = ("login.microsoft.com", "mysignins.microsoft.com")
+TLS_HOSTS = ORIGIN_HOSTS  # Entra's origins, as the rule book names them
 # The server's own base_url (https://127.0.0.1:<port>) must verify too, for Python clients.
 LOOPBACK = (ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1"))
 CA_NAME = "pkconf TEST TLS CA — NOT A REAL CA"

@@ -23,6 +23,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
+from .paths import FIXTURES
+
 # Order of the P-256 group (SEC 2 §2.4.2): a derived scalar must lie in [1, n-1].
 _P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 TEST_COUNTRY = "XX"
@@ -36,7 +38,7 @@ LEAF_NOT_AFTER = datetime(2045, 1, 1, tzinfo=UTC)
 EXPIRED_NOT_BEFORE = datetime(2019, 1, 1, tzinfo=UTC)
 EXPIRED_NOT_AFTER = datetime(2021, 1, 1, tzinfo=UTC)
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "pki"
+PKI_FIXTURES = FIXTURES / "pki"
 
 SigningKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 

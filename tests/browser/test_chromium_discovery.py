@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pkconf.report import browser
-from pkconf.report.browser import (
+from pkconf.ceremonies import chromium as browser
+from pkconf.ceremonies.chromium import (
     ChromiumNotFound,
     chromium_executable,
     chromium_version,

@@ -1,0 +1,202 @@
+"""Emulator-only controls under `/_emulator/`: sign-in, the clock, seeding, scenarios, reset.
+
+They live apart from Graph's paths so nothing here can be mistaken for Graph.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from base64 import urlsafe_b64decode
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from ..tenant.decision import UserType
+from .http import (
+    MAX_ADVANCE_SECONDS,
+    YEARS,
+    b64url,
+    bad,
+    json_field,
+    json_object,
+    moment,
+    not_found,
+)
+from .shapes import valid_policy, with_group_ids
+from .signin import SIGN_IN_METHODS, tap_sign_in
+from .store import Credential, Store, iso
+
+
+class EmulatorControls:
+    """Emulator-only levers: sign-in, the clock, seeding credentials, reset, health."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route("/health", self.health, methods=["GET"]),
+            Route("/reset", self.reset, methods=["POST"]),
+            Route("/clock", self.clock, methods=["GET", "PUT"]),
+            Route("/clock/advance", self.advance, methods=["POST"]),
+            Route("/signIn", self.sign_in, methods=["POST"]),
+            Route("/users/{user_id}/credentials", self.add_credential, methods=["POST"]),
+            Route("/scenarios", self.scenario, methods=["POST"]),
+        ]
+
+    async def health(self, request: Request) -> Response:
+        return JSONResponse({"status": "ok", "now": iso(self.store.now())})
+
+    async def reset(self, request: Request) -> Response:
+        self.store.reset()
+        return Response(status_code=204)
+
+    async def clock(self, request: Request) -> Response:
+        if request.method == "PUT":
+            body = await json_object(request)
+            if body.get("now") is None:
+                raise bad("now is required")
+            self.store.set_clock(moment(body, "now", self.store.now()))
+        return JSONResponse({"now": iso(self.store.now())})
+
+    async def advance(self, request: Request) -> Response:
+        seconds = (await json_object(request)).get("seconds")
+        if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
+            raise bad("seconds must be a non-negative number (PUT /_emulator/clock goes back)")
+        if seconds > MAX_ADVANCE_SECONDS:
+            raise bad(f"seconds must be at most {MAX_ADVANCE_SECONDS}")
+        if (self.store.now() + timedelta(seconds=seconds)).year > YEARS[1]:
+            raise bad(f"the clock cannot go past the year {YEARS[1]}")
+        return JSONResponse({"now": iso(self.store.advance_clock(seconds))})
+
+    async def sign_in(self, request: Request) -> Response:
+        """A session for /me; TAP sign-in checks the pass's window and consumes a one-time pass."""
+        body = await json_object(request)
+        user_id = json_field(body, "userId", str, required=True)
+        if self.store.user(user_id) is None:
+            raise not_found("user", user_id)
+        method = json_field(body, "method", str, required=True)
+        if method not in SIGN_IN_METHODS:
+            raise bad(f"method must be one of {', '.join(SIGN_IN_METHODS)}")
+        now = self.store.now()
+        at = moment(body, "at", now)
+        if at > now:
+            raise bad("at is later than the emulator clock; advance the clock first")
+        tap = tap_sign_in(self.store, user_id, body, at) if method == "tap" else None
+        token = self.store.add_session(user_id, method, at, tap.id if tap else None)
+        return JSONResponse({"token": token, "userId": user_id, "method": method,
+                             "signedInDateTime": iso(at)}, status_code=201)
+
+    async def add_credential(self, request: Request) -> Response:
+        """Seed a credential the user already has (e.g. Windows Hello for Business)."""
+        user_id = request.path_params["user_id"]
+        if self.store.user(user_id) is None:
+            raise not_found("user", user_id)
+        body = await json_object(request)
+        encoded = json_field(body, "credentialId", str, required=True)
+        try:
+            credential_id = urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+        except ValueError:
+            raise bad("credentialId is not base64url") from None
+        if not credential_id or b64url(credential_id) != encoded.rstrip("="):
+            raise bad("credentialId is not base64url")
+        whfb = json_field(body, "windowsHelloForBusiness", bool, default=False)
+        aaguid = json_field(body, "aaGuid", str, default=str(uuid.UUID(int=0)))
+        try:
+            aaguid = str(uuid.UUID(aaguid))
+        except ValueError:
+            raise bad(f"aaGuid {aaguid[:40]!r} is not a GUID") from None
+        cred = Credential(
+            id=b64url(credential_id), user_id=user_id, credential_id=credential_id,
+            aaguid=aaguid, model=None, attestation_level=None,
+            passkey_type=None, display_name=json_field(body, "displayName", str),
+            created=self.store.now(), public_key=None, attestation_certificates=(),
+            windows_hello_for_business=whfb)
+        if not self.store.add_credential(cred):
+            raise bad(f"the user already has credential {cred.id!r}")
+        return JSONResponse({"id": cred.id, "userId": user_id, "aaGuid": cred.aaguid,
+                             "windowsHelloForBusiness": whfb}, status_code=201)
+
+
+    async def scenario(self, request: Request) -> Response:
+        """Lay out one test case in a single round trip: policy, fresh groups, user, sign-in.
+
+        The policy replaces the current one whole (a case holds a complete export, and a PATCH
+        merge would carry the previous case's profiles over); include/exclude target ids that
+        name one of `groups` become the fresh groups' ids, so every case has groups of its own.
+        """
+        body = await json_object(request)
+        names = json_field(body, "groups", list, default=[])
+        if not all(isinstance(n, str) and n for n in names) or len(set(names)) != len(names):
+            raise bad("groups must be a list of distinct, non-empty group names")
+        spec = json_field(body, "user", dict, default={})
+        user_type = json_field(spec, "userType", str, default=str(UserType.MEMBER))
+        if user_type not in tuple(UserType):
+            raise bad(f"user.userType must be Member or Guest, not {user_type[:40]!r}")
+        member_of = json_field(spec, "memberOf", list, default=[])
+        if not all(isinstance(n, str) and n in names for n in member_of):
+            raise bad("user.memberOf must name groups listed in groups")
+        sign_in = json_field(body, "signIn", dict)
+        plan = self._sign_in_plan(sign_in) if sign_in else None
+        seeds = json_field(body, "existingCredentials", list, default=[])
+        if not all(isinstance(c, dict) for c in seeds):
+            raise bad("existingCredentials must be a list of objects")
+        credentials = [self._seed("", seed) for seed in seeds]
+        policy = json_field(body, "policy", dict)
+        if policy is not None:  # judged with the names standing in for the groups' ids
+            valid_policy(with_group_ids(policy, {name: name for name in names}))
+        # everything is checked: only now does the store change
+        groups = {name: self.store.add_group(name).id for name in names}
+        if policy is not None:
+            self.store.save_policy(with_group_ids(policy, groups))
+        user = self.store.add_user(f"case-{uuid.uuid4().hex[:12]}@pkconf.test",
+                                   json_field(spec, "displayName", str, default="Case user"),
+                                   UserType(user_type))
+        for name in member_of:
+            self.store.add_member(groups[name], user.id)
+        token = self._sign_in_as(user.id, *plan) if plan else None
+        for credential in credentials:
+            self.store.add_credential(replace(credential, user_id=user.id))
+        return JSONResponse({"userId": user.id, "groups": groups, "token": token},
+                            status_code=201)
+
+    def _sign_in_plan(self, spec: Mapping[str, Any]) -> tuple[str, datetime, bool]:
+        """A scenario's sign-in, checked: method, when, and whether a TAP is one-time."""
+        method = json_field(spec, "method", str, required=True)
+        if method not in SIGN_IN_METHODS:
+            raise bad(f"signIn.method must be one of {', '.join(SIGN_IN_METHODS)}")
+        age = json_field(spec, "ageSeconds", (int, float), default=0)
+        if age < 0 or age > MAX_ADVANCE_SECONDS:
+            raise bad(f"signIn.ageSeconds must be between 0 and {MAX_ADVANCE_SECONDS}")
+        once = json_field(spec, "isUsableOnce", bool, default=False)
+        return method, self.store.now() - timedelta(seconds=age), once
+
+    def _sign_in_as(self, user_id: str, method: str, at: datetime, once: bool) -> str:
+        if method != "tap":
+            return self.store.add_session(user_id, method, at)
+        tap = self.store.add_tap(user_id, is_usable_once=once, lifetime_minutes=60,
+                                 start=at - timedelta(minutes=1))
+        if once:
+            self.store.use_tap(tap.id)  # the sign-in spends a one-time pass
+        return self.store.add_session(user_id, "tap", at, tap.id)
+
+    def _seed(self, user_id: str, spec: Mapping[str, Any]) -> Credential:
+        credential_id = secrets.token_bytes(16)
+        aaguid = json_field(spec, "aaGuid", str, default=str(uuid.UUID(int=0)))
+        try:
+            aaguid = str(uuid.UUID(aaguid))
+        except ValueError:
+            raise bad(f"aaGuid {aaguid[:40]!r} is not a GUID") from None
+        return Credential(
+            id=b64url(credential_id), user_id=user_id, credential_id=credential_id,
+            aaguid=aaguid, model=None, attestation_level=None, passkey_type=None,
+            display_name=json_field(spec, "displayName", str), created=self.store.now(),
+            public_key=None, attestation_certificates=(),
+            windows_hello_for_business=json_field(spec, "windowsHelloForBusiness", bool,
+                                              default=False))

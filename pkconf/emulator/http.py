@@ -1,0 +1,181 @@
+"""Request and response helpers every emulator endpoint shares.
+
+Every failure is a Graph error envelope. Its `code` is one of Graph's generic error codes
+(learn.microsoft.com/graph/errors), never an Entra registration code: Entra publishes none
+(entra-facts §8). Bodies are capped and nesting-limited before anything reads them, so hostile
+input is a 4xx, never a crash.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from base64 import urlsafe_b64encode
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, NoReturn
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from .store import iso, utc_now
+
+MAX_BODY_BYTES = 64 * 1024
+MAX_JSON_DEPTH = 32  # far beyond any Graph body; keeps hostile nesting away from recursion limits
+YEARS = (1970, 9000)  # accepted date-times: far from datetime's limits, so lifetimes can't overflow
+MAX_ADVANCE_SECONDS = 100 * 365 * 86400
+
+
+class GraphError(Exception):
+    """A request refused with a Graph error envelope."""
+
+    def __init__(self, status: int, code: str, message: str, *,
+                 details: list[tuple[str, str]] | None = None,
+                 inner: Mapping[str, Any] | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+        self.details = details or []
+        self.inner = dict(inner or {})
+
+
+def bad(message: str, **kwargs: Any) -> GraphError:
+    return GraphError(400, "invalidRequest", message, **kwargs)
+
+
+def not_found(what: str, ident: str) -> GraphError:
+    return GraphError(404, "itemNotFound", f"{what} {ident!r} does not exist")
+
+
+# --- request bodies -------------------------------------------------------------------------------
+
+def _reject_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _too_deep(value: Any) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return True
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return False
+
+
+async def capped_body(request: Request, limit: int, what: str = "the body") -> bytes:
+    """The request body, refused with a 413 past `limit` bytes (also for chunked bodies)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise GraphError(413, "invalidRequest", f"{what} is over {limit} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise GraphError(413, "invalidRequest", f"{what} is over {limit} bytes")
+    return bytes(body)
+
+
+async def json_object(request: Request) -> dict[str, Any]:
+    """The body as a JSON object, capped at MAX_BODY_BYTES."""
+    body = await capped_body(request, MAX_BODY_BYTES)
+    if not body:
+        raise bad("the request needs a JSON object body")
+    try:
+        value = json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
+    except UnicodeDecodeError:
+        raise bad("the body is not UTF-8") from None
+    except (ValueError, RecursionError) as e:
+        raise bad(f"the body is not JSON: {str(e)[:200]}") from None
+    if not isinstance(value, dict):
+        raise bad("the body must be a JSON object")
+    if _too_deep(value):
+        raise bad(f"the body is nested deeper than {MAX_JSON_DEPTH} levels")
+    return value
+
+
+def _json_type(value: Any) -> str:
+    return {bool: "a boolean", str: "a string", int: "a number", float: "a number",
+            list: "an array", dict: "an object", type(None): "null"}[type(value)]
+
+
+def json_field(obj: Mapping[str, Any], key: str, kind: type | tuple[type, ...], *,
+           required: bool = False, default: Any = None) -> Any:
+    """One typed field; a JSON boolean never passes for a number."""
+    if obj.get(key) is None:
+        if required:
+            raise bad(f"{key} is required")
+        return default
+    value = obj[key]
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+        names = {str: "a string", bool: "a boolean", int: "an integer", dict: "an object",
+                 list: "an array"}
+        name = names.get(kind, "a number") if isinstance(kind, type) else "a number"
+        raise bad(f"{key} must be {name}, not {_json_type(value)}")
+    if kind is str and not value.strip():
+        raise bad(f"{key} must not be empty")
+    return value
+
+
+def moment(obj: Mapping[str, Any], key: str, default: datetime) -> datetime:
+    """An ISO 8601 date-time with an offset, within years that leave room for lifetimes."""
+    text = json_field(obj, key, str)
+    if text is None:
+        return default
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise bad(f"{key} is not an ISO 8601 date-time: {text[:40]!r}") from None
+    if moment.tzinfo is None:
+        raise bad(f"{key} needs a time zone offset (for example Z)")
+    if not YEARS[0] <= moment.astimezone(UTC).year <= YEARS[1]:
+        raise bad(f"{key} must fall in the years {YEARS[0]}-{YEARS[1]}")
+    return moment
+
+
+def b64url(data: bytes) -> str:
+    """Base64url without padding, as Graph writes every WebAuthn binary (entra-facts §7.1)."""
+    return urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+# --- error envelopes ------------------------------------------------------------------------------
+
+def error_json(request: Request, error: GraphError,
+                headers: Mapping[str, str] | None = None) -> JSONResponse:
+    body: dict[str, Any] = {"code": error.code, "message": error.message}
+    if error.details:
+        body["details"] = [{"code": error.code, "target": target, "message": msg}
+                           for target, msg in error.details]
+    body["innerError"] = {
+        "date": iso(utc_now()),  # wall time, as a log line: it must not need the store
+        "request-id": str(uuid.uuid4()),
+        "client-request-id": request.headers.get("client-request-id", str(uuid.uuid4())),
+        **error.inner,
+    }
+    return JSONResponse({"error": body}, status_code=error.status, headers=headers)
+
+
+async def on_graph_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, GraphError)
+    return error_json(request, exc)
+
+
+async def on_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    codes = {404: "itemNotFound", 405: "notAllowed"}
+    message = (f"no resource at {request.url.path}" if exc.status_code == 404
+               else f"{request.method} is not allowed on {request.url.path}")
+    error = GraphError(exc.status_code, codes.get(exc.status_code, "invalidRequest"), message)
+    return error_json(request, error, exc.headers)
+
+
+async def on_crash(request: Request, exc: Exception) -> Response:
+    """A bug, not an answer: still a Graph envelope, never a traceback."""
+    return error_json(request, GraphError(500, "generalException",
+                                           f"internal emulator error ({type(exc).__name__})"))
+
+
+ERROR_HANDLERS = {GraphError: on_graph_error, HTTPException: on_http_error, Exception: on_crash}
