@@ -23,6 +23,7 @@ from pkconf.authenticators.profiles import PROFILES, Platform
 from pkconf.ceremonies.browser import BrowserSession
 from pkconf.ceremonies.chromium import ChromiumNotFound
 from pkconf.ceremonies.result import CeremonyResult
+from pkconf.ceremonies.speedups import enable_fido2_speedups
 from pkconf.ceremonies.tenant import TenantApi
 from pkconf.emulator.server import EmulatorServer
 from pkconf.emulator.tls import TestTls
@@ -69,6 +70,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    enable_fido2_speedups()  # fido2's type hints and field keys, memoized for the run
     for area in AREAS:
         config.addinivalue_line("markers", f"{area.replace('-', '_')}: {area} cases")
     for platform in Platform:

@@ -13,6 +13,7 @@ import os
 import sys
 
 from . import __version__
+from .ceremonies.speedups import enable_fido2_speedups
 from .inputs import UsageError
 
 COMMANDS = ("run", "decide", "verify", "serve", "report", "authenticators")
@@ -39,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "run", None):
         parser.print_help()
         return 2
+    enable_fido2_speedups()
     try:
         return args.run(args)
     except UsageError as e:

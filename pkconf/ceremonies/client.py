@@ -6,27 +6,24 @@ stand-in: it reports transports and attachment as a browser would, and applies t
 quirks of the platform a software profile emulates.
 
 Speed (stack-notes: 3.7 ms per registration, ~60 % in `typing.get_type_hints` and getInfo
-asked twice): python-fido2's data classes re-evaluate their type hints, and look up each
-field's wire key by a linear search of `dataclasses.fields`, on every construction. Both are
-pure functions of the class, so both are memoized per class, at run time (fido2's files are
-untouched); clients are reused per device, origin and interaction; and getInfo, for devices
-reached through here, is parsed again only when its bytes change.
+asked twice): clients are reused per device, origin and interaction, and each client's own
+`Ctap2` parses getInfo again only when its bytes change. Importing this module changes nothing
+in python-fido2; its process-wide memoization of type hints and field keys is
+`speedups.enable_fido2_speedups()`, which the CLI, the conformance plugin and the benchmarks
+call.
 """
 
 from __future__ import annotations
 
-import typing
 import weakref
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import Field, dataclass, replace
+from dataclasses import dataclass, replace
 from threading import Event, Lock
 from typing import Any
 
-import fido2.utils
 from fido2.client import DefaultClientDataCollector, Fido2Client, UserInteraction
 from fido2.ctap import STATUS, CtapDevice
 from fido2.ctap2 import Ctap2, Info
-from fido2.ctap2.base import _CborDataObject
 from fido2.ctap2.extensions import (
     CredBlobExtension,
     CredPropsExtension,
@@ -37,7 +34,6 @@ from fido2.ctap2.extensions import (
 )
 from fido2.ctap2.pin import ClientPin
 from fido2.hid import CTAPHID
-from fido2.utils import _JsonDataObject
 from fido2.webauthn import (
     AuthenticationExtensionsClientOutputs,
     AuthenticationResponse,
@@ -51,40 +47,6 @@ from fido2.webauthn import (
 from ..authenticators.profiles import Profile, Quirk
 
 _GET_INFO = bytes([Ctap2.CMD.GET_INFO])
-
-# --- fido2 speed-up: memoized type hints -------------------------------------------------------
-_hints: dict[type, dict[str, Any]] = {}
-
-
-def _memo_type_hints(obj: Any, globalns: Any = None, localns: Any = None,
-                     include_extras: bool = False) -> dict[str, Any]:
-    """`typing.get_type_hints`, remembered per class for the plain call fido2 makes."""
-    if not isinstance(obj, type) or globalns or localns or include_extras:
-        return typing.get_type_hints(obj, globalns, localns, include_extras)
-    hints = _hints.get(obj)
-    if hints is None:
-        hints = _hints[obj] = typing.get_type_hints(obj)
-    return hints
-
-
-def _memoize_field_keys(owner: type) -> None:
-    """Remember `owner._get_field_key(cls, field)` per class and field name."""
-    compute = owner._get_field_key.__func__  # type: ignore[attr-defined]
-    memo: dict[tuple[type, str], Any] = {}
-
-    def field_key(cls: type, f: Field[Any]) -> Any:
-        key = (cls, f.name)
-        if key not in memo:
-            memo[key] = compute(cls, f)
-        return memo[key]
-
-    owner._get_field_key = classmethod(field_key)  # type: ignore[attr-defined]
-
-
-fido2.utils.get_type_hints = _memo_type_hints  # type: ignore[attr-defined]
-_memoize_field_keys(_CborDataObject)
-_memoize_field_keys(_JsonDataObject)
-
 
 @dataclass(eq=False, frozen=True, kw_only=True)
 class BrowserAttestationResponse(AuthenticatorAttestationResponse):
@@ -121,7 +83,8 @@ class _CeremonyDevice(CtapDevice):
     def __init__(self, device: CtapDevice):
         self._device = weakref.ref(device)  # the session cache must not keep devices alive
         self.info: Info | None = None
-        self.raw_info: bytes | None = None
+        self.raw_info: bytes | None = None  # the answer `info` was parsed from
+        self.last_raw_info: bytes | None = None  # the latest getInfo answer passed through
         self.checked = False  # getInfo already asked in this ceremony
 
     @property
@@ -140,7 +103,10 @@ class _CeremonyDevice(CtapDevice):
 
     def call(self, cmd: int, data: bytes = b"", event: Event | None = None,
              on_keepalive: Callable[[STATUS], None] | None = None) -> bytes:
-        return self.device.call(cmd, data, event, on_keepalive)
+        response = self.device.call(cmd, data, event, on_keepalive)
+        if cmd == CTAPHID.CBOR and data == _GET_INFO:
+            self.last_raw_info = response
+        return response
 
     def close(self) -> None:
         self.device.close()
@@ -150,25 +116,34 @@ class _CeremonyDevice(CtapDevice):
         return iter(())
 
 
-_fido2_get_info = Ctap2.get_info
+class _CeremonyCtap2(Ctap2):
+    """`Ctap2` whose getInfo goes through its `_CeremonyDevice`: asked once per ceremony and
+    parsed only when its bytes change. Only the `Ctap2` of our own clients becomes one."""
 
+    device: _CeremonyDevice
 
-def _get_info(ctap2: Ctap2) -> Info:
-    """`Ctap2.get_info`, parsed only when its bytes change, for devices wrapped here."""
-    device = ctap2.device
-    if not isinstance(device, _CeremonyDevice):
-        return _fido2_get_info(ctap2)
-    if device.checked and device.info is not None:
+    def get_info(self) -> Info:
+        device = self.device
+        if device.checked and device.info is not None:
+            return device.info
+        raw = device.call(CTAPHID.CBOR, _GET_INFO)
+        if device.info is None or raw != device.raw_info:
+            # parse with fido2's own checks (it asks the device once more)
+            device.info = super().get_info()
+            device.raw_info = device.last_raw_info
+        device.checked = True
         return device.info
-    raw = device.call(CTAPHID.CBOR, _GET_INFO)
-    if device.info is None or raw != device.raw_info:
-        # parse with fido2's own checks (it asks the device once more)
-        device.info, device.raw_info = _fido2_get_info(ctap2), raw
-    device.checked = True
-    return device.info
 
 
-Ctap2.get_info = _get_info  # type: ignore[method-assign]
+def _remember_info(client: Fido2Client) -> None:
+    """Make this client's own `Ctap2` a `_CeremonyCtap2` (fido2 builds it inside the client).
+
+    A CTAP1-only device, or a fido2 without `_backend.ctap2`, asks getInfo every time instead.
+    """
+    ctap2 = getattr(getattr(client, "_backend", None), "ctap2", None)
+    if type(ctap2) is Ctap2 and isinstance(device := ctap2.device, _CeremonyDevice):
+        ctap2.__class__ = _CeremonyCtap2
+        device.info, device.raw_info = ctap2.info, device.last_raw_info  # parsed when built
 
 
 class _Session:
@@ -181,6 +156,7 @@ class _Session:
         collector = (DefaultClientDataCollector(origin) if verify_rp_id is None
                      else DefaultClientDataCollector(origin, verify=verify_rp_id))
         self.client = Fido2Client(self.device, collector, interaction, extensions=_extensions())
+        _remember_info(self.client)
         self.lock = Lock()  # one ceremony at a time per client, as a browser tab
 
 

@@ -1,0 +1,226 @@
+"""python-fido2 speed-ups are explicit, reversible and change no result.
+
+`enable_fido2_speedups()` replaces fido2 internals for the whole process, so importing pkconf
+must not do it, switching it off must give fido2 back its own functions, and everything fido2
+parses must come out the same with it as without it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import typing
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import fido2.ctap2.base
+import fido2.utils
+import pytest
+from fido2 import cbor
+from fido2.ctap2 import Info
+from fido2.hid import CTAPHID
+from fido2.utils import websafe_encode
+from fido2.webauthn import (
+    AttestationObject,
+    CollectedClientData,
+    PublicKeyCredentialCreationOptions,
+    RegistrationResponse,
+)
+
+from pkconf.authenticators.device import SoftwareAuthenticator
+from pkconf.authenticators.profiles import PROFILES
+from pkconf.ceremonies import speedups
+from pkconf.ceremonies.client import register
+from pkconf.ceremonies.speedups import disable_fido2_speedups, enable_fido2_speedups
+
+ROOT = Path(__file__).resolve().parents[2]
+ORIGIN = "https://login.microsoft.com"
+OPTIONS = {  # Entra's registration options (entra-facts §7.1), with a fixed challenge
+    "rp": {"id": "login.microsoft.com", "name": "Microsoft"},
+    "user": {"id": websafe_encode(b"user-1"), "name": "adele@contoso.com",
+             "displayName": "Adele Vance"},
+    "challenge": websafe_encode(bytes(range(32))),
+    "pubKeyCredParams": [{"type": "public-key", "alg": -7}, {"type": "public-key", "alg": -257}],
+    "timeout": 60000,
+    "excludeCredentials": [{"type": "public-key", "id": websafe_encode(b"\x01" * 32),
+                            "transports": ["usb", "nfc"]}],
+    "authenticatorSelection": {"residentKey": "required", "requireResidentKey": True,
+                               "userVerification": "required"},
+    "attestation": "direct",
+    "extensions": {"credProps": True, "hmacCreateSecret": True},
+}
+PROFILE_NAMES = ["yubikey-5-usb", "windows-hello-hardware", "google-password-manager",
+                 "microsoft-authenticator-ios"]
+
+
+def _on() -> bool:
+    return fido2.utils.get_type_hints is not typing.get_type_hints
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_sessions_setting() -> Iterator[None]:
+    """Each test leaves the speed-ups as it found them (the plugin turns them on)."""
+    was_on = _on()
+    yield
+    if was_on:
+        enable_fido2_speedups()
+    else:
+        disable_fido2_speedups()
+
+
+def _plain(value: Any) -> Any:
+    """A fido2 structure as plain dicts and lists, through its Mapping view (the field keys)."""
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _parsed(obj: Any) -> tuple[str, Any]:
+    return repr(obj), _plain(obj)
+
+
+def _both_ways(parse: Callable[[], Any]) -> tuple[tuple[str, Any], tuple[str, Any]]:
+    disable_fido2_speedups()
+    off = _parsed(parse())
+    assert enable_fido2_speedups()
+    return off, _parsed(parse())
+
+
+def test_importing_pkconf_patches_nothing() -> None:
+    probe = """
+import pkgutil, typing, importlib
+import fido2.ctap2.base, fido2.utils
+from fido2.ctap2 import Ctap2
+own = {"hints": fido2.utils.get_type_hints,
+       "cbor": fido2.ctap2.base._CborDataObject.__dict__["_get_field_key"],
+       "json": fido2.utils._JsonDataObject.__dict__["_get_field_key"],
+       "get_info": Ctap2.__dict__["get_info"]}
+import pkconf, pkconf.ceremonies.client
+for m in pkgutil.walk_packages(pkconf.__path__, "pkconf."):
+    if not m.name.endswith("__main__"):
+        importlib.import_module(m.name)
+now = {"hints": fido2.utils.get_type_hints,
+       "cbor": fido2.ctap2.base._CborDataObject.__dict__["_get_field_key"],
+       "json": fido2.utils._JsonDataObject.__dict__["_get_field_key"],
+       "get_info": Ctap2.__dict__["get_info"]}
+assert own["hints"] is typing.get_type_hints, "fido2.utils.get_type_hints"
+changed = [k for k in own if now[k] is not own[k]]
+assert not changed, changed
+"""
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 0, done.stderr
+
+
+def test_disabling_gives_fido2_back_its_own_functions() -> None:
+    cbor_object, json_object = fido2.ctap2.base._CborDataObject, fido2.utils._JsonDataObject
+    disable_fido2_speedups()
+    own = (cbor_object.__dict__["_get_field_key"], json_object.__dict__["_get_field_key"])
+    assert fido2.utils.get_type_hints is typing.get_type_hints
+
+    assert enable_fido2_speedups()
+    assert fido2.utils.get_type_hints is not typing.get_type_hints
+    assert cbor_object.__dict__["_get_field_key"] is not own[0]
+
+    disable_fido2_speedups()
+    assert fido2.utils.get_type_hints is typing.get_type_hints
+    assert (cbor_object.__dict__["_get_field_key"],
+            json_object.__dict__["_get_field_key"]) == own
+
+
+def test_enabling_twice_patches_once() -> None:
+    disable_fido2_speedups()
+    assert enable_fido2_speedups()
+    patched = fido2.utils.get_type_hints
+    assert enable_fido2_speedups()
+    assert fido2.utils.get_type_hints is patched
+    disable_fido2_speedups()
+    assert fido2.utils.get_type_hints is typing.get_type_hints
+
+
+def test_an_unchecked_fido2_version_is_left_alone_with_one_warning(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    disable_fido2_speedups()
+    monkeypatch.setattr(speedups, "version", lambda _: "3.0.0")
+    monkeypatch.setattr(speedups, "_warned", False)
+    with pytest.warns(RuntimeWarning, match="fido2 3.0.0 is not a version"):
+        assert not enable_fido2_speedups()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert not enable_fido2_speedups()
+    assert fido2.utils.get_type_hints is typing.get_type_hints
+
+
+@pytest.mark.parametrize("module, name, value", [
+    (fido2.utils, "get_type_hints", lambda obj: {}),
+    (fido2.ctap2.base, "_CborDataObject", None),
+    (fido2.utils, "_JsonDataObject", object),
+], ids=["get_type_hints-replaced", "cbor-base-gone", "json-base-without-field-key"])
+def test_unexpected_fido2_internals_are_left_alone(monkeypatch: pytest.MonkeyPatch,
+                                                   module: Any, name: str, value: Any) -> None:
+    disable_fido2_speedups()
+    monkeypatch.setattr(module, name, value)
+    monkeypatch.setattr(speedups, "_warned", False)
+    with pytest.warns(RuntimeWarning, match="speed-ups left off"):
+        assert not enable_fido2_speedups()
+    assert getattr(module, name) is value
+
+
+def test_speedups_give_the_same_parsed_options() -> None:
+    off, on = _both_ways(lambda: PublicKeyCredentialCreationOptions.from_dict(OPTIONS))
+    assert on == off
+    assert off[1]["challenge"] == OPTIONS["challenge"]
+
+
+@pytest.mark.parametrize("name", PROFILE_NAMES)
+def test_speedups_give_the_same_parsed_get_info(name: str) -> None:
+    answer = SoftwareAuthenticator(PROFILES[name]).call(CTAPHID.CBOR, b"\x04")
+    assert answer[0] == 0
+    info = cbor.decode(answer[1:])
+    assert isinstance(info, Mapping)
+    off, on = _both_ways(lambda: Info.from_dict(info))
+    assert on == off
+    assert off[1][3] == bytes.fromhex(PROFILES[name].aaguid.replace("-", ""))
+
+
+@pytest.mark.parametrize("name", PROFILE_NAMES)
+def test_speedups_give_the_same_parsed_registration(name: str) -> None:
+    response = register(SoftwareAuthenticator(PROFILES[name]), OPTIONS, ORIGIN)
+    blob = dict(response)
+
+    off, on = _both_ways(lambda: RegistrationResponse.from_dict(blob))
+    assert on == off
+    att = response.response.attestation_object
+    off, on = _both_ways(lambda: AttestationObject(bytes(att)))
+    assert on == off
+    assert f"fmt='{PROFILES[name].attestation.fmt}'" in off[0]
+    off, on = _both_ways(lambda: CollectedClientData(bytes(response.response.client_data)))
+    assert on == off
+
+
+@pytest.mark.parametrize("name", PROFILE_NAMES)
+def test_speedups_give_the_same_registration(name: str) -> None:
+    """Everything of a fresh registration that is not random comes out the same."""
+
+    def registration() -> dict[str, Any]:
+        response = register(SoftwareAuthenticator(PROFILES[name]), OPTIONS, ORIGIN)
+        att = response.response.attestation_object
+        auth_data = att.auth_data
+        assert auth_data.credential_data is not None
+        return {"client_data": bytes(response.response.client_data),
+                "fmt": att.fmt, "statement_keys": sorted(att.att_stmt),
+                "rp_id_hash": auth_data.rp_id_hash, "flags": auth_data.flags,
+                "counter": auth_data.counter, "aaguid": auth_data.credential_data.aaguid,
+                "algorithm": auth_data.credential_data.public_key[3],
+                "transports": dict(response.response).get("transports"),
+                "attachment": response.authenticator_attachment,
+                "extensions": _plain(response.client_extension_results)}
+
+    disable_fido2_speedups()
+    off = registration()
+    assert enable_fido2_speedups()
+    assert registration() == off
