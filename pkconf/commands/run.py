@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
-from ..paths import PROJECT_ROOT, REPORTS
+from ..paths import CHECKOUT, REPORTS, package_dir
 
 HELP = "run the conformance suite (explicit cases and the generated matrix) and write reports"
 
@@ -32,12 +33,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-html", action="store_true", help="skip the single-file HTML report")
 
 
+def _pytest_config(suite: Path) -> list[str]:
+    """A checkout's own pytest settings (its conftest loads the plugin); installed, the same
+    settings given here, and no ini file or conftest of the directory pkconf runs in."""
+    if CHECKOUT:
+        return ["--rootdir", str(CHECKOUT), "-c", str(CHECKOUT / "pyproject.toml")]
+    return ["--rootdir", str(suite.parent), "-c", os.devnull, "--confcutdir", str(suite),
+            "-p", "conformance.plugin", "-ra", "--import-mode=importlib"]
+
+
 def pytest_args(args: argparse.Namespace, reports: Path) -> list[str]:
-    tests = PROJECT_ROOT / "conformance"
-    out = [str(tests / "test_cases.py")]
+    suite = package_dir("conformance")
+    out = [str(suite / "test_cases.py")]
     if not args.no_matrix and not args.policy:
-        out.append(str(tests / "test_matrix_cases.py"))
-    out += ["--rootdir", str(PROJECT_ROOT), "-c", str(PROJECT_ROOT / "pyproject.toml"),
+        out.append(str(suite / "test_matrix_cases.py"))
+    out += [*_pytest_config(suite),
             # pkconf has imported httpx (and so anyio's plugin) before pytest starts here
             "-W", "ignore::pytest.PytestAssertRewriteWarning",
             "-p", "no:cacheprovider", "-q", "-n", str(args.workers),

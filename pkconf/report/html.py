@@ -19,9 +19,11 @@ from pathlib import Path
 
 from .. import __version__
 from ..ceremonies.chromium import chromium_version
-from ..paths import PROJECT_ROOT
+from ..paths import CHECKOUT
 
-ALLURE_TOOLS = PROJECT_ROOT / "tools" / "allure"
+# A checkout's npm tooling; an installed pkconf has none, so outside a checkout the HTML report is
+# skipped with the message that says how to get it, unless ./tools/allure holds a copy.
+ALLURE_TOOLS = (CHECKOUT or Path.cwd()) / "tools" / "allure"
 GENERATE_TIMEOUT_SECONDS = 600
 
 
