@@ -115,7 +115,7 @@ def json_field(obj: Mapping[str, Any], key: str, kind: type | tuple[type, ...], 
                  list: "an array"}
         name = names.get(kind, "a number") if isinstance(kind, type) else "a number"
         raise bad(f"{key} must be {name}, not {_json_type(value)}")
-    if kind is str and not value.strip():
+    if isinstance(value, str) and not value.strip():
         raise bad(f"{key} must not be empty")
     return value
 

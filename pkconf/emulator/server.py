@@ -12,6 +12,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from types import TracebackType
 
 import uvicorn
@@ -109,14 +110,14 @@ class EmulatorServer:
     def _config(self, store: Store) -> uvicorn.Config:
         rp_id, origins = self._relying_party()
         app = create_app(store, self.metadata, rp_id=rp_id, origins=origins)
-        options = {"log_level": "warning", "access_log": False, "lifespan": "off"}
+        config_for = partial(uvicorn.Config, app, log_level="warning", access_log=False,
+                             lifespan="off")
         if self.tls is None:
-            return uvicorn.Config(app, **options)
+            return config_for()
         # uvicorn reads the key from files: load the SSL context now, so they go at once
         with tempfile.TemporaryDirectory(prefix="pkconf-tls-") as directory:
             certfile, keyfile = self.tls.write(directory)
-            config = uvicorn.Config(app, ssl_certfile=str(certfile), ssl_keyfile=str(keyfile),
-                                    **options)
+            config = config_for(ssl_certfile=str(certfile), ssl_keyfile=str(keyfile))
             config.load()
         return config
 
