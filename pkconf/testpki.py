@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -164,6 +164,20 @@ def intermediate_ca(issuer: CertKey, name: x509.Name, seed: str,
     cert = _build(name, issuer, key, key.public_key(), seed, _ca_extensions(path_length),
                   CA_NOT_BEFORE, CA_NOT_AFTER)
     return CertKey(cert, key)
+
+
+class Validity(TypedDict, total=False):
+    """`leaf`'s validity window as keywords, typed so `**` is checked; empty: leaf's default."""
+
+    not_before: datetime
+    not_after: datetime
+
+
+def validity(*, expired: bool) -> Validity:
+    """The expired window for the expired-certificate cases, else leaf's default."""
+    if expired:
+        return Validity(not_before=EXPIRED_NOT_BEFORE, not_after=EXPIRED_NOT_AFTER)
+    return Validity()
 
 
 def leaf(

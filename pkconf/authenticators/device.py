@@ -149,7 +149,7 @@ class SoftwareAuthenticator(CtapDevice):
         self.aaguid = Aaguid.parse(profile.aaguid)
         self.credentials: dict[bytes, Credential] = {}
         self._pin = _PinState(pin if profile.uv is Uv.PIN else None)
-        self._pending: list[bytes] = []  # getNextAssertion responses still to hand out
+        self._pending: list[dict[int, Any]] = []  # getNextAssertion responses still to hand out
         self._u2f_only = Quirk.U2F_ONLY in profile.quirks
 
     @property
@@ -189,14 +189,14 @@ class SoftwareAuthenticator(CtapDevice):
             if not data:
                 raise CtapError(ERR.INVALID_LENGTH)
             request = _decode_request(data[1:])
-            handlers = {
+            handlers: dict[int, Callable[[], Mapping[int, Any]]] = {
                 Ctap2.CMD.GET_INFO: lambda: self._info_map(),
                 Ctap2.CMD.MAKE_CREDENTIAL: lambda: self._make_credential(request, on_keepalive),
                 Ctap2.CMD.GET_ASSERTION: lambda: self._get_assertion(request, on_keepalive),
                 Ctap2.CMD.GET_NEXT_ASSERTION: self._get_next_assertion,
                 Ctap2.CMD.CLIENT_PIN: lambda: self._client_pin(request),
                 Ctap2.CMD.RESET: self._reset,
-                Ctap2.CMD.SELECTION: lambda: _touch(on_keepalive) or {},
+                Ctap2.CMD.SELECTION: lambda: _selection(on_keepalive),
             }
             handler = handlers.get(data[0])
             if handler is None:
@@ -284,7 +284,8 @@ class SoftwareAuthenticator(CtapDevice):
     def _make_room(self, rp_id_hash: bytes, user_id: bytes) -> None:
         """A resident credential for the same RP and user replaces the old one (§6.1.2 step 17)."""
         for cred in list(self.credentials.values()):
-            if cred.resident and cred.rp_id_hash == rp_id_hash and cred.user["id"] == user_id:
+            if (cred.resident and cred.rp_id_hash == rp_id_hash and cred.user is not None
+                    and cred.user["id"] == user_id):
                 del self.credentials[cred.credential_id]
         if sum(c.resident for c in self.credentials.values()) >= self.profile.rk_capacity:
             raise CtapError(ERR.KEY_STORE_FULL)
@@ -301,10 +302,10 @@ class SoftwareAuthenticator(CtapDevice):
             outputs["hmac-secret"] = True
         return outputs
 
-    def _flags(self, *, uv: bool, up: bool) -> int:
+    def _flags(self, *, uv: bool, up: bool) -> FLAG:
         p = self.profile
-        return ((FLAG.UP if up else 0) | (FLAG.UV if uv else 0)
-                | (FLAG.BE if p.backup_eligible else 0) | (FLAG.BS if p.backup_state else 0))
+        return FLAG((FLAG.UP if up else 0) | (FLAG.UV if uv else 0)
+                    | (FLAG.BE if p.backup_eligible else 0) | (FLAG.BS if p.backup_state else 0))
 
     # --- user verification (CTAP 2.1 §6.1.2 steps 1-11, §6.2.2) ----------------------------------
     def _verify_user(self, req: Mapping[int, Any], client_data_hash: bytes,
@@ -360,7 +361,7 @@ class SoftwareAuthenticator(CtapDevice):
                      for c in creds]
         if len(responses) > 1:
             responses[0][5] = len(responses)
-            self._pending = [cbor.encode(r) for r in responses[1:]]
+            self._pending = responses[1:]
         return responses[0]
 
     def _assertion(self, cred: Credential, client_data_hash: bytes, *, uv: bool, up: bool,
@@ -381,7 +382,7 @@ class SoftwareAuthenticator(CtapDevice):
     def _get_next_assertion(self) -> Mapping[int, Any]:
         if not self._pending:
             raise CtapError(ERR.NOT_ALLOWED)
-        return cbor.decode(self._pending.pop(0))
+        return self._pending.pop(0)
 
     # --- authenticatorClientPIN (CTAP 2.1 §6.5) -------------------------------------------------
     def _client_pin(self, req: Mapping[int, Any]) -> dict[int, Any]:
@@ -489,6 +490,12 @@ def _touch(on_keepalive: Callable[[STATUS], None] | None) -> None:
     """User presence: a real key asks for a touch (keepalive UPNEEDED); ours is touched at once."""
     if on_keepalive is not None:
         on_keepalive(STATUS.UPNEEDED)
+
+
+def _selection(on_keepalive: Callable[[STATUS], None] | None) -> dict[int, Any]:
+    """authenticatorSelection (CTAP 2.1 §6.9): a touch, and an empty success."""
+    _touch(on_keepalive)
+    return {}
 
 
 def _decode_request(data: bytes) -> Mapping[int, Any]:

@@ -19,7 +19,7 @@ from base64 import b64encode, urlsafe_b64encode
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -146,9 +146,24 @@ def _yubikey(description: str, aaguid: str, vendor: str = "yubico") -> MetadataR
     return MetadataRecord(description, vendor, aaguid)
 
 
-_PLATFORM = {"key_protection": ("hardware", "tee"), "attachment_hint": ("internal",)}
-_WINDOWS_HELLO = {"attestation_types": ("attca",), "versions": ("FIDO_2_0",),
-                  "attachment_hint": ("internal",)}
+class _PlatformFacts(TypedDict):
+    """What phone-hosted models share; a TypedDict so `**` is checked field by field."""
+
+    key_protection: tuple[str, ...]
+    attachment_hint: tuple[str, ...]
+
+
+class _WindowsHelloFacts(TypedDict):
+    """What the Windows Hello models share."""
+
+    attestation_types: tuple[str, ...]
+    versions: tuple[str, ...]
+    attachment_hint: tuple[str, ...]
+
+
+_PLATFORM = _PlatformFacts(key_protection=("hardware", "tee"), attachment_hint=("internal",))
+_WINDOWS_HELLO = _WindowsHelloFacts(attestation_types=("attca",), versions=("FIDO_2_0",),
+                                    attachment_hint=("internal",))
 
 
 def records() -> tuple[MetadataRecord, ...]:

@@ -72,13 +72,11 @@ def credential_certificate(vendor: pki.VendorPki, public_key: Any, challenge: by
     spki = public_key.public_bytes(serialization.Encoding.DER,
                                    serialization.PublicFormat.SubjectPublicKeyInfo)
     purpose = f"android-key/{hashlib.sha256(spki + challenge).hexdigest()}"
-    window = ({"not_before": pki.EXPIRED_NOT_BEFORE, "not_after": pki.EXPIRED_NOT_AFTER}
-              if expired else {})
     extension = x509.UnrecognizedExtension(OID_ANDROID_KEY_DESCRIPTION,
                                            key_description(challenge, public_key))
     return vendor.issue(
         pki.subject_name("pkconf TEST Android Keystore Key", org=vendor.label), purpose,
-        public_key=public_key, extensions=[(extension, False)], **window,
+        public_key=public_key, extensions=[(extension, False)], **pki.validity(expired=expired),
     )
 
 

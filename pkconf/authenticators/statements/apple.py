@@ -56,11 +56,10 @@ class AppleAttester:
         spki = certified.public_bytes(serialization.Encoding.DER,
                                       serialization.PublicFormat.SubjectPublicKeyInfo)
         expired = self.defect is Defect.EXPIRED_LEAF
-        window = ({"not_before": pki.EXPIRED_NOT_BEFORE, "not_after": pki.EXPIRED_NOT_AFTER}
-                  if expired else {})
         cred_cert = self.vendor.issue(
             pki.subject_name("pkconf TEST Apple-like credCert", org=self.vendor.label),
             f"apple/{hashlib.sha256(spki + nonce).hexdigest()}",
-            public_key=certified, extensions=[(nonce_extension(nonce), False)], **window,
+            public_key=certified, extensions=[(nonce_extension(nonce), False)],
+            **pki.validity(expired=expired),
         )
         return self.fmt, {"x5c": x5c(cred_cert, self.vendor, self.defect)}

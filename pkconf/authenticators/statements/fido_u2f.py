@@ -26,11 +26,10 @@ def attestation_certificate(vendor: pki.VendorPki, *, expired: bool = False) -> 
     Issued by the root itself: x5c holds this one certificate (§8.6), so nothing can sit
     between it and the root the metadata lists.
     """
-    window = ({"not_before": pki.EXPIRED_NOT_BEFORE, "not_after": pki.EXPIRED_NOT_AFTER}
-              if expired else {})
     return pki.leaf(
         vendor.root, pki.subject_name(f"pkconf TEST {vendor.label} U2F EE", org=vendor.label),
-        f"{vendor.name}/fido-u2f" + ("/expired" if expired else ""), **window,
+        f"{vendor.name}/fido-u2f" + ("/expired" if expired else ""),
+        **pki.validity(expired=expired),
     )
 
 

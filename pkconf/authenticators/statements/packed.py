@@ -50,11 +50,9 @@ def batch_certificate(vendor: pki.VendorPki, aaguid: bytes, *,
     """
     subject = pki.subject_name(f"pkconf TEST {vendor.label} Batch", org=vendor.label,
                                ou=ATTESTATION_OU)
-    window = ({"not_before": pki.EXPIRED_NOT_BEFORE, "not_after": pki.EXPIRED_NOT_AFTER}
-              if expired else {})
     purpose = f"packed-batch/{aaguid.hex()}" + ("/expired" if expired else "")
     return vendor.issue(subject, purpose, extensions=[(aaguid_extension(aaguid), False)],
-                        **window)
+                        **pki.validity(expired=expired))
 
 
 @dataclass(frozen=True)

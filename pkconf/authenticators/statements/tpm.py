@@ -70,12 +70,12 @@ class TpmtPublic:
             unique = _sized(numbers.x.to_bytes(32)) + _sized(numbers.y.to_bytes(32))
             return cls(TPM_ALG_ECC, params, unique)
         if isinstance(public_key, rsa.RSAPublicKey):
-            numbers = public_key.public_numbers()
+            rsa_numbers = public_key.public_numbers()
             # TPMS_RSA_PARMS: symmetric, scheme, keyBits, exponent (0 means 2^16+1)
-            exponent = 0 if numbers.e == 65537 else numbers.e
+            exponent = 0 if rsa_numbers.e == 65537 else rsa_numbers.e
             params = struct.pack(">HHHI", TPM_ALG_NULL, TPM_ALG_NULL, public_key.key_size,
                                  exponent)
-            modulus = numbers.n.to_bytes((public_key.key_size + 7) // 8)
+            modulus = rsa_numbers.n.to_bytes((public_key.key_size + 7) // 8)
             return cls(TPM_ALG_RSA, params, _sized(modulus))
         raise ValueError("tpm attester supports P-256 and RSA credential keys")
 
@@ -132,15 +132,13 @@ def aik_certificate(vendor: pki.VendorPki, aaguid: bytes, *, expired: bool = Fal
         x509.RelativeDistinguishedName([x509.NameAttribute(OID_TPM_VERSION, TEST_TPM_VERSION)]),
     ]))])
     eku = ExtendedKeyUsageOID.SERVER_AUTH if wrong_eku else OID_TCG_KP_AIK_CERTIFICATE
-    window = ({"not_before": pki.EXPIRED_NOT_BEFORE, "not_after": pki.EXPIRED_NOT_AFTER}
-              if expired else {})
     purpose = "tpm-aik/" + aaguid.hex() + ("/expired" if expired else "") + (
         "/wrong-eku" if wrong_eku else "")
     return vendor.issue(
         x509.Name([]), purpose,
         extensions=[(san, True), (x509.ExtendedKeyUsage([eku]), False),
                     (aaguid_extension(aaguid), False)],
-        **window,
+        **pki.validity(expired=expired),
     )
 
 
