@@ -117,7 +117,8 @@ def dom_error(kind: str, error: ClientError) -> DomError:
     return DomError("NotAllowedError", f"the authenticator refused ({error!r})")
 
 
-_SPKI: dict[tuple[int, int | None], Callable[[Mapping[int, Any]], Any]] = {
+# keyed by (kty, crv) as the COSE key states them, whatever their types: others simply miss
+_SPKI: dict[tuple[object, object], Callable[[Mapping[int, Any]], Any]] = {
     (2, 1): lambda k: ec.EllipticCurvePublicNumbers(
         int.from_bytes(k[-2]), int.from_bytes(k[-3]), ec.SECP256R1()).public_key(),
     (3, None): lambda k: rsa.RSAPublicNumbers(

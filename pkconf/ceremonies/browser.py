@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -311,6 +312,7 @@ class BrowserSession:
         if authenticator == "bridge":
             case.bridge = bridge.Bridge(SoftwareAuthenticator(profile))
         else:
+            assert case.cdp is not None  # the fit names the authenticator: a CDP context has one
             spec = virtual or VirtualAuthenticator.for_profile(profile)
             case.authenticator_id = case.cdp.send(
                 "WebAuthn.addVirtualAuthenticator", {"options": spec.options()})["authenticatorId"]
@@ -353,7 +355,7 @@ class BrowserSession:
         if (case := self._running_on(page)) is not None:
             case.record(response)
 
-    def _answer(self, source: dict[str, Any], kind: Any, options: Any) -> dict[str, Any]:
+    def _answer(self, source: Mapping[str, Any], kind: Any, options: Any) -> dict[str, Any]:
         """The bridge binding of every context: the answer of the case running on the page."""
         case = self._running_on(source["page"])
         if case is None or case.bridge is None:
@@ -398,7 +400,9 @@ def _variation_route(api: TenantApi, user_id: str, variation: str,
             result.steps.append("clock advanced past the challenge's expiry")
         else:  # reused-challenge: the same credential was posted once already
             token = headers.get("authorization", "").partition(" ")[2]
-            status, answer = api.register(None, request.post_data_json, token)
+            body = request.post_data_json
+            assert isinstance(body, dict)  # the Security-info page posts the credential as JSON
+            status, answer = api.register(None, body, token)
             result.steps.append(f"first attempt: {decision_of(status, answer).get('reason')}")
         route.continue_(headers=headers)
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from fido2 import cbor
-from fido2.cose import EdDSA
+from fido2.cose import CoseKey, EdDSA
 from fido2.utils import websafe_decode, websafe_encode
 from fido2.webauthn import AttestedCredentialData, AuthenticatorData
 
@@ -34,6 +34,8 @@ def _attestation_object(credential: Credential,
                         change: Callable[[dict[str, Any]], None]) -> Credential:
     out = deepcopy(credential)
     att = cbor.decode(websafe_decode(out["response"]["attestationObject"]))
+    if not isinstance(att, dict):
+        raise ValueError("the attestationObject is not a CBOR map")
     change(att)
     out["response"]["attestationObject"] = websafe_encode(cbor.encode(att))
     return out
@@ -78,7 +80,7 @@ def _credential_key(new_key: Callable[[dict[int, Any]], dict[int, Any]]
         att["authData"] = bytes(AuthenticatorData.create(
             auth_data.rp_id_hash, auth_data.flags, auth_data.counter,
             AttestedCredentialData.create(cred.aaguid, cred.credential_id,
-                                          new_key(dict(cred.public_key))),
+                                          CoseKey(new_key(dict(cred.public_key)))),
             auth_data.extensions))
 
     return replace

@@ -18,7 +18,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
 
-def _row(profile: Profile) -> dict[str, str | list[str]]:
+def _row(profile: Profile) -> dict[str, str | list[str] | bool]:
     return {
         "name": profile.name,
         "aaguid": profile.aaguid,
@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps({"profiles": rows, "physicalKeys": [k.to_json() for k in keys]},
                          indent=2))
         return 0
-    table = [[", ".join(v) if isinstance(v, list) else v for v in (r[c] for c in COLUMNS)]
+    table = [[", ".join(v) if isinstance(v, list) else str(v) for v in (r[c] for c in COLUMNS)]
              for r in rows]
     for line, row in zip(table, rows, strict=True):
         line[0] += "*" if row["testOnly"] else ""
