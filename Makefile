@@ -18,8 +18,10 @@ $(VENV)/.installed: pyproject.toml
 system-deps:
 	bash scripts/install-system-deps.sh
 
+# Style, then types (mypy reads its files and strictness from pyproject.toml).
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 # Unit tests of the harness, then every conformance case (explicit and generated matrix).
 test: install lint
