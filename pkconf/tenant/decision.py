@@ -3,19 +3,23 @@
 Inputs are plain dataclasses so the emulator service, the `pkconf verify` command and the
 unit tests all build them the same way; the output is a `Decision`, whose JSON form is the
 one object `pkconf verify --json` prints and the emulator puts in a Graph error's inner error.
+Whoever receives that JSON reads it back with `Decision.from_json`, once, where it arrives.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
-from .rules import Family, rule
+from .rules import Family, Reason, Rule, Status, rule
 
 
 class Outcome(StrEnum):
+    """What the tenant answers a registration attempt."""
+
     ACCEPTED = "accepted"
     REJECTED = "rejected"
 
@@ -80,24 +84,41 @@ class CeremonyContext:
     origins: tuple[str, ...]
 
 
-@dataclass
+class DecisionFormatError(ValueError):
+    """JSON that is not a decision `Decision.to_json()` writes; `field` names the bad field."""
+
+    def __init__(self, field: str, problem: str):
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+
+
+@dataclass(frozen=True)
 class Decision:
     """Entra's (emulated) answer to one registration attempt, with the facts it used."""
 
     outcome: Outcome
-    reason: str
+    reason: Reason
     detail: str
     aaguid: str | None = None
     passkey_type: str | None = None  # deviceBound | synced
     attestation_format: str | None = None
     attestation_level: str | None = None  # attested | notAttested
-    matched_profiles: list[str] = field(default_factory=list)
-    profile_failures: dict[str, str] = field(default_factory=dict)  # profile id -> reason
+    matched_profiles: tuple[str, ...] = ()
+    profile_failures: Mapping[str, Reason] = field(default_factory=dict)  # profile id -> reason
     inferred: bool = False  # a documented rule applied where only an inference reaches
 
     @property
+    def rule(self) -> Rule:
+        return rule(self.reason)
+
+    @property
     def family(self) -> Family | None:
-        return rule(self.reason).family if self.outcome is Outcome.REJECTED else None
+        return self.rule.family if self.outcome is Outcome.REJECTED else None
+
+    @property
+    def status(self) -> Status:
+        """The rule's status, or inferred where this application of it rests on an inference."""
+        return Status.INFERRED if self.inferred else self.rule.status
 
     @property
     def accepted(self) -> bool:
@@ -108,14 +129,87 @@ class Decision:
         return {
             "outcome": str(self.outcome),
             "family": str(self.family) if self.family else None,
-            "reason": self.reason,
+            "reason": str(self.reason),
             "detail": self.detail,
             "aaguid": self.aaguid,
             "passkeyType": self.passkey_type,
             "attestationFormat": self.attestation_format,
             "attestationLevel": self.attestation_level,
             "matchedProfiles": list(self.matched_profiles),
-            "profileFailures": dict(self.profile_failures),
-            "source": {**rule(self.reason).source(),
-                       **({"status": "inferred"} if self.inferred else {})},
+            "profileFailures": {pid: str(r) for pid, r in self.profile_failures.items()},
+            "source": {**self.rule.source(), "status": str(self.status)},
         }
+
+    @classmethod
+    def from_json(cls, obj: object) -> Decision:
+        """The decision whose `to_json()` is `obj`, exactly: every field is checked, and what
+        the rule book derives (family, source) must be what it says."""
+        json = _typed(obj, dict, "decision")
+        outcome, reason = _enum(json, "outcome", Outcome), _enum(json, "reason", Reason)
+        if (outcome is Outcome.ACCEPTED) != (reason is Reason.ACCEPTED):
+            raise DecisionFormatError("reason", f"{reason} is no reason for {outcome}")
+        failures = _field(json, "profileFailures", dict)
+        status = _enum(_field(json, "source", dict), "status", Status, "source.status")
+        decision = cls(
+            outcome, reason, _field(json, "detail", str),
+            aaguid=_optional_text(json, "aaguid"),
+            passkey_type=_optional_text(json, "passkeyType"),
+            attestation_format=_optional_text(json, "attestationFormat"),
+            attestation_level=_optional_text(json, "attestationLevel"),
+            matched_profiles=tuple(_typed(p, str, f"matchedProfiles[{i}]") for i, p
+                                   in enumerate(_field(json, "matchedProfiles", list))),
+            profile_failures={pid: _enum(failures, pid, Reason, f"profileFailures.{pid}")
+                              for pid in failures},
+            # an inferred rule is inferred anyway: only a documented one can be applied so
+            inferred=status is Status.INFERRED and rule(reason).status is Status.DOCUMENTED,
+        )
+        written = decision.to_json()
+        for key in sorted(json.keys() | written.keys()):
+            if key not in written:
+                raise DecisionFormatError(key, "is not a decision field")
+            if key not in json:
+                raise DecisionFormatError(key, "is missing")
+            if json[key] != written[key]:
+                raise DecisionFormatError(key, f"is {json[key]!r}; the rule book makes it "
+                                               f"{written[key]!r}")
+        return decision
+
+
+T = TypeVar("T")
+E = TypeVar("E", bound=StrEnum)
+_JSON_TYPES: dict[type, str] = {str: "a string", list: "an array", dict: "an object"}
+
+
+def _typed(value: object, kind: type[T], where: str) -> T:
+    if not isinstance(value, kind):
+        raise DecisionFormatError(where, f"must be {_JSON_TYPES[kind]}, not {_json_type(value)}")
+    return value
+
+
+def _field(json: Mapping[str, object], key: str, kind: type[T], where: str = "") -> T:
+    if key not in json:
+        raise DecisionFormatError(where or key, "is missing")
+    return _typed(json[key], kind, where or key)
+
+
+def _optional_text(json: Mapping[str, object], key: str) -> str | None:
+    if json.get(key, "") is None:
+        return None
+    return _field(json, key, str)
+
+
+def _enum(json: Mapping[str, object], key: str, kind: type[E], where: str = "") -> E:
+    value = _field(json, key, str, where)
+    try:
+        return kind(value)
+    except ValueError:
+        raise DecisionFormatError(where or key, f"{value!r} is not a known "
+                                                f"{kind.__name__.lower()}") from None
+
+
+def _json_type(value: object) -> str:
+    """The JSON name of a value's type, for messages."""
+    if value is None or isinstance(value, bool):
+        return {None: "null", True: "true", False: "false"}[value]
+    return "a number" if isinstance(value, int | float) else _JSON_TYPES.get(
+        type(value), type(value).__name__)

@@ -38,11 +38,12 @@ from .decision import (
 )
 from .policy import ALL_USERS, DEVICE_BOUND, SYNCED, Fido2Policy, PasskeyProfile
 from .registration import Registration
+from .rules import Reason
 
 
 class _Rejected(Exception):
-    def __init__(self, reason: str, detail: str, failures: dict[str, str] | None = None, *,
-                 inferred: bool = False):
+    def __init__(self, reason: Reason, detail: str, failures: dict[str, Reason] | None = None,
+                 *, inferred: bool = False):
         super().__init__(detail)
         self.reason, self.detail = reason, detail
         self.failures = failures or {}
@@ -91,11 +92,11 @@ class _Evidence:
         if isinstance(statement, AttestationFailure):
             return statement
         if not statement.trust_path:
-            return AttestationFailure("ATTESTATION_REQUIRED",
+            return AttestationFailure(Reason.ATTESTATION_REQUIRED,
                                       f"'{self.fmt}' {statement.attestation_type} attestation "
                                       "carries no certificate chain")
         if self.metadata is None:
-            return AttestationFailure("ATTESTATION_UNTRUSTED",
+            return AttestationFailure(Reason.ATTESTATION_UNTRUSTED,
                                       "no FIDO metadata is loaded to verify attestation against")
         try:
             return verify_trust(statement, self.aaguid, self.metadata, self.ceremony.now)
@@ -107,6 +108,17 @@ class _Evidence:
         if self.metadata is None or self.fmt == "none":
             return "notAttested"
         return "notAttested" if isinstance(self.trust, AttestationFailure) else "attested"
+
+    def decision(self, outcome: Outcome, reason: Reason, detail: str, *,
+                 matched_profiles: tuple[str, ...] = (),
+                 profile_failures: dict[str, Reason] | None = None,
+                 inferred: bool = False) -> Decision:
+        """A decision reporting what the evidence shows, whichever check decided."""
+        return Decision(outcome, reason, detail, aaguid=self.aaguid,
+                        passkey_type=self.passkey_type, attestation_format=self.fmt,
+                        attestation_level=self.attestation_level,
+                        matched_profiles=matched_profiles,
+                        profile_failures=profile_failures or {}, inferred=inferred)
 
 
 def decide(
@@ -120,11 +132,6 @@ def decide(
 ) -> Decision:
     """Decide one registration attempt."""
     evidence = _Evidence(registration, ceremony, metadata)
-    facts = {
-        "aaguid": evidence.aaguid,
-        "passkey_type": evidence.passkey_type,
-        "attestation_format": evidence.fmt,
-    }
     try:
         profiles = _policy_scope(policy, user, path)
         _bootstrap(user, path)
@@ -132,14 +139,12 @@ def decide(
         matched = _profiles(profiles, evidence)
         _platform_path(matched, evidence, user, path)
     except _Rejected as r:
-        return Decision(Outcome.REJECTED, r.reason, r.detail,
-                        attestation_level=evidence.attestation_level,
-                        profile_failures=r.failures, inferred=r.inferred, **facts)
+        return evidence.decision(Outcome.REJECTED, r.reason, r.detail,
+                                 profile_failures=r.failures, inferred=r.inferred)
     names = ", ".join(f"'{p.name}'" for p in matched)
-    return Decision(Outcome.ACCEPTED, "ACCEPTED",
-                    f"the passkey fully satisfies the scoped passkey profile(s) {names}",
-                    attestation_level=evidence.attestation_level,
-                    matched_profiles=[p.id for p in matched], **facts)
+    return evidence.decision(Outcome.ACCEPTED, Reason.ACCEPTED,
+                             f"the passkey fully satisfies the scoped passkey profile(s) {names}",
+                             matched_profiles=tuple(p.id for p in matched))
 
 
 # --- policy scope --------------------------------------------------------------------------------
@@ -148,26 +153,27 @@ def _policy_scope(policy: Fido2Policy, user: UserContext,
                   path: RegistrationPath) -> list[PasskeyProfile]:
     """Method state, exclusion over inclusion, targeting, self-service switch, guests."""
     if not policy.enabled:
-        raise _Rejected("METHOD_DISABLED", "the passkey (FIDO2) authentication method is disabled")
+        raise _Rejected(Reason.METHOD_DISABLED,
+                        "the passkey (FIDO2) authentication method is disabled")
     principals = {*user.groups, ALL_USERS} | ({user.user_id} if user.user_id else set())
     if policy.excluded(principals):
-        raise _Rejected("USER_EXCLUDED", "the user is in a group excluded from the passkey "
-                                         "policy; exclusion takes precedence over inclusion")
+        raise _Rejected(Reason.USER_EXCLUDED, "the user is in a group excluded from the passkey "
+                                                "policy; exclusion takes precedence over inclusion")
     targets = policy.matching_targets(principals)
     if not targets:
-        raise _Rejected("USER_NOT_TARGETED", "the user is in none of the passkey policy's "
-                                             "included targets")
+        raise _Rejected(Reason.USER_NOT_TARGETED, "the user is in none of the passkey policy's "
+                                                    "included targets")
     profiles = policy.scoped_profiles(targets)
     if not profiles:
-        raise _Rejected("NO_PASSKEY_PROFILE", "the user's targets assign no passkey profile")
+        raise _Rejected(Reason.NO_PASSKEY_PROFILE, "the user's targets assign no passkey profile")
     if not policy.self_service_allowed:
         how = "through Security info" if path is RegistrationPath.SELF_SERVICE else (
             "through Graph provisioning, which also needs 'Allow self-service set up'")
-        raise _Rejected("SELF_SERVICE_DISABLED", f"self-service passkey registration is off: "
-                                                 f"users cannot register {how}")
+        raise _Rejected(Reason.SELF_SERVICE_DISABLED, f"self-service passkey registration is off: "
+                                                        f"users cannot register {how}")
     if user.user_type is UserType.GUEST:
-        raise _Rejected("GUEST_NOT_SUPPORTED", "passkey registration is not supported for "
-                                               "guest (B2B) users")
+        raise _Rejected(Reason.GUEST_NOT_SUPPORTED, "passkey registration is not supported for "
+                                                      "guest (B2B) users")
     return profiles
 
 
@@ -186,17 +192,17 @@ def _bootstrap(user: UserContext, path: RegistrationPath) -> None:
         if tap.age_seconds <= window:
             return
         kind = "one-time" if tap.is_usable_once else "multi-use"
-        raise _Rejected("TAP_EXPIRED", f"the {kind} Temporary Access Pass sign-in was "
-                                       f"{tap.age_seconds:.0f} s ago; registration must "
-                                       f"complete within {window // 60} minutes of it",
+        raise _Rejected(Reason.TAP_EXPIRED, f"the {kind} Temporary Access Pass sign-in was "
+                                              f"{tap.age_seconds:.0f} s ago; registration must "
+                                              f"complete within {window // 60} minutes of it",
                         # the 10 minutes are documented for one-time passes only
                         inferred=not tap.is_usable_once)
     if mfa is None:
-        raise _Rejected("MFA_REQUIRED", "the user has not completed multifactor authentication "
-                                        "in this session")
-    raise _Rejected("MFA_STALE", f"the last multifactor authentication was {mfa:.0f} s ago; "
-                                 f"passkey registration needs MFA within the past "
-                                 f"{rules.MFA_WINDOW_SECONDS // 60} minutes")
+        raise _Rejected(Reason.MFA_REQUIRED, "the user has not completed multifactor "
+                                               "authentication in this session")
+    raise _Rejected(Reason.MFA_STALE, f"the last multifactor authentication was {mfa:.0f} s ago; "
+                                        f"passkey registration needs MFA within the past "
+                                        f"{rules.MFA_WINDOW_SECONDS // 60} minutes")
 
 
 # --- ceremony integrity ---------------------------------------------------------------------------
@@ -204,44 +210,45 @@ def _bootstrap(user: UserContext, path: RegistrationPath) -> None:
 def _ceremony(registration: Registration, ceremony: CeremonyContext, user: UserContext) -> None:
     client_data, auth_data = registration.client_data, registration.auth_data
     if client_data.type != "webauthn.create":
-        raise _Rejected("CLIENT_DATA_TYPE_INVALID",
+        raise _Rejected(Reason.CLIENT_DATA_TYPE_INVALID,
                         f"clientDataJSON.type is {client_data.type!r}, not 'webauthn.create'")
     issued = ceremony.challenge
     if issued is None or issued.value != client_data.challenge:
-        raise _Rejected("CHALLENGE_MISMATCH", "the clientDataJSON challenge was not issued for "
-                                              "this registration")
+        raise _Rejected(Reason.CHALLENGE_MISMATCH, "the clientDataJSON challenge was not issued "
+                                                     "for this registration")
     if ceremony.now >= issued.expires_at:
-        raise _Rejected("CHALLENGE_EXPIRED", f"the challenge expired at "
-                                             f"{issued.expires_at.isoformat()}")
+        raise _Rejected(Reason.CHALLENGE_EXPIRED, f"the challenge expired at "
+                                                    f"{issued.expires_at.isoformat()}")
     if issued.used:
-        raise _Rejected("CHALLENGE_REUSED", "the challenge was already used by an earlier "
-                                            "registration attempt")
+        raise _Rejected(Reason.CHALLENGE_REUSED, "the challenge was already used by an earlier "
+                                                   "registration attempt")
     if client_data.origin not in ceremony.origins:
-        raise _Rejected("ORIGIN_MISMATCH", f"origin {client_data.origin!r} is not an origin of "
-                                           f"relying party {ceremony.rp_id!r}")
+        raise _Rejected(Reason.ORIGIN_MISMATCH, f"origin {client_data.origin!r} is not an "
+                                                  f"origin of relying party {ceremony.rp_id!r}")
     if auth_data.rp_id_hash != sha256(ceremony.rp_id.encode()).digest():
-        raise _Rejected("RP_ID_HASH_MISMATCH", f"authData.rpIdHash is not SHA-256 of "
-                                               f"{ceremony.rp_id!r}")
+        raise _Rejected(Reason.RP_ID_HASH_MISMATCH, f"authData.rpIdHash is not SHA-256 of "
+                                                      f"{ceremony.rp_id!r}")
     if not auth_data.is_user_present():
-        raise _Rejected("USER_PRESENCE_MISSING", "the UP flag is not set")
+        raise _Rejected(Reason.USER_PRESENCE_MISSING, "the UP flag is not set")
     if not auth_data.is_user_verified():
-        raise _Rejected("USER_VERIFICATION_MISSING", "the UV flag is not set: Entra requires "
-                                                     "user verification (biometrics or PIN)")
+        raise _Rejected(Reason.USER_VERIFICATION_MISSING, "the UV flag is not set: Entra requires "
+                                                            "user verification (biometrics or PIN)")
     assert auth_data.credential_data is not None  # the parser guarantees it
     key = auth_data.credential_data.public_key
     alg = _algorithm(key)
     if alg not in rules.SUPPORTED_ALGORITHMS:
-        raise _Rejected("ALGORITHM_UNSUPPORTED", f"credential algorithm {alg} is not one of "
-                                                 f"{list(rules.SUPPORTED_ALGORITHMS)}")
+        raise _Rejected(Reason.ALGORITHM_UNSUPPORTED, f"credential algorithm {alg} is not one of "
+                                                        f"{list(rules.SUPPORTED_ALGORITHMS)}")
     if not _usable_public_key(key, alg):
-        raise _Rejected("CREDENTIAL_KEY_INVALID", f"the credential public key is not a valid "
-                                                  f"COSE key for algorithm {alg}")
+        raise _Rejected(Reason.CREDENTIAL_KEY_INVALID, f"the credential public key is not a valid "
+                                                         f"COSE key for algorithm {alg}")
     if any(c.credential_id == registration.credential_id for c in user.existing_credentials):
-        raise _Rejected("CREDENTIAL_ALREADY_REGISTERED", "the user already has this credential")
+        raise _Rejected(Reason.CREDENTIAL_ALREADY_REGISTERED,
+                        "the user already has this credential")
     props = (registration.client_extension_results or {}).get("credProps")
     if isinstance(props, dict) and props.get("rk") is False:
-        raise _Rejected("CREDENTIAL_NOT_DISCOVERABLE", "credProps.rk is false: Entra requires "
-                                                       "a discoverable credential")
+        raise _Rejected(Reason.CREDENTIAL_NOT_DISCOVERABLE, "credProps.rk is false: Entra requires "
+                                                              "a discoverable credential")
 
 
 def _algorithm(key: CoseKey) -> int | None:
@@ -274,7 +281,7 @@ def _usable_public_key(key: CoseKey, alg: int | None) -> bool:
 
 def _profiles(profiles: list[PasskeyProfile], evidence: _Evidence) -> list[PasskeyProfile]:
     """The profiles the passkey fully satisfies; rejected when there is none."""
-    failures: dict[str, tuple[str, str]] = {}
+    failures: dict[str, tuple[Reason, str]] = {}
     for profile in profiles:
         problem = next(_profile_problems(profile, evidence), None)
         if problem:
@@ -291,7 +298,7 @@ def _profiles(profiles: list[PasskeyProfile], evidence: _Evidence) -> list[Passk
         raise _Rejected(reason, detail, by_profile)
     listing = "; ".join(f"'{_name(profiles, pid)}': {reason}"
                         for pid, reason in by_profile.items())
-    raise _Rejected("NO_PROFILE_SATISFIED",
+    raise _Rejected(Reason.NO_PROFILE_SATISFIED,
                     f"no scoped passkey profile is fully satisfied ({listing})", by_profile)
 
 
@@ -299,7 +306,7 @@ def _name(profiles: list[PasskeyProfile], profile_id: str) -> str:
     return next(p.name for p in profiles if p.id == profile_id)
 
 
-def _profile_problems(profile: PasskeyProfile, ev: _Evidence) -> Iterator[tuple[str, str]]:
+def _profile_problems(profile: PasskeyProfile, ev: _Evidence) -> Iterator[tuple[Reason, str]]:
     """Every way the passkey falls short of one profile; the first one is reported.
 
     Within a profile the checks are an AND, so their order only picks the reported reason:
@@ -310,41 +317,42 @@ def _profile_problems(profile: PasskeyProfile, ev: _Evidence) -> Iterator[tuple[
     """
     if ev.passkey_type not in profile.passkey_types:
         allowed = ",".join(sorted(profile.passkey_types)) or "none"
-        yield ("PASSKEY_TYPE_NOT_ALLOWED",
+        yield (Reason.PASSKEY_TYPE_NOT_ALLOWED,
                f"a {ev.passkey_type} passkey (BE flag) is not among the allowed types {allowed}")
     aaguid, restrictions = ev.aaguid, profile.key_restrictions
     if aaguid in rules.WINDOWS_HELLO_AAGUIDS:
         if not restrictions.explicitly_allows(aaguid):
-            yield ("WINDOWS_HELLO_NOT_ALLOWED", f"Windows Hello AAGUID {aaguid} must be on an "
+            yield (Reason.WINDOWS_HELLO_NOT_ALLOWED, f"Windows Hello AAGUID {aaguid} must be on an "
                    "enforced allow list during the preview")
         if profile.attestation_enforced:
-            yield ("WINDOWS_HELLO_ATTESTATION_ENFORCED", "Windows Hello passkeys (preview) "
+            yield (Reason.WINDOWS_HELLO_ATTESTATION_ENFORCED, "Windows Hello passkeys (preview) "
                    "cannot register where attestation is enforced")
     yield from _attestation_problems(profile, ev)
     if not restrictions.admits(aaguid):
         if restrictions.enforcement_type == "allow":
-            yield ("AAGUID_NOT_ALLOWED", f"AAGUID {aaguid} is not on the profile's allow list")
+            yield (Reason.AAGUID_NOT_ALLOWED, f"AAGUID {aaguid} is not on the profile's allow list")
         else:
-            yield ("AAGUID_BLOCKED", f"AAGUID {aaguid} is on the profile's block list")
+            yield (Reason.AAGUID_BLOCKED, f"AAGUID {aaguid} is on the profile's block list")
 
 
-def _attestation_problems(profile: PasskeyProfile, ev: _Evidence) -> Iterator[tuple[str, str]]:
+def _attestation_problems(profile: PasskeyProfile,
+                          ev: _Evidence) -> Iterator[tuple[Reason, str]]:
     if not profile.attestation_enforced:
         if (ev.fmt not in rules.UNENFORCED_FORMATS
                 and len(ev.fmt) > rules.CUSTOM_FORMAT_MAX_LENGTH):
-            yield ("ATTESTATION_FORMAT_NOT_ACCEPTED",
+            yield (Reason.ATTESTATION_FORMAT_NOT_ACCEPTED,
                    f"attestation format '{ev.fmt[:40]}…' is longer than "
                    f"{rules.CUSTOM_FORMAT_MAX_LENGTH} characters")
         return
     statement = ev.statement
     if ev.fmt == "none" or (isinstance(statement, VerifiedStatement)
                             and not statement.trust_path):
-        yield ("ATTESTATION_REQUIRED", f"attestation is enforced but the passkey gave "
+        yield (Reason.ATTESTATION_REQUIRED, f"attestation is enforced but the passkey gave "
                f"'{ev.fmt}' without a certificate chain")
         return
     if ev.fmt not in rules.ENFORCED_FORMATS:
-        yield ("ATTESTATION_FORMAT_NOT_ACCEPTED", f"attestation is enforced: the format must be "
-               f"packed with a full chain, not '{ev.fmt}'")
+        yield (Reason.ATTESTATION_FORMAT_NOT_ACCEPTED, f"attestation is enforced: the format "
+               f"must be packed with a full chain, not '{ev.fmt}'")
         return
     trust = ev.trust
     if isinstance(trust, AttestationFailure):
@@ -360,22 +368,22 @@ def _platform_path(matched: list[PasskeyProfile], ev: _Evidence, user: UserConte
             and ev.registration.authenticator_attachment == "cross-platform"
             and rules.CROSS_DEVICE_TRANSPORT in ev.registration.transports
             and all(p.attestation_enforced for p in matched)):
-        raise _Rejected("CROSS_DEVICE_ATTESTED_AUTHENTICATOR",
+        raise _Rejected(Reason.CROSS_DEVICE_ATTESTED_AUTHENTICATOR,
                         "attested Microsoft Authenticator passkeys register only in the "
                         "Authenticator app, not through a cross-device (hybrid) flow")
     if (aaguid in rules.WINDOWS_HELLO_AAGUIDS
             and any(c.windows_hello_for_business for c in user.existing_credentials)):
-        raise _Rejected("WINDOWS_HELLO_FOR_BUSINESS_CONFLICT",
+        raise _Rejected(Reason.WINDOWS_HELLO_FOR_BUSINESS_CONFLICT,
                         "a Windows Hello for Business credential already exists for this "
                         "account and container: the passkey is already registered")
     if path is not RegistrationPath.PROVISIONING:
         return
     if ev.fmt not in rules.PROVISIONING_FORMATS:
-        raise _Rejected("PROVISIONING_FORMAT_NOT_SUPPORTED",
+        raise _Rejected(Reason.PROVISIONING_FORMAT_NOT_SUPPORTED,
                         f"Graph provisioning accepts only packed or none attestation, not "
                         f"'{ev.fmt}'")
     platform = rules.WINDOWS_HELLO_AAGUIDS | rules.MICROSOFT_AUTHENTICATOR_AAGUIDS
     if ev.passkey_type == SYNCED or aaguid in platform:
         what = "a synced passkey" if ev.passkey_type == SYNCED else "a platform authenticator"
-        raise _Rejected("PROVISIONING_AUTHENTICATOR_NOT_SUPPORTED",
+        raise _Rejected(Reason.PROVISIONING_AUTHENTICATOR_NOT_SUPPORTED,
                         f"Graph provisioning is limited to security keys; this is {what}")

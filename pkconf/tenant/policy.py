@@ -133,7 +133,7 @@ class _Reader:
 
     def enum(self, obj: Mapping[str, Any], key: str, path: str, allowed: tuple[str, ...],
              *, required: bool = True) -> str | None:
-        value = self.get(obj, key, path, str, required=required)
+        value: str | None = self.get(obj, key, path, str, required=required)
         if value is not None and value not in allowed:
             self.problem(f"{path}.{key}", f"unknown value {value!r} (expected one of "
                                           f"{', '.join(allowed)})")

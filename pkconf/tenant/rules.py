@@ -27,7 +27,60 @@ class Family(StrEnum):
     PLATFORM_PATH = "platform_path"
 
 
+class Reason(StrEnum):
+    """Our reason codes, one per rule of the book below (UPPER_SNAKE): none is Entra's."""
+
+    METHOD_DISABLED = "METHOD_DISABLED"
+    USER_EXCLUDED = "USER_EXCLUDED"
+    USER_NOT_TARGETED = "USER_NOT_TARGETED"
+    NO_PASSKEY_PROFILE = "NO_PASSKEY_PROFILE"
+    SELF_SERVICE_DISABLED = "SELF_SERVICE_DISABLED"
+    GUEST_NOT_SUPPORTED = "GUEST_NOT_SUPPORTED"
+    MFA_REQUIRED = "MFA_REQUIRED"
+    MFA_STALE = "MFA_STALE"
+    TAP_EXPIRED = "TAP_EXPIRED"
+    CLIENT_DATA_TYPE_INVALID = "CLIENT_DATA_TYPE_INVALID"
+    CHALLENGE_MISMATCH = "CHALLENGE_MISMATCH"
+    CHALLENGE_EXPIRED = "CHALLENGE_EXPIRED"
+    CHALLENGE_REUSED = "CHALLENGE_REUSED"
+    ORIGIN_MISMATCH = "ORIGIN_MISMATCH"
+    RP_ID_HASH_MISMATCH = "RP_ID_HASH_MISMATCH"
+    USER_PRESENCE_MISSING = "USER_PRESENCE_MISSING"
+    USER_VERIFICATION_MISSING = "USER_VERIFICATION_MISSING"
+    ALGORITHM_UNSUPPORTED = "ALGORITHM_UNSUPPORTED"
+    CREDENTIAL_KEY_INVALID = "CREDENTIAL_KEY_INVALID"
+    CREDENTIAL_ALREADY_REGISTERED = "CREDENTIAL_ALREADY_REGISTERED"
+    CREDENTIAL_NOT_DISCOVERABLE = "CREDENTIAL_NOT_DISCOVERABLE"
+    PASSKEY_TYPE_NOT_ALLOWED = "PASSKEY_TYPE_NOT_ALLOWED"
+    ATTESTATION_REQUIRED = "ATTESTATION_REQUIRED"
+    ATTESTATION_FORMAT_NOT_ACCEPTED = "ATTESTATION_FORMAT_NOT_ACCEPTED"
+    ATTESTATION_STATEMENT_INVALID = "ATTESTATION_STATEMENT_INVALID"
+    ATTESTATION_SIGNATURE_INVALID = "ATTESTATION_SIGNATURE_INVALID"
+    ATTESTATION_AAGUID_MISMATCH = "ATTESTATION_AAGUID_MISMATCH"
+    ATTESTATION_NONCE_MISMATCH = "ATTESTATION_NONCE_MISMATCH"
+    ATTESTATION_CERTIFICATE_INVALID = "ATTESTATION_CERTIFICATE_INVALID"
+    ATTESTATION_CERTIFICATE_EXPIRED = "ATTESTATION_CERTIFICATE_EXPIRED"
+    ATTESTATION_CHAIN_INVALID = "ATTESTATION_CHAIN_INVALID"
+    ATTESTATION_UNTRUSTED = "ATTESTATION_UNTRUSTED"
+    AUTHENTICATOR_NOT_IN_METADATA = "AUTHENTICATOR_NOT_IN_METADATA"
+    AUTHENTICATOR_NOT_ELIGIBLE = "AUTHENTICATOR_NOT_ELIGIBLE"
+    AUTHENTICATOR_REVOKED = "AUTHENTICATOR_REVOKED"
+    ATTESTATION_KEY_COMPROMISED = "ATTESTATION_KEY_COMPROMISED"
+    AAGUID_NOT_ALLOWED = "AAGUID_NOT_ALLOWED"
+    AAGUID_BLOCKED = "AAGUID_BLOCKED"
+    WINDOWS_HELLO_NOT_ALLOWED = "WINDOWS_HELLO_NOT_ALLOWED"
+    WINDOWS_HELLO_ATTESTATION_ENFORCED = "WINDOWS_HELLO_ATTESTATION_ENFORCED"
+    NO_PROFILE_SATISFIED = "NO_PROFILE_SATISFIED"
+    CROSS_DEVICE_ATTESTED_AUTHENTICATOR = "CROSS_DEVICE_ATTESTED_AUTHENTICATOR"
+    WINDOWS_HELLO_FOR_BUSINESS_CONFLICT = "WINDOWS_HELLO_FOR_BUSINESS_CONFLICT"
+    PROVISIONING_FORMAT_NOT_SUPPORTED = "PROVISIONING_FORMAT_NOT_SUPPORTED"
+    PROVISIONING_AUTHENTICATOR_NOT_SUPPORTED = "PROVISIONING_AUTHENTICATOR_NOT_SUPPORTED"
+    ACCEPTED = "ACCEPTED"
+
+
 class Status(StrEnum):
+    """Whether Microsoft's documentation states a rule or we inferred it."""
+
     DOCUMENTED = "documented"
     INFERRED = "inferred"
 
@@ -66,7 +119,7 @@ WEBAUTHN = "https://www.w3.org/TR/webauthn-3/#sctn-registering-a-new-credential"
 class Rule:
     """One rule: its reason code, family, where it comes from, and whether that is documented."""
 
-    reason: str
+    reason: Reason
     family: Family | None  # None for acceptance
     status: Status
     fact: str  # the entra-facts.md section (or spec) the rule implements
@@ -74,7 +127,8 @@ class Rule:
     note: str = ""  # for inferred rules: what we chose and why
 
     def source(self) -> dict[str, str]:
-        out = {"rule": self.reason, "fact": self.fact, "url": self.url, "status": self.status}
+        out = {"rule": self.reason.value, "fact": self.fact, "url": self.url,
+               "status": self.status.value}
         if self.note:
             out["note"] = self.note
         return out
@@ -140,10 +194,6 @@ MICROSOFT_AUTHENTICATOR_AAGUIDS = frozenset(
 )
 
 
-def _rules(*rules: Rule) -> dict[str, Rule]:
-    return {r.reason: r for r in rules}
-
-
 DOC, INF = Status.DOCUMENTED, Status.INFERRED
 PS, BS, CE, AG, PP = (
     Family.POLICY_SCOPE,
@@ -153,118 +203,126 @@ PS, BS, CE, AG, PP = (
     Family.PLATFORM_PATH,
 )
 
-RULES: dict[str, Rule] = _rules(
+RULE_BOOK: tuple[Rule, ...] = (
     # Policy scope, in Entra's order (entra-facts §1, §2, §3, Appendix A)
-    Rule("METHOD_DISABLED", PS, DOC, "§1.1 state", G1),
-    Rule("USER_EXCLUDED", PS, DOC, "§2 Exclusion wins", S2),
-    Rule("USER_NOT_TARGETED", PS, DOC, "§2 Mapping users to profiles", S2),
+    Rule(Reason.METHOD_DISABLED, PS, DOC, "§1.1 state", G1),
+    Rule(Reason.USER_EXCLUDED, PS, DOC, "§2 Exclusion wins", S2),
+    Rule(Reason.USER_NOT_TARGETED, PS, DOC, "§2 Mapping users to profiles", S2),
     Rule(
-        "NO_PASSKEY_PROFILE", PS, INF, "§2 Default profile behaviour", S2,
+        Reason.NO_PASSKEY_PROFILE, PS, INF, "§2 Default profile behaviour", S2,
         "A target with an empty allowedPasskeyProfiles list scopes no profile: the list is "
         "authoritative and is not padded with the default profile ([NOT FOUND] in the docs).",
     ),
     Rule(
-        "SELF_SERVICE_DISABLED", PS, DOC, "§3 Self-service switch; §7.2 Known issues", S1,
+        Reason.SELF_SERVICE_DISABLED, PS, DOC, "§3 Self-service switch; §7.2 Known issues",
+        S1,
         "Applies to Security info and, per the Graph known issue, to admin provisioning too.",
     ),
-    Rule("GUEST_NOT_SUPPORTED", PS, DOC, "§3 Guests", S1),
+    Rule(Reason.GUEST_NOT_SUPPORTED, PS, DOC, "§3 Guests", S1),
     # Bootstrap (entra-facts §3)
-    Rule("MFA_REQUIRED", BS, DOC, "§3 Recent MFA", S1),
-    Rule("MFA_STALE", BS, DOC, "§3 Recent MFA", S1),
+    Rule(Reason.MFA_REQUIRED, BS, DOC, "§3 Recent MFA", S1),
+    Rule(Reason.MFA_STALE, BS, DOC, "§3 Recent MFA", S1),
     Rule(
-        "TAP_EXPIRED", BS, DOC, "§3 Temporary Access Pass", TAP,
+        Reason.TAP_EXPIRED, BS, DOC, "§3 Temporary Access Pass", TAP,
         "Multi-use TAP sign-in counts as MFA and follows the 5-minute window: a decision on a "
         "multi-use pass reports status inferred.",
     ),
     # Ceremony integrity (WebAuthn §7.1 and the Graph creation options)
-    Rule("CLIENT_DATA_TYPE_INVALID", CE, DOC, "WebAuthn §7.1 step 7", WEBAUTHN),
-    Rule("CHALLENGE_MISMATCH", CE, DOC, "WebAuthn §7.1 step 8", WEBAUTHN),
-    Rule("CHALLENGE_EXPIRED", CE, DOC, "§7.1 challengeTimeoutDateTime", G6),
+    Rule(Reason.CLIENT_DATA_TYPE_INVALID, CE, DOC, "WebAuthn §7.1 step 7", WEBAUTHN),
+    Rule(Reason.CHALLENGE_MISMATCH, CE, DOC, "WebAuthn §7.1 step 8", WEBAUTHN),
+    Rule(Reason.CHALLENGE_EXPIRED, CE, DOC, "§7.1 challengeTimeoutDateTime", G6),
     Rule(
-        "CHALLENGE_REUSED", CE, INF, "§7.1 creationOptions", G6,
+        Reason.CHALLENGE_REUSED, CE, INF, "§7.1 creationOptions", G6,
         "A challenge is consumed by its first registration attempt, accepted or not.",
     ),
-    Rule("ORIGIN_MISMATCH", CE, INF, "§3 RP ID", S1, "Origins: login.microsoft.com, mysignins."),
-    Rule("RP_ID_HASH_MISMATCH", CE, INF, "§3 RP ID", S1, "RP ID login.microsoft.com (3P)."),
-    Rule("USER_PRESENCE_MISSING", CE, DOC, "WebAuthn §7.1 step 14", WEBAUTHN),
-    Rule("USER_VERIFICATION_MISSING", CE, DOC, "§3 User verification", SELECTION),
+    Rule(Reason.ORIGIN_MISMATCH, CE, INF, "§3 RP ID", S1,
+         "Origins: login.microsoft.com, mysignins."),
+    Rule(Reason.RP_ID_HASH_MISMATCH, CE, INF, "§3 RP ID", S1,
+         "RP ID login.microsoft.com (3P)."),
+    Rule(Reason.USER_PRESENCE_MISSING, CE, DOC, "WebAuthn §7.1 step 14", WEBAUTHN),
+    Rule(Reason.USER_VERIFICATION_MISSING, CE, DOC, "§3 User verification", SELECTION),
     Rule(
-        "ALGORITHM_UNSUPPORTED", CE, INF, "§7.1 pubKeyCredParams", G6,
+        Reason.ALGORITHM_UNSUPPORTED, CE, INF, "§7.1 pubKeyCredParams", G6,
         "ES256 is documented; RS256 is inferred from the second pubKeyCredParams entry.",
     ),
     Rule(
-        "CREDENTIAL_KEY_INVALID", CE, INF, "WebAuthn §7.1 step 23", WEBAUTHN,
+        Reason.CREDENTIAL_KEY_INVALID, CE, INF, "WebAuthn §7.1 step 23", WEBAUTHN,
         "A credential public key no sign-in could verify (no key type, a point off the curve, "
         "a short RSA modulus) is refused rather than stored.",
     ),
     Rule(
-        "CREDENTIAL_ALREADY_REGISTERED", CE, INF, "§3 excludeCredentials", S1,
+        Reason.CREDENTIAL_ALREADY_REGISTERED, CE, INF, "§3 excludeCredentials", S1,
         "The server refuses a credential id the user already has, as excludeCredentials would.",
     ),
     Rule(
-        "CREDENTIAL_NOT_DISCOVERABLE", CE, INF, "§3 Resident key", SELECTION,
+        Reason.CREDENTIAL_NOT_DISCOVERABLE, CE, INF, "§3 Resident key", SELECTION,
         "requireResidentKey is always true; only a credProps.rk of false is refused, since the "
         "server cannot see residency otherwise and some clients omit credProps.",
     ),
     # Authenticator governance: one profile at a time (entra-facts §2, §4, §5)
     Rule(
-        "PASSKEY_TYPE_NOT_ALLOWED", AG, DOC, "§2 Passkey types; §4 synced vs device-bound", S1,
+        Reason.PASSKEY_TYPE_NOT_ALLOWED, AG, DOC, "§2 Passkey types; §4 synced vs device-bound",
+        S1,
         "The passkey type is derived from the BE flag: backup eligible means synced "
         "(the derivation is [NOT FOUND]).",
     ),
-    Rule("ATTESTATION_REQUIRED", AG, DOC, "§4 Enforce attestation = Yes", S3),
-    Rule("ATTESTATION_FORMAT_NOT_ACCEPTED", AG, DOC, "§4 Format list", S3),
-    Rule("ATTESTATION_STATEMENT_INVALID", AG, DOC, "§4 Enforce attestation = Yes", S3),
-    Rule("ATTESTATION_SIGNATURE_INVALID", AG, DOC, "§4 Enforce attestation = Yes", S3),
-    Rule("ATTESTATION_AAGUID_MISMATCH", AG, DOC, "§4 Enforce attestation = Yes", S3),
-    Rule("ATTESTATION_NONCE_MISMATCH", AG, DOC, "§4 Enforce attestation = Yes", S3),
-    Rule("ATTESTATION_CERTIFICATE_INVALID", AG, DOC, "§4 Enforce attestation = Yes", S3),
-    Rule("ATTESTATION_CERTIFICATE_EXPIRED", AG, DOC, "§4 Enforce attestation = Yes", S3,
+    Rule(Reason.ATTESTATION_REQUIRED, AG, DOC, "§4 Enforce attestation = Yes", S3),
+    Rule(Reason.ATTESTATION_FORMAT_NOT_ACCEPTED, AG, DOC, "§4 Format list", S3),
+    Rule(Reason.ATTESTATION_STATEMENT_INVALID, AG, DOC, "§4 Enforce attestation = Yes", S3),
+    Rule(Reason.ATTESTATION_SIGNATURE_INVALID, AG, DOC, "§4 Enforce attestation = Yes", S3),
+    Rule(Reason.ATTESTATION_AAGUID_MISMATCH, AG, DOC, "§4 Enforce attestation = Yes", S3),
+    Rule(Reason.ATTESTATION_NONCE_MISMATCH, AG, DOC, "§4 Enforce attestation = Yes", S3),
+    Rule(Reason.ATTESTATION_CERTIFICATE_INVALID, AG, DOC, "§4 Enforce attestation = Yes", S3),
+    Rule(Reason.ATTESTATION_CERTIFICATE_EXPIRED, AG, DOC, "§4 Enforce attestation = Yes", S3,
          "Also covers a certificate that is not yet valid."),
-    Rule("ATTESTATION_CHAIN_INVALID", AG, DOC, "§4 Enforce attestation = Yes", S3),
-    Rule("ATTESTATION_UNTRUSTED", AG, DOC, "§4 MDS roots", S3),
-    Rule("AUTHENTICATOR_NOT_IN_METADATA", AG, DOC, "§4 MDS", S3),
+    Rule(Reason.ATTESTATION_CHAIN_INVALID, AG, DOC, "§4 Enforce attestation = Yes", S3),
+    Rule(Reason.ATTESTATION_UNTRUSTED, AG, DOC, "§4 MDS roots", S3),
+    Rule(Reason.AUTHENTICATOR_NOT_IN_METADATA, AG, DOC, "§4 MDS", S3),
     Rule(
-        "AUTHENTICATOR_NOT_ELIGIBLE", AG, DOC, "§9 If attestation is enforced", S3,
+        Reason.AUTHENTICATOR_NOT_ELIGIBLE, AG, DOC, "§9 If attestation is enforced", S3,
         "The metadata must declare FIDO 2.0+, user verification or clientPin, resident keys, "
         "and hmac-secret or prf.",
     ),
     Rule(
-        "AUTHENTICATOR_REVOKED", AG, INF, "§4 MDS", S3,
+        Reason.AUTHENTICATOR_REVOKED, AG, INF, "§4 MDS", S3,
         "MDS status REVOKED (and the compromise statuses) fail attestation, as in FIDO's "
         "conformance tools; Entra's handling of status reports is [NOT FOUND].",
     ),
-    Rule("ATTESTATION_KEY_COMPROMISED", AG, INF, "§4 MDS", S3, "As AUTHENTICATOR_REVOKED."),
-    Rule("AAGUID_NOT_ALLOWED", AG, DOC, "§1.2 fido2KeyRestrictions; §2 key restrictions", S2),
-    Rule("AAGUID_BLOCKED", AG, DOC, "§1.2 fido2KeyRestrictions; §2 key restrictions", S2),
+    Rule(Reason.ATTESTATION_KEY_COMPROMISED, AG, INF, "§4 MDS", S3,
+         "As AUTHENTICATOR_REVOKED."),
+    Rule(Reason.AAGUID_NOT_ALLOWED, AG, DOC, "§1.2 fido2KeyRestrictions; §2 key restrictions",
+         S2),
+    Rule(Reason.AAGUID_BLOCKED, AG, DOC, "§1.2 fido2KeyRestrictions; §2 key restrictions",
+         S2),
     Rule(
-        "WINDOWS_HELLO_NOT_ALLOWED", AG, DOC, "§5 Required configuration", S4,
+        Reason.WINDOWS_HELLO_NOT_ALLOWED, AG, DOC, "§5 Required configuration", S4,
         "A block list never counts as 'explicitly allowed'.",
     ),
-    Rule("WINDOWS_HELLO_ATTESTATION_ENFORCED", AG, DOC, "§5 Attestation", S4),
+    Rule(Reason.WINDOWS_HELLO_ATTESTATION_ENFORCED, AG, DOC, "§5 Attestation", S4),
     Rule(
-        "NO_PROFILE_SATISFIED", AG, INF, "§2 Precedence", S2,
+        Reason.NO_PROFILE_SATISFIED, AG, INF, "§2 Precedence", S2,
         "When several scoped profiles fail for different reasons, no single reason is Entra's; "
         "the per-profile reasons are listed in the decision.",
     ),
     # Platform path (entra-facts §4, §5, §7)
-    Rule("CROSS_DEVICE_ATTESTED_AUTHENTICATOR", PP, DOC, "§4 Microsoft Authenticator", S5,
+    Rule(Reason.CROSS_DEVICE_ATTESTED_AUTHENTICATOR, PP, DOC, "§4 Microsoft Authenticator", S5,
          "Cross-device is recognised (inferred) by a cross-platform attachment over the hybrid "
          "transport; an in-app passkey that merely lists hybrid among its transports is not."),
-    Rule("WINDOWS_HELLO_FOR_BUSINESS_CONFLICT", PP, DOC, "§5 Conflict with WHfB", S4),
-    Rule("PROVISIONING_FORMAT_NOT_SUPPORTED", PP, DOC, "§7.2 Attestation formats", G8),
+    Rule(Reason.WINDOWS_HELLO_FOR_BUSINESS_CONFLICT, PP, DOC, "§5 Conflict with WHfB", S4),
+    Rule(Reason.PROVISIONING_FORMAT_NOT_SUPPORTED, PP, DOC, "§7.2 Attestation formats", G8),
     Rule(
-        "PROVISIONING_AUTHENTICATOR_NOT_SUPPORTED", PP, DOC, "§7.2 Known issues", G7,
+        Reason.PROVISIONING_AUTHENTICATOR_NOT_SUPPORTED, PP, DOC, "§7.2 Known issues", G7,
         "'Provisioning on behalf of users is currently limited to security keys'. Graph's POST "
         "carries no transports or attachment, so a non-key is recognised (inferred) by the BE "
         "flag (a synced passkey) or by a platform authenticator's AAGUID (Windows Hello, "
         "Microsoft Authenticator).",
     ),
     # Acceptance: a scoped profile is fully satisfied
-    Rule("ACCEPTED", None, DOC, "§2 Precedence", S2),
+    Rule(Reason.ACCEPTED, None, DOC, "§2 Precedence", S2),
 )
+RULES: dict[Reason, Rule] = {r.reason: r for r in RULE_BOOK}
 
 
-def rule(reason: str) -> Rule:
-    """The rule behind a reason code; an unknown code is a programming error."""
+def rule(reason: Reason) -> Rule:
+    """The rule behind a reason code (the book has one for every Reason)."""
     return RULES[reason]

@@ -383,7 +383,7 @@ class TestProfileUnion:
         policy = with_profiles(profile(types="deviceBound"), profile(OTHER_PROFILE))
         decision = run(policy, response=make_response(flags=SYNCED_FLAGS, **PLATFORM))
         assert_accepted(decision)
-        assert decision.matched_profiles == [OTHER_PROFILE]
+        assert decision.matched_profiles == (OTHER_PROFILE,)
 
     def test_profile_order_does_not_change_the_decision(self):
         a, b = profile(types="deviceBound"), profile(OTHER_PROFILE)
@@ -391,7 +391,7 @@ class TestProfileUnion:
         first = run(with_profiles(a, b), response=response)
         second = run(with_profiles(b, a), response=response)
         assert first.outcome == second.outcome == "accepted"
-        assert first.matched_profiles == second.matched_profiles == [OTHER_PROFILE]
+        assert first.matched_profiles == second.matched_profiles == (OTHER_PROFILE,)
 
     def test_all_profiles_failing_alike_report_that_one_reason(self):
         policy = with_profiles(profile(types="deviceBound"),

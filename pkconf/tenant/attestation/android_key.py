@@ -19,7 +19,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.constant_time import bytes_eq
-from fido2.attestation import Attestation, AttestationResult, AttestationType
+from fido2.attestation.base import Attestation, AttestationResult, AttestationType
 from fido2.webauthn import AuthenticatorData
 
 from . import der, fields
@@ -29,6 +29,7 @@ from .failure import (
     NONCE_MISMATCH,
     STATEMENT_INVALID,
     AttestationFailure,
+    present,
     require,
     typed_failures,
 )
@@ -79,11 +80,10 @@ def _authorization_list(tlv: der.Tlv) -> dict[int, der.Tlv]:
 
 
 def _key_description(cert: AttestationCertificate) -> KeyDescription:
-    ext = cert.extensions.get(OID_KEY_DESCRIPTION)
-    require(ext is not None, CERTIFICATE_INVALID,
-            "The android-key certificate has no key attestation extension.")
+    ext = present(cert.extensions.get(OID_KEY_DESCRIPTION), CERTIFICATE_INVALID,
+                  "The android-key certificate has no key attestation extension.")
     try:
-        return KeyDescription.parse(ext.value)  # type: ignore[union-attr]
+        return KeyDescription.parse(ext.value)
     except der.DerError as e:
         raise AttestationFailure(
             CERTIFICATE_INVALID, f"The android-key attestation extension is malformed ({e})."
@@ -93,10 +93,10 @@ def _key_description(cert: AttestationCertificate) -> KeyDescription:
 def _verify_signature(key: Any, alg: int, signature: bytes, data: bytes) -> None:
     """The leaf key signs with alg's hash; Android pairs ES256 with P-384 keys too."""
     fields.require_key_for(alg, key, "android-key")
-    hash_alg = fields.ALGORITHMS[alg][1]
     if isinstance(key, ec.EllipticCurvePublicKey):
-        key.verify(signature, data, ec.ECDSA(hash_alg))
+        key.verify(signature, data, ec.ECDSA(fields.hash_algorithm(alg)))
     elif isinstance(key, rsa.RSAPublicKey):
+        hash_alg = fields.hash_algorithm(alg)
         pad = padding.PSS(padding.MGF1(hash_alg), padding.PSS.DIGEST_LENGTH) \
             if alg in (-37, -38, -39) else padding.PKCS1v15()
         key.verify(signature, data, pad, hash_alg)

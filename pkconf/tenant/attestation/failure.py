@@ -14,49 +14,61 @@ from functools import wraps
 from typing import ParamSpec, TypeVar
 
 from cryptography.exceptions import InvalidSignature as CryptoInvalidSignature
-from fido2.attestation import InvalidSignature, UnsupportedType
-from fido2.attestation.base import InvalidAttestation
+from fido2.attestation.base import InvalidAttestation, InvalidSignature, UnsupportedType
 
-from ..rules import RULES
+from ..rules import Reason
 
-STATEMENT_INVALID = "ATTESTATION_STATEMENT_INVALID"
-SIGNATURE_INVALID = "ATTESTATION_SIGNATURE_INVALID"
-FORMAT_NOT_ACCEPTED = "ATTESTATION_FORMAT_NOT_ACCEPTED"
-AAGUID_MISMATCH = "ATTESTATION_AAGUID_MISMATCH"
-NONCE_MISMATCH = "ATTESTATION_NONCE_MISMATCH"
-CERTIFICATE_INVALID = "ATTESTATION_CERTIFICATE_INVALID"
-CERTIFICATE_EXPIRED = "ATTESTATION_CERTIFICATE_EXPIRED"
-CHAIN_INVALID = "ATTESTATION_CHAIN_INVALID"
-UNTRUSTED = "ATTESTATION_UNTRUSTED"
-ATTESTATION_REQUIRED = "ATTESTATION_REQUIRED"
-NOT_IN_METADATA = "AUTHENTICATOR_NOT_IN_METADATA"
-NOT_ELIGIBLE = "AUTHENTICATOR_NOT_ELIGIBLE"
-REVOKED = "AUTHENTICATOR_REVOKED"
-KEY_COMPROMISED = "ATTESTATION_KEY_COMPROMISED"
+# The reasons an attestation fails for, by the names the verifiers use
+STATEMENT_INVALID = Reason.ATTESTATION_STATEMENT_INVALID
+SIGNATURE_INVALID = Reason.ATTESTATION_SIGNATURE_INVALID
+FORMAT_NOT_ACCEPTED = Reason.ATTESTATION_FORMAT_NOT_ACCEPTED
+AAGUID_MISMATCH = Reason.ATTESTATION_AAGUID_MISMATCH
+NONCE_MISMATCH = Reason.ATTESTATION_NONCE_MISMATCH
+CERTIFICATE_INVALID = Reason.ATTESTATION_CERTIFICATE_INVALID
+CERTIFICATE_EXPIRED = Reason.ATTESTATION_CERTIFICATE_EXPIRED
+CHAIN_INVALID = Reason.ATTESTATION_CHAIN_INVALID
+UNTRUSTED = Reason.ATTESTATION_UNTRUSTED
+ATTESTATION_REQUIRED = Reason.ATTESTATION_REQUIRED
+NOT_IN_METADATA = Reason.AUTHENTICATOR_NOT_IN_METADATA
+NOT_ELIGIBLE = Reason.AUTHENTICATOR_NOT_ELIGIBLE
+REVOKED = Reason.AUTHENTICATOR_REVOKED
+KEY_COMPROMISED = Reason.ATTESTATION_KEY_COMPROMISED
+
+P = ParamSpec("P")
+R = TypeVar("R")
+T = TypeVar("T")
 
 
 class AttestationFailure(InvalidAttestation):
     """An attestation rejected for one rule-book reason, with a sentence saying why."""
 
-    def __init__(self, reason: str, detail: str):
-        if reason not in RULES:
-            raise KeyError(f"unknown reason code {reason!r}")  # a programming error, loud
+    def __init__(self, reason: Reason, detail: str):
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail
 
 
-def require(condition: object, reason: str, detail: str) -> None:
+def require(condition: object, reason: Reason, detail: str) -> None:
     """One spec requirement, one line: fail with `reason` unless `condition` holds."""
     if not condition:
         raise AttestationFailure(reason, detail)
 
 
-P = ParamSpec("P")
-R = TypeVar("R")
+def present(value: T | None, reason: Reason, detail: str) -> T:
+    """`value`, which the spec requires to be there: fail with `reason` when it is None."""
+    if value is None:
+        raise AttestationFailure(reason, detail)
+    return value
 
 
-def failures_as(fallback: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+def of_type(value: object, kind: type[T], reason: Reason, detail: str) -> T:
+    """`value` as a `kind` (never a bool for a number): fail with `reason` when it is not."""
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+        raise AttestationFailure(reason, detail)
+    return value
+
+
+def failures_as(fallback: Reason) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Map whatever escapes a function onto a reason code, so callers see only AttestationFailure.
 
     Signature exceptions (fido2's and cryptography's) mean the signature did not verify;
@@ -66,7 +78,7 @@ def failures_as(fallback: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     return lambda func: _typed(func, fallback)
 
 
-def _typed(func: Callable[P, R], fallback: str) -> Callable[P, R]:
+def _typed(func: Callable[P, R], fallback: Reason) -> Callable[P, R]:
     @wraps(func)
     def inner(*args: P.args, **kwargs: P.kwargs) -> R:
         try:

@@ -8,13 +8,22 @@ conformance Resp-3 F-13..19, Resp-5 F-3..5).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from .certificate import AttestationCertificate
-from .failure import CERTIFICATE_INVALID, STATEMENT_INVALID, AttestationFailure, require
+from .failure import (
+    CERTIFICATE_INVALID,
+    STATEMENT_INVALID,
+    AttestationFailure,
+    of_type,
+    present,
+    require,
+)
+
+T = TypeVar("T")
 
 # COSE algorithm -> (key family, hash). https://www.iana.org/assignments/cose
 ALGORITHMS: dict[int, tuple[type, hashes.HashAlgorithm | None]] = {
@@ -32,13 +41,12 @@ ALGORITHMS: dict[int, tuple[type, hashes.HashAlgorithm | None]] = {
 }
 
 
-def field(statement: Mapping[str, Any], key: str, kind: type, fmt: str) -> Any:
+def field(statement: Mapping[str, Any], key: str, kind: type[T], fmt: str) -> T:
     """A required attStmt field of the given type, non-empty when it is a byte string."""
     require(key in statement, STATEMENT_INVALID, f"The {fmt} statement has no {key!r}.")
-    value = statement[key]
-    ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
-    require(ok, STATEMENT_INVALID,
-            f"The {fmt} statement's {key!r} must be {kind.__name__}, not {type(value).__name__}.")
+    value = of_type(statement[key], kind, STATEMENT_INVALID,
+                    f"The {fmt} statement's {key!r} must be {kind.__name__}, "
+                    f"not {type(statement[key]).__name__}.")
     require(value not in (b"", ""), STATEMENT_INVALID, f"The {fmt} statement's {key!r} is empty.")
     return value
 
@@ -75,10 +83,13 @@ def require_key_for(alg: int, key: object, fmt: str) -> None:
             f"The {fmt} statement's alg {alg} does not match the attestation key type.")
 
 
+def hash_algorithm(alg: int) -> hashes.HashAlgorithm:
+    """The hash `alg` signs with; EdDSA's is built in, so it names none."""
+    return present(ALGORITHMS[alg][1], STATEMENT_INVALID, f"alg {alg} names no hash algorithm.")
+
+
 def digest(alg: int, data: bytes) -> bytes:
     """data hashed with the hash `alg` employs (TPM extraData, WebAuthn §8.3)."""
-    hash_alg = ALGORITHMS[alg][1]
-    require(hash_alg is not None, STATEMENT_INVALID, f"alg {alg} names no hash algorithm.")
-    h = hashes.Hash(hash_alg)
+    h = hashes.Hash(hash_algorithm(alg))
     h.update(data)
     return h.finalize()

@@ -16,18 +16,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.constant_time import bytes_eq
-from fido2.attestation import (
-    AppleAttestation,
-    AttestationResult,
-    AttestationType,
-    FidoU2FAttestation,
-    NoneAttestation,
-    PackedAttestation,
-    TpmAttestation,
-)
-from fido2.attestation.tpm import TpmAttestationFormat, TpmPublicFormat
+from fido2.attestation.apple import AppleAttestation
+from fido2.attestation.base import AttestationResult, AttestationType, NoneAttestation
+from fido2.attestation.packed import PackedAttestation
+from fido2.attestation.tpm import TpmAttestation, TpmAttestationFormat, TpmPublicFormat
+from fido2.attestation.u2f import FidoU2FAttestation
 from fido2.cose import CoseKey
-from fido2.webauthn import AuthenticatorData
+from fido2.webauthn import AttestedCredentialData, AuthenticatorData
 
 from . import der, fields
 from .certificate import AttestationCertificate
@@ -36,6 +31,7 @@ from .failure import (
     CERTIFICATE_INVALID,
     NONCE_MISMATCH,
     STATEMENT_INVALID,
+    present,
     require,
     typed_failures,
 )
@@ -67,11 +63,10 @@ def require_aaguid(cert: AttestationCertificate, auth_data: AuthenticatorData, f
             f"The {fmt} certificate's AAGUID differs from the authenticator data's AAGUID.")
 
 
-def credential(auth_data: AuthenticatorData) -> Any:
+def credential(auth_data: AuthenticatorData) -> AttestedCredentialData:
     """The attested credential data, which a registration must carry (AT flag)."""
-    require(auth_data.credential_data is not None, STATEMENT_INVALID,
-            "The authenticator data carries no attested credential data.")
-    return auth_data.credential_data
+    return present(auth_data.credential_data, STATEMENT_INVALID,
+                   "The authenticator data carries no attested credential data.")
 
 
 def same_key(credential_key: CoseKey, public_key: Any) -> bool:
@@ -113,7 +108,8 @@ class StrictPackedAttestation(PackedAttestation):
             # §8.2 step 3: self attestation, alg must be the credential key's algorithm
             require(alg == cred.public_key.ALGORITHM, STATEMENT_INVALID,
                     f"Self attestation alg {alg} differs from the credential key's algorithm.")
-        return super().verify(statement, auth_data, client_data_hash)
+        result: AttestationResult = super().verify(statement, auth_data, client_data_hash)
+        return result
 
 
 class StrictTpmAttestation(TpmAttestation):
@@ -179,9 +175,8 @@ class StrictAppleAttestation(AppleAttestation):
         cert = fields.leaf(chain, "apple")
         cred = credential(auth_data)
         # step 3: the nonce extension is SEQUENCE { [1] EXPLICIT OCTET STRING nonce }
-        ext = cert.extensions.get(OID_APPLE_NONCE)
-        require(ext is not None, CERTIFICATE_INVALID,
-                "The apple certificate has no nonce extension (1.2.840.113635.100.8.2).")
+        ext = present(cert.extensions.get(OID_APPLE_NONCE), CERTIFICATE_INVALID,
+                      "The apple certificate has no nonce extension (1.2.840.113635.100.8.2).")
         tagged = der.read_one(ext.value).expect(der.SEQUENCE).children()[0].expect(1, der.CONTEXT)
         nonce = tagged.inner().expect(der.OCTET_STRING).value
         expected = hashes.Hash(hashes.SHA256())
@@ -215,7 +210,8 @@ class StrictFidoU2FAttestation(FidoU2FAttestation):
         # FIDO server conformance Resp-8 F-1: U2F authenticators have no AAGUID
         require(not any(bytes(cred.aaguid)), AAGUID_MISMATCH,
                 "A fido-u2f registration must carry the zero AAGUID.")
-        return super().verify(statement, auth_data, client_data_hash)
+        result: AttestationResult = super().verify(statement, auth_data, client_data_hash)
+        return result
 
 
 class StrictNoneAttestation(NoneAttestation):
@@ -226,4 +222,4 @@ class StrictNoneAttestation(NoneAttestation):
                client_data_hash: bytes) -> AttestationResult:
         require(statement == {}, STATEMENT_INVALID, 'The "none" attestation statement is not '
                                                     "empty.")
-        return super().verify(statement, auth_data, client_data_hash)
+        return AttestationResult(AttestationType.NONE, [])  # as fido2's, which is untyped

@@ -17,7 +17,7 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature as CryptoInvalidSignature
-from fido2.attestation import InvalidData, InvalidSignature
+from fido2.attestation.base import InvalidData, InvalidSignature
 from fido2.mds3 import AuthenticatorStatus, MetadataBlobPayloadEntry, parse_blob
 from fido2.utils import websafe_decode
 
@@ -75,7 +75,7 @@ def _key_identifier(der: bytes) -> bytes | None:
     """attestationCertificateKeyIdentifier: SHA-1 of the certificate's subjectPublicKey."""
     try:
         key = x509.load_der_x509_certificate(der).public_key()
-        return x509.SubjectKeyIdentifier.from_public_key(key).digest  # type: ignore[arg-type]
+        return x509.SubjectKeyIdentifier.from_public_key(key).digest
     except (ValueError, TypeError):
         return None
 

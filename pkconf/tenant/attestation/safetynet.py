@@ -17,7 +17,8 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.constant_time import bytes_eq
-from fido2.attestation import AndroidSafetynetAttestation, AttestationResult
+from fido2.attestation.android import AndroidSafetynetAttestation
+from fido2.attestation.base import AttestationResult
 from fido2.utils import websafe_decode
 from fido2.webauthn import AuthenticatorData
 
@@ -27,6 +28,7 @@ from .failure import (
     NONCE_MISMATCH,
     STATEMENT_INVALID,
     AttestationFailure,
+    of_type,
     require,
     typed_failures,
 )
@@ -58,8 +60,9 @@ class StrictSafetynetAttestation(AndroidSafetynetAttestation):
 
         # step 4: the leaf is issued to attest.android.com
         chain = header.get("x5c")
-        require(isinstance(chain, list) and chain and all(isinstance(c, str) for c in chain),
-                STATEMENT_INVALID, "The SafetyNet JWS header has no x5c certificate array.")
+        if not (isinstance(chain, list) and chain and all(isinstance(c, str) for c in chain)):
+            raise AttestationFailure(STATEMENT_INVALID,
+                                     "The SafetyNet JWS header has no x5c certificate array.")
         leaf = fields.leaf([base64.b64decode(chain[0])], "android-safetynet")
         require(leaf.subject_values(x509.NameOID.COMMON_NAME) == [ATTEST_HOSTNAME],
                 CERTIFICATE_INVALID, f"The SafetyNet certificate is not issued to "
@@ -69,14 +72,15 @@ class StrictSafetynetAttestation(AndroidSafetynetAttestation):
                 "The SafetyNet response says ctsProfileMatch is false (device not "
                 "CTS-compatible).")
         self._require_fresh(payload.get("timestampMs"))
-        return super().verify(statement, auth_data, client_data_hash)
+        result: AttestationResult = super().verify(statement, auth_data, client_data_hash)
+        return result
 
     def _require_fresh(self, timestamp_ms: object) -> None:
-        require(isinstance(timestamp_ms, int) and not isinstance(timestamp_ms, bool),
-                STATEMENT_INVALID, "The SafetyNet response has no integer timestampMs.")
+        milliseconds = of_type(timestamp_ms, int, STATEMENT_INVALID,
+                               "The SafetyNet response has no integer timestampMs.")
         if self.at is None:
             return
-        issued = datetime.fromtimestamp(timestamp_ms / 1000, UTC)  # type: ignore[operator]
+        issued = datetime.fromtimestamp(milliseconds / 1000, UTC)
         require(issued <= self.at, STATEMENT_INVALID,
                 f"The SafetyNet response is dated {issued.isoformat()}, in the future.")
         require(self.at - issued <= MAX_AGE, STATEMENT_INVALID,
@@ -99,8 +103,8 @@ def _jws_parts(jws: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def _base64(value: object) -> bytes:
-    require(isinstance(value, str), NONCE_MISMATCH, "The SafetyNet response has no nonce.")
+    text = of_type(value, str, NONCE_MISMATCH, "The SafetyNet response has no nonce.")
     try:
-        return base64.b64decode(value, validate=True)  # type: ignore[arg-type]
+        return base64.b64decode(text, validate=True)
     except binascii.Error:
         raise AttestationFailure(NONCE_MISMATCH, "The SafetyNet nonce is not base64.") from None

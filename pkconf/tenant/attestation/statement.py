@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import cbor2
-from fido2.attestation import Attestation, AttestationType
+from fido2.attestation.base import Attestation, AttestationType
 from fido2.webauthn import AttestationObject
 
 from .android_key import AndroidKeyAttestation
