@@ -84,7 +84,7 @@ def main() -> None:
 
         def flow(on: BrowserSession, kind: str) -> None:
             result = register_browser(on, api, PROFILE, SETUP, authenticator=kind)
-            _accepted(str(result.decision.get("reason")))
+            _accepted(result.decision.reason)
 
         print(f"{PROFILE.name}, median of {args.runs} runs (ms)")
         print(f"{'authenticator':<14} {'fresh browser':>14} {'context/case':>13} "

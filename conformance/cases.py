@@ -16,13 +16,16 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from pkconf.authenticators.profiles import PROFILES
 from pkconf.ceremonies.ctap import VARIATIONS
+from pkconf.ceremonies.result import ClientError
 from pkconf.paths import FIXTURES
-from pkconf.tenant.rules import RULES, Family
+from pkconf.tenant.decision import Outcome
+from pkconf.tenant.rules import Family, Reason, rule
 
 CASES_DIR = FIXTURES / "cases"
 POLICIES_DIR = FIXTURES / "policies"
@@ -33,8 +36,7 @@ USERS_FILE = FIXTURES / "users.toml"
 CEREMONIES = ("ctap", "graph", "browser", "browser-cdp")
 CONVEYANCES = ("none", "indirect", "direct", "enterprise")
 STATUSES = ("documented", "inferred", "undocumented")
-OUTCOMES = ("accepted", "rejected", "client-error")
-CLIENT_FAMILY = "client"  # a client-error never reached the tenant: the browser refused
+CLIENT_FAMILY = ClientError.FAMILY  # a client-error never reached the tenant: the browser refused
 _DOM_EXCEPTION = re.compile(r"^[A-Z][A-Za-z]*Error$")
 _CASE_ID = re.compile(r"^[A-Z]{2,5}(-[A-Z0-9]+)*-\d{3,}$")
 
@@ -43,14 +45,42 @@ class CaseError(ValueError):
     """A case file that cannot be used; the message names the file and the case."""
 
 
+class Verdict(StrEnum):
+    """The outcome a case expects: the tenant's two, and two only the suite knows."""
+
+    ACCEPTED = Outcome.ACCEPTED.value
+    REJECTED = Outcome.REJECTED.value
+    CLIENT_ERROR = ClientError.OUTCOME  # the browser refused before the tenant saw anything
+    RECORDED = "recorded"  # an own-policy run: the decision is recorded, not compared
+
+
+OUTCOMES = (Verdict.ACCEPTED.value, Verdict.REJECTED.value, Verdict.CLIENT_ERROR.value)
+
+
 @dataclass(frozen=True)
 class Expectation:
-    outcome: str
-    family: str | None
-    reason: str
+    """A decision as a case states it; the runner states the tenant's the same way to compare."""
+
+    outcome: Verdict
+    family: Family | None  # None: accepted, a client error (family "client") or recorded
+    reason: Reason | str  # a DOMException name for a client error; "" when recorded
+
+    @classmethod
+    def decided(cls, reason: Reason) -> Expectation:
+        """The tenant deciding `reason`: accepted, or rejected in the rule's family."""
+        outcome = Verdict.ACCEPTED if reason is Reason.ACCEPTED else Verdict.REJECTED
+        return cls(outcome, rule(reason).family, reason)
+
+    @property
+    def family_name(self) -> str | None:
+        """The family as results and reports name it, the cases' own "client" included."""
+        if self.outcome is Verdict.CLIENT_ERROR:
+            return CLIENT_FAMILY
+        return self.family.value if self.family else None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"outcome": self.outcome, "family": self.family, "reason": self.reason}
+        return {"outcome": self.outcome.value, "family": self.family_name,
+                "reason": str(self.reason)}
 
 
 @dataclass(frozen=True)
@@ -157,18 +187,22 @@ def _expectation(row: Mapping[str, Any], where: str) -> Expectation:
     _require(isinstance(expect, dict), where, "expect = {outcome, family, reason} is required")
     outcome, family, reason = expect.get("outcome"), expect.get("family"), expect.get("reason")
     _require(outcome in OUTCOMES, where, f"expect.outcome must be one of {OUTCOMES}")
-    if outcome == "accepted":
-        _require(reason in (None, "ACCEPTED") and family in (None, ""), where,
+    if outcome == Verdict.ACCEPTED:
+        _require(reason in (None, Reason.ACCEPTED) and family in (None, ""), where,
                  "an accepted expectation has no family and reason ACCEPTED")
-        return Expectation("accepted", None, "ACCEPTED")
-    if outcome == "client-error":
+        return Expectation.decided(Reason.ACCEPTED)
+    if outcome == Verdict.CLIENT_ERROR:
         _require(family == CLIENT_FAMILY and isinstance(reason, str)
                  and bool(_DOM_EXCEPTION.match(reason)), where,
                  f"a client-error has family '{CLIENT_FAMILY}' and a DOMException name as reason")
-        return Expectation("client-error", CLIENT_FAMILY, reason)
-    _require(family in {f.value for f in Family}, where, f"unknown family {family!r}")
-    _require(reason in RULES and reason != "ACCEPTED", where, f"unknown reason {reason!r}")
-    return Expectation("rejected", family, reason)
+        return Expectation(Verdict.CLIENT_ERROR, None, str(reason))
+    _require(family in tuple(Family), where, f"unknown family {family!r}")
+    _require(reason in tuple(Reason) and reason != Reason.ACCEPTED, where,
+             f"unknown reason {reason!r}")
+    expectation = Expectation.decided(Reason(str(reason)))
+    _require(expectation.family == family, where, f"{reason} is in family "
+                                                  f"{expectation.family}, not {family!r}")
+    return expectation
 
 
 def _source(row: Mapping[str, Any], where: str) -> Source:

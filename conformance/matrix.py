@@ -6,7 +6,7 @@ declared facts, written from the documentation (entra-facts.md), not from the en
 `generate()` builds a t-wise covering array over the factors and turns every row into a `Case`
 whose expectation comes from the table, so running the matrix against the emulator makes the
 engine and the table check each other. Nothing from `pkconf.tenant` is used but `rules.RULES`,
-to check that the table's reason codes and families exist.
+to check that the table's reason codes and families exist (and their enums, to type them).
 
 Left out: the u2f-only-key profile (no user verification: the client refuses the ceremony, so
 Entra sees nothing), as `[excluded.profile]` in factors.toml says.
@@ -28,9 +28,9 @@ from typing import Any
 
 from pkconf.authenticators.profiles import PROFILES, Profile
 from pkconf.paths import FIXTURES
-from pkconf.tenant.rules import RULES
+from pkconf.tenant.rules import RULES, Family, Reason
 
-from .cases import Case, Expectation, Source, UserState, load_users
+from .cases import Case, Expectation, Source, UserState, Verdict, load_users
 
 MATRIX_DIR = FIXTURES / "matrix"
 RULES_FILE = MATRIX_DIR / "rules.toml"
@@ -208,8 +208,9 @@ class RuleTable:
             raise MatrixError(f"facts missing: {', '.join(sorted(missing))}")
         for rule in self.rules:
             if rule.matches(facts):
-                return Expectation("rejected", rule.family, rule.reason), rule.source
-        return Expectation("accepted", None, "ACCEPTED"), self.accepted
+                expect = Expectation(Verdict.REJECTED, Family(rule.family), Reason(rule.reason))
+                return expect, rule.source
+        return Expectation(Verdict.ACCEPTED, None, Reason.ACCEPTED), self.accepted
 
 
 _RULE_KEYS = {"reason", "family", "when", "fact", "url", "status", "note"}

@@ -28,8 +28,9 @@ from pkconf.ceremonies.tenant import TenantApi
 from pkconf.emulator.server import EmulatorServer
 from pkconf.emulator.tls import TestTls
 from pkconf.inputs import UsageError, read_metadata
+from pkconf.tenant.decision import Decision
 
-from .cases import CEREMONIES, Case, Expectation, Source, load_cases, load_users
+from .cases import CEREMONIES, Case, Expectation, Source, Verdict, load_cases, load_users
 from .runner import BROWSER_AUTHENTICATORS, actual, check, run_case
 
 RESULTS = "results.jsonl"
@@ -119,7 +120,7 @@ def _own_policy_cases(path: str) -> list[Case]:
     source = Source("the admin's own policy", "", "undocumented")
     return [Case(case_id="OWN-001", area="own-policy", title=f"{name} under {Path(path).name}",
                  policy_name=Path(path).name, policy=policy, user=user, profile=name,
-                 ceremony=ceremony, expect=Expectation("recorded", None, ""), source=source)
+                 ceremony=ceremony, expect=Expectation(Verdict.RECORDED, None, ""), source=source)
             for name, profile in PROFILES.items() if not profile.test_only
             for ceremony in ("ctap", "graph")]
 
@@ -222,9 +223,8 @@ def conformance(request: pytest.FixtureRequest, tenant: TenantApi):
             result = run_case(tenant, case, browser)
             record["result"], record["ms"] = result, (time.perf_counter() - start) * 1000
             _attach(case, result)
-            if case.expect.outcome == "recorded":
-                assert result.decision.get("outcome") in ("accepted", "rejected"), (
-                    result.decision)
+            if case.expect.outcome is Verdict.RECORDED:
+                assert isinstance(result.decision, Decision), result.decision
             else:
                 check(case, result)
         except BaseException:
@@ -238,7 +238,7 @@ def conformance(request: pytest.FixtureRequest, tenant: TenantApi):
 
 def _label(case: Case) -> None:
     profile = PROFILES[case.profile]
-    allure.dynamic.epic(case.expect.family or case.expect.outcome)
+    allure.dynamic.epic(case.expect.family_name or case.expect.outcome.value)
     allure.dynamic.feature(profile.platform.value)
     allure.dynamic.story(case.profile)
     allure.dynamic.title(f"{case.id} {case.title}")
@@ -273,7 +273,7 @@ def _attach(case: Case, result: CeremonyResult) -> None:
     attach("policy", case.policy)
     attach("clientData (decoded)", result.client_data())
     attach("attestation object (decoded)", result.attestation())
-    attach("decision", result.decision)
+    attach("decision", result.decision.to_json())
     attach("steps", result.steps)
 
 
@@ -294,7 +294,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
         "platform": PROFILES[case.profile].platform.value, "profile": case.profile,
         "ceremony": case.ceremony, "policy": case.policy_name, "user": case.user.name,
         "expected": case.expect.as_dict(),
-        "actual": actual(result) if result else None,
+        "actual": actual(result).as_dict() if result else None,
         "status": "broken" if broken else report.outcome,
         "duration_ms": round(record.get("ms", 0.0), 2),
         "source": {"fact": case.source.fact, "url": case.source.url,

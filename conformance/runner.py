@@ -7,13 +7,11 @@ Entra (or the emulator) or the case is wrong.
 
 from __future__ import annotations
 
-from typing import Any
-
 from pkconf.authenticators.profiles import PROFILES
 from pkconf.ceremonies import CTAP_CEREMONIES
 from pkconf.ceremonies.browser import BrowserSession, register_browser
 from pkconf.ceremonies.ctap import Setup
-from pkconf.ceremonies.result import CeremonyResult
+from pkconf.ceremonies.result import CeremonyResult, ClientError
 from pkconf.ceremonies.tenant import TenantApi
 from pkconf.tenant.decision import (
     ExistingCredential,
@@ -23,7 +21,7 @@ from pkconf.tenant.decision import (
 )
 from pkconf.tenant.rules import WINDOWS_HELLO_AAGUIDS
 
-from .cases import Case, UserState
+from .cases import Case, Expectation, UserState, Verdict
 
 BROWSER_AUTHENTICATORS = {"browser": "bridge", "browser-cdp": "cdp"}
 MISMATCH = "DECISION MISMATCH"  # the Allure category "Entra decided differently" keys on it
@@ -59,21 +57,24 @@ def run_case(api: TenantApi, case: Case, browser: BrowserSession | None = None
     return CTAP_CEREMONIES[case.ceremony](api, profile, setup, variation=case.variation)
 
 
-def actual(result: CeremonyResult) -> dict[str, Any]:
-    d = result.decision
-    return {"outcome": d.get("outcome"), "family": d.get("family"), "reason": d.get("reason")}
+def actual(result: CeremonyResult) -> Expectation:
+    """The ceremony's decision stated as cases state theirs, so the two compare as a whole."""
+    decision = result.decision
+    if isinstance(decision, ClientError):
+        return Expectation(Verdict.CLIENT_ERROR, None, decision.reason)
+    return Expectation(Verdict(decision.outcome.value), decision.family, decision.reason)
 
 
 def check(case: Case, result: CeremonyResult) -> None:
     """Raise DecisionMismatch unless outcome, family and reason are all as expected."""
-    got, want = actual(result), case.expect.as_dict()
+    got, want = actual(result), case.expect
     if got == want:
         return
     lines = [
         f"{MISMATCH} in {case.id}: {case.title}",
-        f"  expected: {want['outcome']} {want['family'] or '-'} {want['reason']}",
-        f"  actual:   {got['outcome']} {got['family'] or '-'} {got['reason']}"
-        f" ({result.decision.get('detail', '')})",
+        f"  expected: {want.outcome} {want.family_name or '-'} {want.reason}",
+        f"  actual:   {got.outcome} {got.family_name or '-'} {got.reason}"
+        f" ({result.decision.detail})",
         f"  source:   {case.source.fact} ({case.source.status}) {case.source.url}",
     ]
     if case.file:

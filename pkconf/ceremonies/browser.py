@@ -52,11 +52,12 @@ from ..authenticators.profiles import (
     Quirk,
     Uv,
 )
+from ..tenant.decision import DecisionFormatError
 from ..tenant.rules import CHALLENGE_TIMEOUT_MINUTES, ORIGIN_HOSTS
 from . import bridge
 from .chromium import launch_args, require_chromium, shared_playwright
 from .ctap import Setup
-from .result import CeremonyResult
+from .result import CeremonyResult, ClientError, announced
 from .security_info import Outcome, OutcomeKind, Place, SecurityInfoPage
 from .tenant import TenantApi, decision_of
 
@@ -403,7 +404,7 @@ def _variation_route(api: TenantApi, user_id: str, variation: str,
             body = request.post_data_json
             assert isinstance(body, dict)  # the Security-info page posts the credential as JSON
             status, answer = api.register(None, body, token)
-            result.steps.append(f"first attempt: {decision_of(status, answer).get('reason')}")
+            result.steps.append(f"first attempt: {decision_of(status, answer).reason}")
         route.continue_(headers=headers)
 
     return handle
@@ -420,8 +421,8 @@ def register_browser(session: BrowserSession, api: TenantApi, profile: Profile, 
     `virtual` adjusts the CDP authenticator; `timeout_ms` shortens the page's WebAuthn timeout;
     `case` reuses the session's last case, of the same profile, with its authenticator as it
     is (credentials and all) for another user; else each call opens a case (`open_case`: a new
-    authenticator, in a kept page when one fits). A client-side failure is a decision of
-    outcome "client-error" (family "client"), as the page reports it.
+    authenticator, in a kept page when one fits). A client-side failure is a `ClientError`, as
+    the page reports it.
     """
     if variation is not None and variation not in VARIATIONS:
         raise ValueError(f"unknown browser variation {variation!r}: one of {VARIATIONS}")
@@ -432,7 +433,7 @@ def register_browser(session: BrowserSession, api: TenantApi, profile: Profile, 
     info = api.scenario(setup.body())
     if not info.get("token"):
         raise BrowserCeremonyError("the scenario signs nobody in: Security info needs a session")
-    result = CeremonyResult(decision={}, steps=["scenario"])
+    result = CeremonyResult(steps=["scenario"])
     if case is None:
         case = session.open_case(profile, authenticator=authenticator, virtual=virtual,
                                  attestation=attestation)
@@ -469,11 +470,16 @@ def _fill(result: CeremonyResult, case: BrowserCase, outcome: Outcome) -> None:
     """The result from what the page announced, checked against what the tenant answered."""
     if case.bridge is not None and case.bridge.failure is not None:
         raise BrowserCeremonyError("the bridged authenticator failed") from case.bridge.failure
-    if outcome.kind is OutcomeKind.UNRECOGNIZED or not isinstance(outcome.decision, dict):
+    if outcome.kind is OutcomeKind.UNRECOGNIZED:
         raise BrowserCeremonyError(f"the page announced {outcome.text!r} with decision "
                                    f"{outcome.decision!r}")
-    result.decision = outcome.decision
-    result.steps.append(f"page: {outcome.kind} ({outcome.decision.get('reason')})")
+    try:
+        decision = announced(outcome.decision)
+    except DecisionFormatError as e:
+        raise BrowserCeremonyError(f"the page announced {outcome.text!r} with no decision: "
+                                   f"{outcome.decision!r} ({e})") from None
+    result.decision = decision
+    result.steps.append(f"page: {outcome.kind} ({decision.reason})")
     answers = {r.request.method: r for r in case.graph}
     options, post = answers.get("GET"), answers.get("POST")
     if options is not None:
@@ -486,7 +492,7 @@ def _fill(result: CeremonyResult, case: BrowserCase, outcome: Outcome) -> None:
         result.attestation_object = websafe_decode(credential["attestationObject"])
         result.steps.append(f"POST fido2Methods → {post.status}")
     if outcome.kind is OutcomeKind.CLIENT_ERROR:
-        if post is not None or outcome.decision.get("outcome") != "client-error":
+        if post is not None or not isinstance(decision, ClientError):
             raise BrowserCeremonyError(f"a client error announced as {outcome.decision!r}, "
                                        f"registration POST: {post is not None}")
         return
@@ -495,6 +501,6 @@ def _fill(result: CeremonyResult, case: BrowserCase, outcome: Outcome) -> None:
     if graph is None or (post is None and graph.status < 400):
         raise BrowserCeremonyError(f"the page announced {outcome.kind} without a tenant answer")
     told = decision_of(graph.status, answer)
-    if told != outcome.decision or (outcome.kind is OutcomeKind.ADDED) != (graph.status == 201):
+    if told != decision or (outcome.kind is OutcomeKind.ADDED) != (graph.status == 201):
         raise BrowserCeremonyError(f"the page announced {outcome.kind} {outcome.decision!r}, "
                                    f"the tenant answered {graph.status} {told!r}")

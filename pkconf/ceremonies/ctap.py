@@ -17,7 +17,7 @@ from fido2.utils import websafe_decode
 
 from ..authenticators.device import SoftwareAuthenticator
 from ..authenticators.profiles import Profile, Uv
-from ..tenant.decision import RegistrationPath, UserContext
+from ..tenant.decision import Decision, RegistrationPath, UserContext
 from ..tenant.policy import ALL_USERS
 from ..tenant.rules import CHALLENGE_TIMEOUT_MINUTES, ORIGIN
 from . import client
@@ -92,16 +92,16 @@ class _Attempt:
         self.result.steps.append("creationOptions")
         return options
 
-    def post(self, credential: dict[str, Any], display_name: str) -> dict[str, Any]:
+    def post(self, credential: dict[str, Any], display_name: str) -> Decision:
         body = {"displayName": display_name, "publicKeyCredential": credential}
         status, answer = self.api.register(self.subject, body, self.token)
         result = self.result
         result.request, result.status, result.response = body, status, answer
         result.client_data_json = websafe_decode(credential["response"]["clientDataJSON"])
         result.attestation_object = websafe_decode(credential["response"]["attestationObject"])
-        result.decision = decision_of(status, answer)
+        decision = result.decision = decision_of(status, answer)
         result.steps.append(f"POST fido2Methods → {status}")
-        return result.decision
+        return decision
 
 
 _devices: dict[str, SoftwareAuthenticator] = {}
@@ -143,7 +143,7 @@ def register(api: TenantApi, profile: Profile, setup: Setup, *,
     if variation is not None and variation not in VARIATIONS:
         raise ValueError(f"unknown variation {variation!r}")
     info = api.scenario(setup.body())
-    result = CeremonyResult(decision={}, steps=["scenario"])
+    result = CeremonyResult(steps=["scenario"])
     attempt = _Attempt(api, path, info["userId"], info.get("token"), result)
     credential = make_credential(profile, attempt.options(), result)
     if variation == "expired-challenge":
@@ -153,10 +153,10 @@ def register(api: TenantApi, profile: Profile, setup: Setup, *,
         result.steps.append("clock advanced past the challenge's expiry")
     elif variation in ("reused-challenge", "replayed-credential"):
         first = attempt.post(credential, profile.name)
-        result.steps.append(f"first attempt: {first.get('reason')}")
-        if first.get("outcome") != "accepted":
+        result.steps.append(f"first attempt: {first.reason}")
+        if not first.accepted:
             raise TenantError(f"{variation} needs a first registration that is accepted; it "
-                              f"was refused: {first.get('reason')}")
+                              f"was refused: {first.reason}")
         if variation == "replayed-credential":
             fresh = websafe_decode(attempt.options()["publicKey"]["challenge"])
             credential = with_challenge(credential, fresh)

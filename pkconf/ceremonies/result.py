@@ -4,22 +4,63 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from fido2.utils import websafe_encode
 from fido2.webauthn import AttestationObject, AuthenticatorData
+
+from ..tenant.decision import Decision, DecisionFormatError
+
+
+@dataclass(frozen=True)
+class ClientError:
+    """The browser refused before the tenant saw a credential: create() rejected.
+
+    No decision of the tenant's, but the Security-info page announces it in a decision's shape
+    (`outcome` "client-error", `family` "client"), so it is read and written back the same way.
+    """
+
+    OUTCOME: ClassVar[str] = "client-error"  # the page contract's words for it
+    FAMILY: ClassVar[str] = "client"
+
+    reason: str  # the DOMException name, e.g. NotAllowedError
+    detail: str  # its message
+
+    def to_json(self) -> dict[str, str]:
+        return {"outcome": self.OUTCOME, "family": self.FAMILY, "reason": self.reason,
+                "detail": self.detail}
+
+    @classmethod
+    def from_json(cls, obj: object) -> ClientError:
+        """The client error `to_json()` wrote; DecisionFormatError names a bad field."""
+        if not isinstance(obj, dict) or set(obj) != {"outcome", "family", "reason", "detail"}:
+            raise DecisionFormatError("client error", "must be an object of outcome, family, "
+                                                      "reason and detail")
+        for key, value in (("outcome", cls.OUTCOME), ("family", cls.FAMILY)):
+            if obj[key] != value:
+                raise DecisionFormatError(key, f"is {obj[key]!r}, not {value!r}")
+        for key in ("reason", "detail"):
+            if not isinstance(obj[key], str):
+                raise DecisionFormatError(key, "must be a string")
+        return cls(obj["reason"], obj["detail"])
+
+
+def announced(obj: object) -> Decision | ClientError:
+    """A decision as the page announces it: the tenant's, or the browser's own refusal."""
+    if isinstance(obj, dict) and obj.get("outcome") == ClientError.OUTCOME:
+        return ClientError.from_json(obj)
+    return Decision.from_json(obj)
 
 
 @dataclass
 class CeremonyResult:
     """The decision as the tenant answered it, plus everything exchanged to get there.
 
-    `decision` has the shape of `Decision.to_json()`: for a 201 the emulator's method object is
-    turned into an accepted decision; for a refusal it is the Graph error's
-    `innerError.pkconfDecision`.
+    `decision` is set as the ceremony ends: the tenant's, read from its answer
+    (`tenant.decision_of`), or in a browser the `ClientError` that kept the credential from it.
     """
 
-    decision: dict[str, Any]
+    decision: Decision | ClientError = field(init=False)
     status: int | None = None  # HTTP status of the registration POST
     options: dict[str, Any] | None = None  # the creationOptions JSON
     client_data_json: bytes | None = None
@@ -27,10 +68,6 @@ class CeremonyResult:
     request: dict[str, Any] | None = None  # the POST body
     response: dict[str, Any] | None = None  # the POST's JSON answer
     steps: list[str] = field(default_factory=list)  # what the runner did, in order
-
-    @property
-    def outcome(self) -> str:
-        return str(self.decision.get("outcome"))
 
     def client_data(self) -> dict[str, Any] | None:
         """clientDataJSON, decoded."""

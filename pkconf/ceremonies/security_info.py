@@ -73,7 +73,7 @@ class Outcome:
 
     kind: OutcomeKind
     text: str
-    decision: dict[str, Any] | None
+    decision: object  # as the page left it: JSON for `result.announced` to read
 
 
 class SecurityInfoPage:

@@ -12,6 +12,9 @@ from typing import Any
 
 import httpx
 
+from ..tenant.decision import Decision, DecisionFormatError, Outcome
+from ..tenant.rules import Reason
+
 GRAPH_METHODS = "authentication/fido2Methods"
 
 
@@ -78,13 +81,28 @@ class TenantApi:
                               f"JSON: {response.text[:300]}") from None
 
 
-def decision_of(status: int, answer: dict[str, Any]) -> dict[str, Any]:
-    """The decision inside the tenant's answer: the 201's annotation or the error's inner error."""
+def decision_of(status: int, answer: dict[str, Any]) -> Decision:
+    """The decision inside the tenant's answer: the 201's annotation or the error's inner error.
+
+    A 201 without the annotation (a real tenant's) is an acceptance whose facts are unknown.
+    """
     if status == 201:
-        return answer.get("@pkconf.decision") or {"outcome": "accepted", "family": None,
-                                                  "reason": "ACCEPTED"}
-    inner = answer.get("error", {}).get("innerError", {})
-    if "pkconfDecision" not in inner:
-        raise TenantError(f"the tenant refused without a decision ({status}): "
-                          f"{answer.get('error', {}).get('message', answer)}")
-    return inner["pkconfDecision"]
+        if "@pkconf.decision" not in answer:
+            return Decision(Outcome.ACCEPTED, Reason.ACCEPTED,
+                            "the tenant created the passkey method (no decision annotation)")
+        told = answer["@pkconf.decision"]
+    else:
+        inner = answer.get("error", {}).get("innerError", {})
+        if "pkconfDecision" not in inner:
+            raise TenantError(f"the tenant refused without a decision ({status}): "
+                              f"{answer.get('error', {}).get('message', answer)}")
+        told = inner["pkconfDecision"]
+    try:
+        decision = Decision.from_json(told)
+    except DecisionFormatError as e:
+        raise TenantError(f"the tenant answered {status} without a usable decision: "
+                          f"{e}") from None
+    if decision.accepted != (status == 201):
+        raise TenantError(f"the tenant answered {status}, yet its decision says "
+                          f"{decision.outcome}")
+    return decision

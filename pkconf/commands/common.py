@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+
+from ..tenant.decision import Decision
 
 
 def add_decision_arguments(p: argparse.ArgumentParser, *, policy_help: str) -> None:
@@ -18,17 +19,15 @@ def add_decision_arguments(p: argparse.ArgumentParser, *, policy_help: str) -> N
     p.add_argument("--json", action="store_true", help="print the decision as one JSON object")
 
 
-def print_decision(decision: dict[str, Any], as_json: bool) -> int:
-    """Print a decision (Decision.to_json() shape); the exit code: 0 accepted, 1 rejected."""
+def print_decision(decision: Decision, as_json: bool) -> int:
+    """Print a decision (`--json`: its JSON object); the exit code: 0 accepted, 1 rejected."""
     if as_json:
-        print(json.dumps(decision, indent=2))
+        print(json.dumps(decision.to_json(), indent=2))
     else:
-        accepted = decision.get("outcome") == "accepted"
-        print("ACCEPTED" if accepted
-              else f"REJECTED  {decision.get('family')}  {decision.get('reason')}")
-        print(f"  {decision.get('detail', '')}")
-        print(f"  aaguid={decision.get('aaguid')} type={decision.get('passkeyType')} "
-              f"fmt={decision.get('attestationFormat')} level={decision.get('attestationLevel')}")
-        source = decision.get("source") or {}
-        print(f"  rule: {source.get('fact')} ({source.get('status')}) {source.get('url')}")
-    return 0 if decision.get("outcome") == "accepted" else 1
+        print("ACCEPTED" if decision.accepted
+              else f"REJECTED  {decision.family}  {decision.reason}")
+        print(f"  {decision.detail}")
+        print(f"  aaguid={decision.aaguid} type={decision.passkey_type} "
+              f"fmt={decision.attestation_format} level={decision.attestation_level}")
+        print(f"  rule: {decision.rule.fact} ({decision.status}) {decision.rule.url}")
+    return 0 if decision.accepted else 1

@@ -10,6 +10,7 @@ from ..ceremonies.ctap import VARIATIONS, Setup
 from ..ceremonies.tenant import TenantApi, TenantError
 from ..emulator.server import EmulatorServer
 from ..inputs import UsageError, parse_user, read_json, read_metadata, read_policy
+from ..tenant.decision import Decision
 from .common import add_decision_arguments, print_decision
 
 HELP = "run one registration ceremony against a fresh emulator and print the decision"
@@ -38,4 +39,5 @@ def run(args: argparse.Namespace) -> int:
                                                     variation=args.variation)
         except TenantError as e:
             raise UsageError(str(e)) from None
+    assert isinstance(result.decision, Decision)  # only a browser refuses before the tenant
     return print_decision(result.decision, args.json)

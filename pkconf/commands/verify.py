@@ -60,4 +60,4 @@ def run(args: argparse.Namespace) -> int:
     decision = decide(read_policy(args.policy), parse_user(read_json(args.user, "user")),
                       RegistrationPath(args.path), registration, ceremony,
                       metadata=read_metadata(args.mds, args.mds_root))
-    return print_decision(decision.to_json(), args.json)
+    return print_decision(decision, args.json)

@@ -77,6 +77,6 @@ def test_the_table_names_every_profile():
                                                      ("attestation-enforced.json", 1)])
 def test_profile_registration_gets_the_written_decision(api, name, policy_file, column):
     result = register(api, PROFILES[name], Setup(policy=policy(policy_file)))
-    assert result.decision["reason"] == EXPECTED[name][column], result.decision
-    if result.decision["reason"] == "ACCEPTED" and column == 1:
-        assert result.decision["attestationLevel"] == "attested"
+    assert result.decision.reason == EXPECTED[name][column], result.decision
+    if result.decision.reason == "ACCEPTED" and column == 1:
+        assert result.decision.attestation_level == "attested"

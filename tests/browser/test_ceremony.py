@@ -32,8 +32,9 @@ def test_same_profile_and_policy_decide_the_same_over_ctap_and_the_browser(
     setup = Setup(policy=POLICY)
     over_ctap = register(api, PROFILES[profile], setup)
     in_browser = register_browser(session, api, PROFILES[profile], setup)
-    assert over_ctap.decision["reason"] == reason
-    assert in_browser.decision == {**over_ctap.decision, "detail": in_browser.decision["detail"]}
+    assert over_ctap.decision.reason == reason
+    assert in_browser.decision == dataclasses.replace(over_ctap.decision,
+                                                      detail=in_browser.decision.detail)
     assert in_browser.client_data()["origin"] == ORIGIN
 
 
@@ -48,7 +49,7 @@ def test_bridged_credential_reaches_the_tenant_with_the_profiles_aaguid_and_back
     result = register_browser(session, api, PROFILES[profile], setup)
     auth = result.attestation()["authData"]
     assert (auth["aaguid"], auth["flags"], auth["rpIdHash"]) == (aaguid, flags, RP_ID_HASH)
-    assert result.decision["aaguid"] == aaguid  # as the tenant read it
+    assert result.decision.aaguid == aaguid  # as the tenant read it
 
 
 @pytest.mark.parametrize(("variation", "reason"), [
@@ -60,7 +61,7 @@ def test_browser_variation_is_refused_for_its_challenge(
         reason: str) -> None:
     result = register_browser(session, api, PROFILES["yubikey-5-usb"], setup,
                               variation=variation)
-    assert (result.status, result.decision["reason"]) == (400, reason)
+    assert (result.status, result.decision.reason) == (400, reason)
 
 
 def test_tamper_variations_are_ctap_only(session: BrowserSession, api: TenantApi,
@@ -74,7 +75,7 @@ def test_provider_chooser_records_the_chosen_provider_in_the_display_name(
         session: BrowserSession, api: TenantApi, setup: Setup) -> None:
     result = register_browser(session, api, PROFILES["samsung-pass"], setup)
     assert result.request["displayName"] == "Passkey in Samsung Pass"
-    assert result.decision["reason"] == "ACCEPTED"
+    assert result.decision.reason == "ACCEPTED"
 
 
 def test_stale_mfa_is_stepped_up_on_the_page_before_the_passkey_is_added(
@@ -82,7 +83,7 @@ def test_stale_mfa_is_stepped_up_on_the_page_before_the_passkey_is_added(
     stale = dataclasses.replace(setup, sign_in={"method": "mfa", "ageSeconds": 600})
     result = register_browser(session, api, PROFILES["yubikey-5-usb"], stale)
     assert "Security info: step-up approved" in result.steps
-    assert result.decision["reason"] == "ACCEPTED"
+    assert result.decision.reason == "ACCEPTED"
 
 
 def test_an_open_case_serves_only_its_own_profile(session: BrowserSession, api: TenantApi,

@@ -10,6 +10,7 @@ import pytest
 from pkconf.authenticators.profiles import PROFILES
 from pkconf.ceremonies.browser import BrowserSession, VirtualAuthenticator, register_browser
 from pkconf.ceremonies.ctap import Setup
+from pkconf.ceremonies.result import ClientError
 from pkconf.ceremonies.tenant import TenantApi
 
 CHROMIUM_AAGUID = "01020304-0506-0708-0102-030405060708"
@@ -28,7 +29,7 @@ def test_attestation_none_erases_the_aaguid_of_cross_platform_authenticators_onl
                               attestation="none")
     received = result.attestation()
     assert (received["fmt"], received["authData"]["aaguid"]) == ("none", aaguid)
-    assert result.decision["aaguid"] == aaguid
+    assert result.decision.aaguid == aaguid
 
 
 def test_direct_attestation_from_chromium_is_packed_with_its_fixed_aaguid(
@@ -37,20 +38,19 @@ def test_direct_attestation_from_chromium_is_packed_with_its_fixed_aaguid(
                               authenticator="cdp")
     received = result.attestation()
     assert (received["fmt"], received["authData"]["aaguid"]) == ("packed", CHROMIUM_AAGUID)
-    assert result.decision["reason"] == "ACCEPTED"
+    assert result.decision.reason == "ACCEPTED"
 
 
 def test_fourth_resident_credential_on_one_virtual_authenticator_fails_at_once(
         session: BrowserSession, api: TenantApi, setup: Setup) -> None:
     profile = PROFILES["yubikey-5-usb"]
     case = session.open_case(profile, authenticator="cdp")
-    reasons = [register_browser(session, api, profile, setup, case=case).decision["reason"]
+    reasons = [register_browser(session, api, profile, setup, case=case).decision.reason
                for _ in range(3)]
     started = time.monotonic()
     fourth = register_browser(session, api, profile, setup, case=case)
     assert reasons == ["ACCEPTED"] * 3
-    assert (fourth.decision["outcome"], fourth.decision["reason"]) == \
-        ("client-error", "NotAllowedError")
+    assert (type(fourth.decision), fourth.decision.reason) == (ClientError, "NotAllowedError")
     assert fourth.status is None  # nothing was posted
     assert time.monotonic() - started < 5  # far from the page's 5-minute timeout
 
@@ -63,8 +63,7 @@ def test_unmet_user_verification_is_a_not_allowed_error_within_the_timeout(
     started = time.monotonic()
     result = register_browser(session, api, profile, setup, authenticator="cdp", virtual=no_uv,
                               timeout_ms=3000)
-    assert (result.decision["family"], result.decision["reason"]) == ("client",
-                                                                      "NotAllowedError")
+    assert (type(result.decision), result.decision.reason) == (ClientError, "NotAllowedError")
     assert result.status is None
     assert time.monotonic() - started < 3 + 5
 
@@ -80,5 +79,5 @@ def test_response_override_bits_reach_the_tenant_as_a_ceremony_refusal(
     virtual = dataclasses.replace(VirtualAuthenticator.for_profile(profile), **override)
     result = register_browser(session, api, profile, setup, authenticator="cdp",
                               virtual=virtual)
-    assert (result.status, result.decision["family"], result.decision["reason"]) == \
+    assert (result.status, result.decision.family, result.decision.reason) == \
         (400, "ceremony", reason)

@@ -29,7 +29,7 @@ def test_consecutive_cases_share_the_page_but_not_the_user_or_the_authenticator(
     page = session.last.page
     second = register_browser(session, api, KEY, setup)
     assert session.last.page is page
-    assert (first.decision["reason"], second.decision["reason"]) == ("ACCEPTED", "ACCEPTED")
+    assert (first.decision.reason, second.decision.reason) == ("ACCEPTED", "ACCEPTED")
     assert first.options["publicKey"]["user"]["id"] != second.options["publicKey"]["user"]["id"]
     assert first.request["publicKeyCredential"]["id"] != \
         second.request["publicKeyCredential"]["id"]
@@ -43,14 +43,14 @@ def test_a_refusal_after_an_acceptance_is_announced_not_the_stale_acceptance(
     page = session.last.page
     refused = register_browser(session, api, KEY, Setup(policy=ALLOW_LIST_WITHOUT_THE_KEY))
     assert session.last.page is page
-    assert (refused.status, refused.decision["reason"]) == (400, "AAGUID_NOT_ALLOWED")
+    assert (refused.status, refused.decision.reason) == (400, "AAGUID_NOT_ALLOWED")
     assert SecurityInfoPage(page).methods() == []
 
 
 def test_consecutive_cdp_cases_each_get_a_new_virtual_authenticator(
         session: BrowserSession, api: TenantApi, setup: Setup) -> None:
     # one virtual authenticator holds 3 resident keys: a kept one would refuse the fourth
-    reasons = [register_browser(session, api, KEY, setup, authenticator="cdp").decision["reason"]
+    reasons = [register_browser(session, api, KEY, setup, authenticator="cdp").decision.reason
                for _ in range(4)]
     assert reasons == ["ACCEPTED"] * 4
 
@@ -61,7 +61,7 @@ def test_a_different_profile_with_the_same_client_runs_in_the_same_page(
     page = session.last.page
     result = register_browser(session, api, PROFILES["google-titan-v2"], setup)
     assert session.last.page is page
-    assert result.decision["aaguid"] == PROFILES["google-titan-v2"].aaguid
+    assert result.decision.aaguid == PROFILES["google-titan-v2"].aaguid
 
 
 @pytest.mark.parametrize(("profile", "options"), [
@@ -153,4 +153,4 @@ def test_without_reuse_every_case_gets_a_new_context(session: BrowserSession,
         context = fresh.last.context
         result = register_browser(fresh, api, KEY, dataclasses.replace(setup))
         assert fresh.last.context is not context
-    assert result.decision["reason"] == "ACCEPTED"
+    assert result.decision.reason == "ACCEPTED"

@@ -117,7 +117,7 @@ def test_localhost_fallback_registers_with_the_localhost_origin(
         localhost: tuple[BrowserSession, TenantApi, int], setup: Setup) -> None:
     session, api, port = localhost
     result = register_browser(session, api, PROFILES["yubikey-5-usb"], setup)
-    assert result.decision["reason"] == "ACCEPTED"
+    assert result.decision.reason == "ACCEPTED"
     assert result.client_data()["origin"] == f"http://localhost:{port}"
 
 
