@@ -5,6 +5,17 @@ one or more authenticator profiles and ceremonies, and the decision Entra is exp
 with the documentation it follows. A row expands into one instance per (profile, ceremony),
 identified as `KR-BLOCK-004[yubikey-5-nfc-iphone/ctap]`.
 
+A row's `user` names a state in `fixtures/users.toml`; no `user` means `member-fresh-mfa`.
+Its `source` cites a document of `fixtures/docs.toml` by id, a section and a status:
+`{ doc = "S2", section = "§2 Precedence", status = "documented" }` reads as the fact
+"entra-facts §2 Precedence" at S2's URL.
+
+A row's `patch` is laid over its policy file, so the case shows the fact it turns on: objects
+merge key by key, anything else (arrays too) replaces whole; and a table given where the policy
+has an array of objects with ids (`passkeyProfiles`, `includeTargets`) patches those objects by
+id, e.g. `[case.patch.passkeyProfiles.00000000-0000-0000-0000-000000000001]` then
+`attestationEnforcement = "registrationOnly"`. An id the array does not hold is an error.
+
 Only the suite reads these files; the emulator and the decision engine never do.
 """
 
@@ -18,7 +29,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pkconf.authenticators.profiles import PROFILES
 from pkconf.ceremonies.ctap import VARIATIONS
@@ -30,6 +41,8 @@ from pkconf.tenant.rules import Family, Reason, rule
 CASES_DIR = FIXTURES / "cases"
 POLICIES_DIR = FIXTURES / "policies"
 USERS_FILE = FIXTURES / "users.toml"
+DOCS_FILE = FIXTURES / "docs.toml"
+DEFAULT_USER = "member-fresh-mfa"  # a row without `user`
 # ctap: self-service, python-fido2 client; graph: admin provisioning through Graph;
 # browser: Chromium on the Security-info page with the profile's authenticator bridged in;
 # browser-cdp: Chromium with its own CDP virtual authenticator configured from the profile.
@@ -91,6 +104,14 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Doc:
+    """A document sources cite: its URL, and whose section numbers a `section` is in."""
+
+    url: str
+    cite: str  # "entra-facts" (its restatement of the page) or the document's own name
+
+
+@dataclass(frozen=True)
 class Tap:
     is_usable_once: bool
     age_seconds: float
@@ -137,6 +158,15 @@ def _require(cond: bool, where: str, msg: str) -> None:
         raise CaseError(f"{where}: {msg}")
 
 
+_T = TypeVar("_T")
+
+
+def _typed(value: Any, kind: type[_T], where: str, msg: str) -> _T:
+    """`value` as a `kind`, or the file's error: what `_require` says, narrowed for the types."""
+    _require(isinstance(value, kind), where, msg)
+    return value  # type: ignore[no-any-return]
+
+
 def load_users(path: Path = USERS_FILE) -> dict[str, UserState]:
     """Named user states (fixtures/users.toml)."""
     data = _toml(path)
@@ -164,14 +194,43 @@ def load_users(path: Path = USERS_FILE) -> dict[str, UserState]:
     return users
 
 
+def load_docs(path: Path = DOCS_FILE) -> dict[str, Doc]:
+    """The documents sources cite (fixtures/docs.toml [docs]), by id."""
+    table = _typed(_toml(path).get("docs"), dict, path.name, "a [docs] table is required")
+    docs = {}
+    for doc_id, row in table.items():
+        _require(isinstance(row, dict) and isinstance(row.get("url"), str)
+                 and row["url"].startswith("https://") and isinstance(row.get("cite"), str),
+                 f"{path.name} [docs] {doc_id}", '{ url = "https://...", cite = "..." } required')
+        docs[doc_id] = Doc(row["url"], row["cite"])
+    return docs
+
+
+def patched(base: Any, patch: Any, where: str) -> Any:
+    """`patch` laid over `base` (the module docstring has the rules)."""
+    if isinstance(patch, dict) and isinstance(base, dict):
+        return {**base, **{k: patched(base[k], v, f"{where}.{k}") if k in base
+                           else copy.deepcopy(v) for k, v in patch.items()}}
+    if isinstance(patch, dict) and isinstance(base, list) and all(
+            isinstance(item, dict) and isinstance(item.get("id"), str) for item in base):
+        ids = [item["id"] for item in base]
+        if unknown := sorted(patch.keys() - set(ids)):
+            raise CaseError(f"{where}: no element with id {unknown[0]!r} (ids: {ids})")
+        return [patched(item, patch[item["id"]], f"{where}.{item['id']}")
+                if item["id"] in patch else item for item in base]
+    return copy.deepcopy(patch)
+
+
 def load_policy_file(name: str, patch: Mapping[str, Any] | None = None) -> dict[str, Any]:
     path = POLICIES_DIR / name
     try:
         policy = json.loads(path.read_text())
     except (OSError, ValueError) as e:
         raise CaseError(f"policy {name}: {e}") from None
+    _require(isinstance(policy, dict), f"policy {name}", "must be a JSON object")
     if patch:
-        policy = {**policy, **copy.deepcopy(dict(patch))}
+        _require(isinstance(patch, dict), f"policy {name}", "patch must be a table")
+        policy = patched(policy, patch, "patch")
     return policy
 
 
@@ -205,21 +264,25 @@ def _expectation(row: Mapping[str, Any], where: str) -> Expectation:
     return expectation
 
 
-def _source(row: Mapping[str, Any], where: str) -> Source:
-    src = row.get("source")
-    _require(isinstance(src, dict) and all(isinstance(src.get(k), str) for k in
-                                           ("fact", "url", "status")),
-             where, "source = {fact, url, status} is required")
+def _source(row: Mapping[str, Any], where: str, docs: Mapping[str, Doc]) -> Source:
+    src = _typed(row.get("source"), dict, where, "source = {doc, section, status} is required")
+    _require(src.keys() == {"doc", "section", "status"}
+             and all(isinstance(v, str) for v in src.values()), where,
+             "source = {doc, section, status} (strings) is required")
+    _require(src["doc"] in docs, where,
+             f"source.doc {src['doc']!r} is not in fixtures/docs.toml ({', '.join(docs)})")
     _require(src["status"] in STATUSES, where, f"source.status must be one of {STATUSES}")
-    return Source(src["fact"], src["url"], src["status"])
+    doc = docs[src["doc"]]
+    return Source(f"{doc.cite} {src['section']}", doc.url, src["status"])
 
 
-def load_case_file(path: Path, users: Mapping[str, UserState]) -> list[Case]:
+def load_case_file(path: Path, users: Mapping[str, UserState],
+                   docs: Mapping[str, Doc] | None = None) -> list[Case]:
     data = _toml(path)
-    area = data.get("area")
-    _require(isinstance(area, str), path.name, "area = \"...\" is required")
-    rows = data.get("case", [])
-    _require(isinstance(rows, list) and rows, path.name, "no [[case]] rows")
+    docs = load_docs() if docs is None else docs
+    area = _typed(data.get("area"), str, path.name, "area = \"...\" is required")
+    rows = _typed(data.get("case", []), list, path.name, "no [[case]] rows")
+    _require(bool(rows), path.name, "no [[case]] rows")
     cases = []
     for row in rows:
         case_id = row.get("id", "?")
@@ -227,13 +290,19 @@ def load_case_file(path: Path, users: Mapping[str, UserState]) -> list[Case]:
         _require(isinstance(case_id, str) and bool(_CASE_ID.match(case_id)), where,
                  "id must look like KR-BLOCK-004")
         _require(isinstance(row.get("title"), str), where, "title is required")
-        policy_name = row.get("policy")
-        _require(isinstance(policy_name, str), where, "policy (a file in fixtures/policies)")
-        policy = load_policy_file(policy_name, row.get("patch"))
-        user = users.get(row.get("user", "member-fresh-mfa"))
-        _require(user is not None, where, f"unknown user state {row.get('user')!r}")
-        profiles = row.get("profiles")
-        _require(isinstance(profiles, list) and profiles, where, "profiles = [...] is required")
+        policy_name = _typed(row.get("policy"), str, where,
+                             "policy (a file in fixtures/policies)")
+        try:
+            policy = load_policy_file(policy_name, row.get("patch"))
+        except CaseError as e:
+            raise CaseError(f"{where}: {e}") from None
+        user_name = row.get("user", DEFAULT_USER)
+        _require(user_name != DEFAULT_USER or "user" not in row, where,
+                 f"leave out user = {DEFAULT_USER!r}: it is the default")
+        if (user := users.get(user_name)) is None:
+            raise CaseError(f"{where}: unknown user state {user_name!r}")
+        profiles = _typed(row.get("profiles"), list, where, "profiles = [...] is required")
+        _require(bool(profiles), where, "profiles = [...] is required")
         for name in profiles:
             _require(name in PROFILES, where, f"unknown profile {name!r}")
         ceremonies = row.get("ceremonies", ["ctap"])
@@ -245,7 +314,7 @@ def load_case_file(path: Path, users: Mapping[str, UserState]) -> list[Case]:
         conveyance = row.get("conveyance")
         _require(conveyance is None or conveyance in CONVEYANCES, where,
                  f"conveyance must be one of {CONVEYANCES}")
-        expect, source = _expectation(row, where), _source(row, where)
+        expect, source = _expectation(row, where), _source(row, where, docs)
         for profile in profiles:
             for ceremony in ceremonies:
                 cases.append(Case(
@@ -260,10 +329,10 @@ def load_case_file(path: Path, users: Mapping[str, UserState]) -> list[Case]:
 
 def load_cases(paths: Iterable[Path] | None = None) -> list[Case]:
     """Every case instance; ids are unique across files."""
-    users = load_users()
+    users, docs = load_users(), load_docs()
     cases: list[Case] = []
     for path in sorted(paths if paths is not None else CASES_DIR.glob("*.toml")):
-        cases.extend(load_case_file(path, users))
+        cases.extend(load_case_file(path, users, docs))
     seen: dict[str, str] = {}
     for case in cases:
         _require(case.id not in seen, case.file,

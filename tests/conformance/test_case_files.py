@@ -8,10 +8,22 @@ from __future__ import annotations
 
 from collections import Counter
 from functools import cache
+from pathlib import Path
 
 import pytest
 
-from conformance.cases import CASES_DIR, Case, load_cases, load_policy_file
+from conformance.cases import (
+    CASES_DIR,
+    DEFAULT_USER,
+    Case,
+    CaseError,
+    load_case_file,
+    load_cases,
+    load_docs,
+    load_policy_file,
+    load_users,
+    patched,
+)
 from pkconf.authenticators.profiles import PROFILES
 from pkconf.tenant import rules
 from pkconf.tenant.policy import PolicyError, parse_policy
@@ -37,8 +49,7 @@ UNREACHABLE = {
     # ATTESTATION_FORMAT_NOT_ACCEPTED when enforced and are not verified when not
     "ATTESTATION_NONCE_MISMATCH": "only non-packed statements carry a nonce, never verified",
 }
-RULE_URLS = {rules.S1, rules.S2, rules.S3, rules.S4, rules.S5, rules.S6, rules.TAP, rules.G1,
-             rules.G6, rules.G7, rules.G8, rules.SELECTION, rules.WEBAUTHN}
+PROFILE_1 = "00000000-0000-0000-0000-000000000001"
 
 
 @cache
@@ -108,10 +119,68 @@ def test_both_ceremonies_are_exercised_for_acceptance_and_rejection() -> None:
             ("graph", "rejected")} <= seen
 
 
+def test_the_docs_table_is_the_rule_books_documents() -> None:
+    """fixtures/docs.toml names the documents as pkconf/tenant/rules.py does, at its URLs."""
+    assert {i: d.url for i, d in load_docs().items()} == {
+        i: getattr(rules, i) for i in load_docs()}
+
+
 def test_sources_cite_a_rule_book_url_and_a_fact_section() -> None:
-    bad = {c.case_id for c in cases() if c.source.url not in RULE_URLS
+    urls = {d.url for d in load_docs().values()}
+    bad = {c.case_id for c in cases() if c.source.url not in urls
            or not c.source.fact.startswith(("entra-facts §", "WebAuthn §"))}
     assert bad == set()
+
+
+def _scratch_case(tmp_path: Path, lines: str) -> Path:
+    path = tmp_path / "scratch.toml"
+    path.write_text('area = "key-restrictions"\n[[case]]\nid = "KR-SCRATCH-001"\n'
+                    'title = "scratch"\nprofiles = ["yubikey-5-usb"]\n'
+                    'expect = { outcome = "accepted" }\n' + lines)
+    return path
+
+
+def test_a_source_cites_a_known_doc_id(tmp_path: Path) -> None:
+    (case,) = load_case_file(_scratch_case(tmp_path, (
+        'policy = "permissive.json"\n'
+        'source = { doc = "S2", section = "§2 Precedence", status = "documented" }\n')),
+        load_users())
+    assert (case.source.fact, case.source.url) == ("entra-facts §2 Precedence", rules.S2)
+    unknown = _scratch_case(tmp_path, (
+        'policy = "permissive.json"\n'
+        'source = { doc = "S9", section = "§2 Precedence", status = "documented" }\n'))
+    with pytest.raises(CaseError, match=r"KR-SCRATCH-001: source\.doc 'S9' is not in"):
+        load_case_file(unknown, load_users())
+
+
+def test_a_deep_patch_changes_one_profile_field() -> None:
+    base = load_policy_file("permissive.json")
+    policy = load_policy_file("permissive.json", {
+        "state": "disabled",
+        "passkeyProfiles": {PROFILE_1: {"keyRestrictions": {"isEnforced": True}}}})
+    assert policy["state"] == "disabled"
+    first, second = policy["passkeyProfiles"]
+    assert first["keyRestrictions"] == {**base["passkeyProfiles"][0]["keyRestrictions"],
+                                        "isEnforced": True}
+    assert {**first, "keyRestrictions": None} == {**base["passkeyProfiles"][0],
+                                                  "keyRestrictions": None}
+    assert second == base["passkeyProfiles"][1]
+
+
+def test_a_deep_patch_replaces_arrays_whole_and_refuses_unknown_ids() -> None:
+    assert patched({"a": [1, 2], "b": {"c": 1}}, {"a": [3], "b": {"d": 2}}, "patch") == {
+        "a": [3], "b": {"c": 1, "d": 2}}
+    with pytest.raises(CaseError, match=r"patch\.passkeyProfiles: no element with id 'nope'"):
+        load_policy_file("permissive.json", {"passkeyProfiles": {"nope": {"name": "x"}}})
+
+
+def test_a_case_file_leaves_the_default_user_out(tmp_path: Path) -> None:
+    path = _scratch_case(tmp_path, (
+        f'policy = "permissive.json"\nuser = "{DEFAULT_USER}"\n'
+        'source = { doc = "S2", section = "§2 Precedence", status = "documented" }\n'))
+    with pytest.raises(CaseError, match="leave out user = 'member-fresh-mfa'"):
+        load_case_file(path, load_users())
+    assert sum(c.user.name == DEFAULT_USER for c in cases()) > 300
 
 
 @pytest.mark.parametrize(("user", "ages"), [

@@ -60,7 +60,8 @@ def test_pytest_run_over_the_scratch_copy_reports_the_mismatch(scratch_case: Pat
     (fixtures / "cases" / scratch_case.name).write_text(scratch_case.read_text())
     for name in ("policies", "mds", "pki"):
         (fixtures / name).symlink_to(ROOT / "fixtures" / name)
-    (fixtures / "users.toml").symlink_to(ROOT / "fixtures" / "users.toml")
+    for name in ("users.toml", "docs.toml"):
+        (fixtures / name).symlink_to(ROOT / "fixtures" / name)
     result = subprocess.run(
         [sys.executable, "-m", "pytest", str(ROOT / "conformance" / "test_cases.py"), "-q",
          "-p", "no:cacheprovider", "--rootdir", str(ROOT), "--case", "KR-ALLOW-001",
