@@ -5,8 +5,9 @@ one or more authenticator profiles and ceremonies, and the decision Entra is exp
 with the documentation it follows. A row expands into one instance per (profile, ceremony),
 identified as `KR-BLOCK-004[yubikey-5-nfc-iphone/ctap]`.
 
-A row's `user` names a state in `fixtures/users.toml`; no `user` means `member-fresh-mfa`.
-Its `source` cites a document of `fixtures/docs.toml` by id, a section and a status:
+A row's `user` names a state in `fixtures/users.toml`, read by `UserContext.from_json` (the
+USER.json vocabulary); no `user` means `member-fresh-mfa`. Its `source` cites a document of
+`fixtures/docs.toml` by id, a section and a status:
 `{ doc = "S2", section = "§2 Precedence", status = "documented" }` reads as the fact
 "entra-facts §2 Precedence" at S2's URL.
 
@@ -35,7 +36,7 @@ from pkconf.authenticators.profiles import PROFILES
 from pkconf.ceremonies.ctap import VARIATIONS
 from pkconf.ceremonies.result import ClientError
 from pkconf.paths import FIXTURES
-from pkconf.tenant.decision import Outcome
+from pkconf.tenant.decision import Outcome, UserContext, UserJsonError
 from pkconf.tenant.rules import Family, Reason, rule
 
 CASES_DIR = FIXTURES / "cases"
@@ -112,24 +113,6 @@ class Doc:
 
 
 @dataclass(frozen=True)
-class Tap:
-    is_usable_once: bool
-    age_seconds: float
-
-
-@dataclass(frozen=True)
-class UserState:
-    """Who registers: set up in the emulator before the ceremony."""
-
-    name: str
-    user_type: str = "Member"
-    groups: tuple[str, ...] = ()  # group names; the runner creates fresh groups per case
-    mfa_age_seconds: float | None = 60.0  # None: no MFA sign-in
-    tap: Tap | None = None
-    whfb: bool = False  # a Windows Hello for Business credential exists in the same container
-
-
-@dataclass(frozen=True)
 class Case:
     """One runnable instance: a row of a case file for one profile and one ceremony."""
 
@@ -138,7 +121,8 @@ class Case:
     title: str
     policy_name: str
     policy: Mapping[str, Any]  # Graph JSON; target ids other than all_users are group names
-    user: UserState
+    user: UserContext  # its groups are names, created fresh for every case by the scenario
+    user_name: str  # the users.toml (or matrix) name the reports show
     profile: str
     ceremony: str
     expect: Expectation
@@ -167,30 +151,14 @@ def _typed(value: Any, kind: type[_T], where: str, msg: str) -> _T:
     return value  # type: ignore[no-any-return]
 
 
-def load_users(path: Path = USERS_FILE) -> dict[str, UserState]:
-    """Named user states (fixtures/users.toml)."""
-    data = _toml(path)
+def load_users(path: Path = USERS_FILE) -> dict[str, UserContext]:
+    """Named user states (fixtures/users.toml), in USER.json's vocabulary."""
     users = {}
-    for name, row in data.items():
-        where = f"{path.name} [{name}]"
-        _require(isinstance(row, dict), where, "must be a table")
-        tap = row.get("tap")
-        if tap is not None:
-            _require(isinstance(tap, dict) and isinstance(tap.get("isUsableOnce"), bool)
-                     and isinstance(tap.get("ageSeconds"), int | float), where,
-                     "tap must be {isUsableOnce = bool, ageSeconds = number}")
-            tap = Tap(tap["isUsableOnce"], float(tap["ageSeconds"]))
-        mfa = row.get("mfaAgeSeconds", "none")
-        _require(mfa == "none" or isinstance(mfa, int | float), where,
-                 'mfaAgeSeconds must be a number or "none"')
-        user_type = row.get("userType", "Member")
-        _require(user_type in ("Member", "Guest"), where, "userType must be Member or Guest")
-        groups = row.get("groups", [])
-        _require(isinstance(groups, list) and all(isinstance(g, str) for g in groups), where,
-                 "groups must be a list of group names")
-        users[name] = UserState(name=name, user_type=user_type, groups=tuple(groups),
-                                mfa_age_seconds=None if mfa == "none" else float(mfa), tap=tap,
-                                whfb=bool(row.get("windowsHelloForBusiness", False)))
+    for name, row in _toml(path).items():
+        try:
+            users[name] = UserContext.from_json(row, name)
+        except UserJsonError as e:
+            raise CaseError(f"{path.name}: {e}") from None
     return users
 
 
@@ -276,7 +244,7 @@ def _source(row: Mapping[str, Any], where: str, docs: Mapping[str, Doc]) -> Sour
     return Source(f"{doc.cite} {src['section']}", doc.url, src["status"])
 
 
-def load_case_file(path: Path, users: Mapping[str, UserState],
+def load_case_file(path: Path, users: Mapping[str, UserContext],
                    docs: Mapping[str, Doc] | None = None) -> list[Case]:
     data = _toml(path)
     docs = load_docs() if docs is None else docs
@@ -319,7 +287,8 @@ def load_case_file(path: Path, users: Mapping[str, UserState],
             for ceremony in ceremonies:
                 cases.append(Case(
                     case_id=case_id, area=area, title=row["title"], policy_name=policy_name,
-                    policy=policy, user=user, profile=profile, ceremony=ceremony,
+                    policy=policy, user=user, user_name=user_name, profile=profile,
+                    ceremony=ceremony,
                     expect=expect, source=source, variation=variation, conveyance=conveyance,
                     file=f"fixtures/cases/{path.name}",
                     tags=tuple(row.get("tags", ())),

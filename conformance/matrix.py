@@ -2,11 +2,14 @@
 
 `fixtures/matrix/rules.toml` restates Entra's decision as an ordered table of conditions over
 declared facts, written from the documentation (entra-facts.md), not from the engine;
-`fixtures/matrix/factors.toml` says which policies, users, authenticators and paths to combine.
+`fixtures/matrix/factors.toml` says which policies, users, authenticators and paths to combine;
+its users are named states of `fixtures/users.toml`, read as the case files read them, and the
+table reads their facts in the same (USER.json) vocabulary.
 `generate()` builds a t-wise covering array over the factors and turns every row into a `Case`
 whose expectation comes from the table, so running the matrix against the emulator makes the
 engine and the table check each other. Nothing from `pkconf.tenant` is used but `rules.RULES`,
-to check that the table's reason codes and families exist (and their enums, to type them).
+to check that the table's reason codes and families exist (and their enums, to type them), and
+the `UserContext` data type.
 
 Left out: the u2f-only-key profile (no user verification: the client refuses the ceremony, so
 Entra sees nothing), as `[excluded.profile]` in factors.toml says.
@@ -28,9 +31,10 @@ from typing import Any
 
 from pkconf.authenticators.profiles import PROFILES, Profile
 from pkconf.paths import FIXTURES
+from pkconf.tenant.decision import UserContext
 from pkconf.tenant.rules import RULES, Family, Reason
 
-from .cases import Case, Expectation, Source, UserState, Verdict, load_users
+from .cases import Case, Expectation, Source, Verdict, load_users
 
 MATRIX_DIR = FIXTURES / "matrix"
 RULES_FILE = MATRIX_DIR / "rules.toml"
@@ -39,8 +43,7 @@ AREA = "matrix"
 PROFILE_ID = "6d617472-6978-4000-8000-000000000001"  # "matrix": the policy's one passkey profile
 PROFILE_PLACEHOLDER = "{profile}"
 ALL_USERS = "all_users"
-NONE = "none"  # a user fact's "no such sign-in"
-_NUMBER_OR_NONE = (int, float, str)  # seconds, or "none"
+USER_KNOB = "user"  # its levels are names of fixtures/users.toml, not tables of keys
 # Each knob's level keys and their TOML types: what `_policy` and `_facts` read.
 KNOB_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "state": {"value": str},
@@ -49,8 +52,7 @@ KNOB_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "attestation": {"value": str},
     "keys": {"enforced": bool, "type": str, "aaguids": list},
     "targeting": {"include": list, "exclude": list, "join": list},
-    "user": {"type": str, "mfa_age": _NUMBER_OR_NONE, "tap": str, "tap_age": _NUMBER_OR_NONE,
-             "whfb": bool, "groups": list},
+    USER_KNOB: {},
     "profile": {"attests": bool},
     "ceremony": {"path": str},
 }
@@ -62,7 +64,9 @@ FACTS = frozenset({
     "policy.state", "policy.self_service", "policy.types", "policy.attestation",
     "policy.keys",  # off | allow | block
     "policy.key_aaguids", "policy.includes_user", "policy.excludes_user",
-    "user.type", "user.mfa_age", "user.tap", "user.tap_age", "user.whfb",
+    # the user's JSON (UserContext.to_json); the tap's fields are null when tap is null
+    "user.userType", "user.mfaAgeSeconds", "user.tap", "user.tap.isUsableOnce",
+    "user.tap.ageSeconds", "user.windowsHelloForBusiness",
     "profile.aaguid", "profile.fmt", "profile.passkey_type", "profile.attests",
     "profile.transports",
 })
@@ -78,6 +82,11 @@ Facts = Mapping[str, Any]
 Test = Callable[[Facts], Any]
 _ORDER = {ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge}
 _EQUALITY = {ast.Eq: operator.eq, ast.NotEq: operator.ne}
+NULL = "null"  # JSON's null, as the user facts have it (no MFA, no TAP)
+
+
+def _shown(value: Any) -> str:
+    return NULL if value is None else repr(value)
 
 
 def _is_number(value: Any) -> bool:
@@ -88,7 +97,7 @@ class _Compiler:
     """Turns one condition into a function of the facts; anything unexpected is an error.
 
     Names are checked when the table loads, so a typo fails even in a rule no case reaches;
-    types are checked when a condition runs ('none' > 300 is an error, not False).
+    types are checked when a condition runs (null > 300 is an error, not False).
     """
 
     def __init__(self, text: str, constants: Mapping[str, Any], where: str):
@@ -107,7 +116,7 @@ class _Compiler:
         def checked(facts: Facts) -> bool:
             value = test(facts)
             if not isinstance(value, bool):
-                raise self.fail(f"is {value!r}, not true or false")
+                raise self.fail(f"is {_shown(value)}, not true or false")
             return value
 
         return checked
@@ -141,6 +150,8 @@ class _Compiler:
         if not isinstance(node, ast.Name):
             raise self.fail(f"unsupported name {ast.unparse(node)!r}")
         name = ".".join([node.id, *reversed(parts)])
+        if name == NULL:
+            return lambda _f: None
         if name in self.constants:
             value = self.constants[name]
             return lambda _f: value
@@ -150,7 +161,7 @@ class _Compiler:
 
     def boolean(self, value: Any) -> bool:
         if not isinstance(value, bool):
-            raise self.fail(f"{value!r} is not true or false")
+            raise self.fail(f"{_shown(value)} is not true or false")
         return value
 
     def compare(self, op: ast.cmpop, left: Test, right: Test) -> Test:
@@ -163,7 +174,7 @@ class _Compiler:
             def ordered(f: Facts) -> bool:
                 a, b = left(f), right(f)
                 if not (_is_number(a) and _is_number(b)):
-                    raise self.fail(f"cannot order {a!r} and {b!r}")
+                    raise self.fail(f"cannot order {_shown(a)} and {_shown(b)}")
                 return order(a, b)
 
             return ordered
@@ -173,7 +184,7 @@ class _Compiler:
             def member(f: Facts) -> bool:
                 item, group = left(f), right(f)
                 if not isinstance(group, tuple | list):
-                    raise self.fail(f"{group!r} is not a list")
+                    raise self.fail(f"{_shown(group)} is not a list")
                 return (item in group) != negate
 
             return member
@@ -248,8 +259,9 @@ def load_table(path: Path = RULES_FILE) -> RuleTable:
     """The rule table, every condition compiled and every reason checked against rules.RULES."""
     data = _toml(path)
     constants = data.get("constants", {})
-    if not isinstance(constants, dict) or FACTS & constants.keys():
-        raise MatrixError(f"{path.name}: [constants] must be a table whose names are not facts")
+    if not isinstance(constants, dict) or (FACTS | {NULL}) & constants.keys():
+        raise MatrixError(f"{path.name}: [constants] must be a table whose names are not facts "
+                          f"or {NULL}")
     rows = data.get("rule")
     if not isinstance(rows, list) or not rows:
         raise MatrixError(f"{path.name}: no [[rule]] rows")
@@ -285,7 +297,7 @@ class Factor:
 @dataclass(frozen=True)
 class Factors:
     factors: tuple[Factor, ...]
-    users: Mapping[str, UserState]
+    users: Mapping[str, UserContext]
 
     @property
     def full_size(self) -> int:
@@ -299,24 +311,26 @@ def _table(data: Mapping[str, Any], key: str, path: Path) -> dict[str, Any]:
     return value
 
 
-def _check_user(level: Level, state: UserState | None) -> None:
-    """The facts declared for a user state must be what fixtures/users.toml sets up."""
-    if state is None:
-        raise MatrixError(f"user {level.name!r} is not in fixtures/users.toml")
-    v = level.values
-    actual = {
-        "type": state.user_type,
-        "mfa_age": NONE if state.mfa_age_seconds is None else state.mfa_age_seconds,
-        "tap": NONE if state.tap is None else
-        ("one-time" if state.tap.is_usable_once else "multi-use"),
-        "tap_age": NONE if state.tap is None else state.tap.age_seconds,
-        "whfb": state.whfb,
-        "groups": list(state.groups),
-    }
-    for key, value in actual.items():
-        if v.get(key) != value:
-            raise MatrixError(f"user {level.name!r}: {key} is declared {v.get(key)!r} but "
-                              f"users.toml gives {value!r}")
+def _levels(knobs: Mapping[str, Any], knob: str, users: Mapping[str, UserContext],
+            path: Path) -> tuple[Level, ...]:
+    """A knob's levels, each checked for the keys the generator reads; the user knob's are
+    names of fixtures/users.toml, whose states `_facts` reads."""
+    if knob == USER_KNOB:
+        names = knobs.get(knob)
+        if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+            raise MatrixError(f"{path.name}: knobs.{knob} must be a list of user names")
+        if unknown := [n for n in names if n not in users]:
+            raise MatrixError(f"{path.name}: user {unknown[0]!r} is not in fixtures/users.toml")
+        return tuple(Level(knob, n, {}) for n in names)
+    table = _table(knobs, knob, path)
+    if not table:
+        raise MatrixError(f"{path.name}: knob {knob!r} has no levels")
+    for name, values in table.items():
+        for key, kind in KNOB_KEYS[knob].items():
+            if not isinstance(values, dict) or not isinstance(values.get(key), kind):
+                raise MatrixError(f"{path.name}: [knobs.{knob}.{name}] needs {key} "
+                                  f"({kind.__name__ if isinstance(kind, type) else 'value'})")
+    return tuple(Level(knob, n, v) for n, v in table.items())
 
 
 def load_factors(path: Path = FACTORS_FILE) -> Factors:
@@ -324,26 +338,14 @@ def load_factors(path: Path = FACTORS_FILE) -> Factors:
     data = _toml(path)
     knobs, array = _table(data, "knobs", path), _table(data, "array", path)
     excluded = _table(_table(data, "excluded", path), "profile", path)
-    levels: dict[str, tuple[Level, ...]] = {}
-    for knob, keys in KNOB_KEYS.items():
-        table = _table(knobs, knob, path)
-        if not table:
-            raise MatrixError(f"{path.name}: knob {knob!r} has no levels")
-        for name, values in table.items():
-            for key, kind in keys.items():
-                if not isinstance(values, dict) or not isinstance(values.get(key), kind):
-                    raise MatrixError(f"{path.name}: [knobs.{knob}.{name}] needs {key} "
-                                      f"({kind.__name__ if isinstance(kind, type) else 'value'})")
-        levels[knob] = tuple(Level(knob, n, v) for n, v in table.items())
+    users = load_users()
+    levels = {knob: _levels(knobs, knob, users, path) for knob in KNOBS}
     declared = {lv.name for lv in levels["profile"]}
     if unknown := declared - PROFILES.keys():
         raise MatrixError(f"{path.name}: unknown profiles {sorted(unknown)}")
     if missing := PROFILES.keys() - declared - excluded.keys():
         raise MatrixError(f"{path.name}: profiles neither declared nor excluded: "
                           f"{sorted(missing)}")
-    users = load_users()
-    for level in levels["user"]:
-        _check_user(level, users.get(level.name))
     factors = []
     for name, members in array.items():
         if not isinstance(members, list) or not members or not set(members) <= set(KNOBS):
@@ -393,18 +395,18 @@ def covering_array(sizes: Sequence[int], strength: int, *, seed: int = 0
             if (ci, vals, v) not in uncovered:
                 continue
             cols, want = (*combos[ci], j), (*vals, v)
-            row = next((r for r in flexible
+            fit = next((r for r in flexible
                         if all(r[c] is None or r[c] == w for c, w in zip(cols, want, strict=True))),
                        None)
-            if row is None:
-                row = [None] * (j + 1)
-                rows.append(row)
-                flexible.append(row)
+            if fit is None:
+                fit = [None] * (j + 1)
+                rows.append(fit)
+                flexible.append(fit)
             for c, w in zip(cols, want, strict=True):
-                row[c] = w
+                fit[c] = w
             uncovered.difference_update(
-                (cj, got, row[j]) for cj, cs in enumerate(combos)
-                if None not in (got := tuple(row[c] for c in cs)) and row[j] is not None)
+                (cj, got, fit[j]) for cj, cs in enumerate(combos)
+                if None not in (got := tuple(fit[c] for c in cs)) and fit[j] is not None)
     out = []
     for row in rows:
         back = [0] * k
@@ -445,12 +447,13 @@ def _policy(row: Row, profile: Profile) -> dict[str, Any]:
     }
 
 
-def _facts(row: Row, policy: Mapping[str, Any], user: UserState, profile: Profile) -> Facts:
-    """What the table reads, taken from the Graph JSON sent and the declared levels."""
+def _facts(row: Row, policy: Mapping[str, Any], user: UserContext, profile: Profile) -> Facts:
+    """What the table reads, taken from the Graph JSON and the user JSON sent, and the levels."""
     (passkey_profile,) = policy["passkeyProfiles"]
     restrictions = passkey_profile["keyRestrictions"]
     principals = {*user.groups, ALL_USERS}
-    declared = row["user"].values
+    user_json = user.to_json()
+    tap = user_json["tap"] or {}
     return {
         "path": row["ceremony"].values["path"],
         "policy.state": policy["state"],
@@ -461,11 +464,12 @@ def _facts(row: Row, policy: Mapping[str, Any], user: UserState, profile: Profil
         "policy.key_aaguids": restrictions["aaGuids"],
         "policy.includes_user": any(t["id"] in principals for t in policy["includeTargets"]),
         "policy.excludes_user": any(t["id"] in principals for t in policy["excludeTargets"]),
-        "user.type": declared["type"],
-        "user.mfa_age": declared["mfa_age"],
-        "user.tap": declared["tap"],
-        "user.tap_age": declared["tap_age"],
-        "user.whfb": declared["whfb"],
+        "user.userType": user_json["userType"],
+        "user.mfaAgeSeconds": user_json["mfaAgeSeconds"],
+        "user.tap": user_json["tap"],
+        "user.tap.isUsableOnce": tap.get("isUsableOnce"),
+        "user.tap.ageSeconds": tap.get("ageSeconds"),
+        "user.windowsHelloForBusiness": user_json["windowsHelloForBusiness"],
         "profile.aaguid": profile.aaguid,
         "profile.fmt": profile.attestation.fmt,
         # the BE flag decides the type (entra-facts §4, [INFERRED]): backup eligible is synced
@@ -477,18 +481,19 @@ def _facts(row: Row, policy: Mapping[str, Any], user: UserState, profile: Profil
 
 def _case(number: int, row: Row, factors: Factors, table: RuleTable) -> Case:
     profile = PROFILES[row["profile"].name]
-    state = factors.users[row["user"].name]
-    joined = tuple(dict.fromkeys((*state.groups, *row["targeting"].values["join"])))
-    user = replace(state, groups=joined)
+    user_name = row[USER_KNOB].name
+    state = factors.users[user_name]
+    user = replace(state, groups=state.groups | set(row["targeting"].values["join"]))
     policy = _policy(row, profile)
     expect, source = table.verdict(_facts(row, policy, user, profile))
     knobs = ("state", "self_service", "types", "attestation", "keys", "targeting")
     return Case(
         case_id=f"MX-{number:05d}", area=AREA,
-        title=(f"{profile.name} via {row['ceremony'].name} for {state.name}: "
+        title=(f"{profile.name} via {row['ceremony'].name} for {user_name}: "
                + ", ".join(f"{k.replace('_', '-')} {row[k].name}" for k in knobs)),
         policy_name="matrix:" + "/".join(row[k].name for k in knobs),
-        policy=policy, user=user, profile=profile.name, ceremony=row["ceremony"].name,
+        policy=policy, user=user, user_name=user_name, profile=profile.name,
+        ceremony=row["ceremony"].name,
         expect=expect, source=source, file=FACTORS_FILE.name,
         tags=tuple(f"{k}={row[k].name}" for k in KNOBS),
     )

@@ -30,7 +30,16 @@ from pkconf.emulator.tls import TestTls
 from pkconf.inputs import UsageError, read_metadata
 from pkconf.tenant.decision import Decision
 
-from .cases import CEREMONIES, Case, Expectation, Source, Verdict, load_cases, load_users
+from .cases import (
+    CEREMONIES,
+    DEFAULT_USER,
+    Case,
+    Expectation,
+    Source,
+    Verdict,
+    load_cases,
+    load_users,
+)
 from .runner import BROWSER_AUTHENTICATORS, actual, check, run_case
 
 RESULTS = "results.jsonl"
@@ -116,10 +125,11 @@ def _own_policy_cases(path: str) -> list[Case]:
         policy = json.loads(Path(path).read_text())
     except (OSError, ValueError) as e:
         raise pytest.UsageError(f"--policy {path}: {e}") from None
-    user = load_users()["member-fresh-mfa"]
+    user = load_users()[DEFAULT_USER]
     source = Source("the admin's own policy", "", "undocumented")
     return [Case(case_id="OWN-001", area="own-policy", title=f"{name} under {Path(path).name}",
-                 policy_name=Path(path).name, policy=policy, user=user, profile=name,
+                 policy_name=Path(path).name, policy=policy, user=user,
+                 user_name=DEFAULT_USER, profile=name,
                  ceremony=ceremony, expect=Expectation(Verdict.RECORDED, None, ""), source=source)
             for name, profile in PROFILES.items() if not profile.test_only
             for ceremony in ("ctap", "graph")]
@@ -244,7 +254,7 @@ def _label(case: Case) -> None:
     allure.dynamic.title(f"{case.id} {case.title}")
     allure.dynamic.parameter("case id", case.id)
     allure.dynamic.parameter("policy", case.policy_name)
-    allure.dynamic.parameter("user state", case.user.name)
+    allure.dynamic.parameter("user state", case.user_name)
     allure.dynamic.parameter("path", case.ceremony)
     if case.variation:
         allure.dynamic.parameter("variation", case.variation)
@@ -292,7 +302,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     line = {
         "id": case.id, "case_id": case.case_id, "area": case.area, "title": case.title,
         "platform": PROFILES[case.profile].platform.value, "profile": case.profile,
-        "ceremony": case.ceremony, "policy": case.policy_name, "user": case.user.name,
+        "ceremony": case.ceremony, "policy": case.policy_name, "user": case.user_name,
         "expected": case.expect.as_dict(),
         "actual": actual(result).as_dict() if result else None,
         "status": "broken" if broken else report.outcome,

@@ -13,40 +13,21 @@ from pkconf.ceremonies.browser import BrowserSession, register_browser
 from pkconf.ceremonies.ctap import Setup
 from pkconf.ceremonies.result import CeremonyResult, ClientError
 from pkconf.ceremonies.tenant import TenantApi
-from pkconf.tenant.decision import (
-    ExistingCredential,
-    TemporaryAccessPass,
-    UserContext,
-    UserType,
-)
-from pkconf.tenant.rules import WINDOWS_HELLO_AAGUIDS
 
-from .cases import Case, Expectation, UserState, Verdict
+from .cases import Case, Expectation, Verdict
 
 BROWSER_AUTHENTICATORS = {"browser": "bridge", "browser-cdp": "cdp"}
 MISMATCH = "DECISION MISMATCH"  # the Allure category "Entra decided differently" keys on it
-_WHFB_AAGUID = sorted(WINDOWS_HELLO_AAGUIDS)[0]
 
 
 class DecisionMismatch(AssertionError):
     """The tenant decided otherwise than the case expects."""
 
 
-def user_context(user: UserState) -> UserContext:
-    """The case's named user state as the tenant will see it."""
-    return UserContext(
-        user_type=UserType(user.user_type), groups=frozenset(user.groups),
-        mfa_age_seconds=user.mfa_age_seconds,
-        tap=TemporaryAccessPass(user.tap.is_usable_once, user.tap.age_seconds)
-        if user.tap else None,
-        existing_credentials=(ExistingCredential(b"", _WHFB_AAGUID, True),) if user.whfb else (),
-    )
-
-
 def run_case(api: TenantApi, case: Case, browser: BrowserSession | None = None
              ) -> CeremonyResult:
     """Drive the case's ceremony: the CTAP client, or Chromium on the Security-info page."""
-    setup = Setup.for_user(dict(case.policy), user_context(case.user))
+    setup = Setup(dict(case.policy), case.user)
     profile = PROFILES[case.profile]
     if case.ceremony in BROWSER_AUTHENTICATORS:
         if browser is None:

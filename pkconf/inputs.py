@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from .paths import TEST_MDS_BLOB, TEST_MDS_ROOT
 from .tenant.attestation import Metadata, MetadataError
-from .tenant.decision import TemporaryAccessPass, UserContext, UserType
+from .tenant.decision import UserContext, UserJsonError
 from .tenant.policy import Fido2Policy, PolicyError, load_policy
 
 
@@ -44,38 +44,12 @@ def read_policy(path: str | Path) -> Fido2Policy:
         raise UsageError(f"policy {path} is invalid: {e}") from None
 
 
-def _number_or_null(obj: dict[str, Any], key: str, where: str) -> float | None:
-    value = obj.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise UsageError(f"{where}.{key} must be a non-negative number or null")
-    return float(value)
-
-
 def parse_user(obj: Any, where: str = "user") -> UserContext:
-    """USER.json: {"userType", "groups", "mfaAgeSeconds", "tap": null | {...}} (+ optional "id")."""
-    if not isinstance(obj, dict):
-        raise UsageError(f"{where} must be a JSON object")
-    user_type = obj.get("userType", "Member")
-    if user_type not in (UserType.MEMBER, UserType.GUEST):
-        raise UsageError(f"{where}.userType must be Member or Guest, not {user_type!r}")
-    groups = obj.get("groups", [])
-    if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
-        raise UsageError(f"{where}.groups must be a list of group ids")
-    user_id = obj.get("id", "")
-    if not isinstance(user_id, str):
-        raise UsageError(f"{where}.id must be a string")
-    tap = obj.get("tap")
-    if tap is not None:
-        if not isinstance(tap, dict) or not isinstance(tap.get("isUsableOnce"), bool):
-            raise UsageError(f"{where}.tap must be null or {{isUsableOnce: bool, ageSeconds}}")
-        age = _number_or_null(tap, "ageSeconds", f"{where}.tap")
-        if age is None:
-            raise UsageError(f"{where}.tap.ageSeconds is required")
-        tap = TemporaryAccessPass(tap["isUsableOnce"], age)
-    return UserContext(user_id=user_id, user_type=UserType(user_type), groups=frozenset(groups),
-                       mfa_age_seconds=_number_or_null(obj, "mfaAgeSeconds", where), tap=tap)
+    """USER.json (`UserContext.from_json`), its error as a `UsageError`."""
+    try:
+        return UserContext.from_json(obj, where)
+    except UserJsonError as e:
+        raise UsageError(str(e)) from None
 
 
 def _certificate_der(data: bytes, path: str) -> bytes:

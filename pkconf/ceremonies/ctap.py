@@ -9,9 +9,8 @@ credential with the profile's authenticator at Entra's origin, optionally damage
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
-from uuid import UUID
 
 from fido2.utils import websafe_decode
 
@@ -31,47 +30,25 @@ FLOWS = (
     "replayed-credential",  # an accepted credential is POSTed again under a fresh challenge
 )
 VARIATIONS = (*FLOWS, *TAMPERS)
+FRESH_MFA_MEMBER = UserContext(mfa_age_seconds=60)  # who registers unless a Setup says otherwise
 
 
 @dataclass(frozen=True)
 class Setup:
-    """What the tenant must look like before the ceremony (the emulator's scenario call)."""
+    """What the tenant must look like before the ceremony (the emulator's scenario call): the
+    policy and the user, whom the scenario signs in as the user's state says."""
 
     policy: dict[str, Any] | None = None
-    groups: tuple[str, ...] = ()
-    user_type: str = "Member"
-    member_of: tuple[str, ...] = ()
-    sign_in: dict[str, Any] | None = field(
-        default_factory=lambda: {"method": "mfa", "ageSeconds": 60})
-    existing: tuple[dict[str, Any], ...] = ()
-
-    @classmethod
-    def for_user(cls, policy: dict[str, Any] | None, user: UserContext) -> Setup:
-        """The tenant a policy and a user state describe; target ids other than all_users
-        (and the user's groups) are group names, created fresh for this ceremony."""
-        targets = {t["id"] for key in ("includeTargets", "excludeTargets")
-                   for t in (policy or {}).get(key) or [] if isinstance(t, dict)
-                   and isinstance(t.get("id"), str) and t["id"] != ALL_USERS}
-        if user.tap is not None:
-            sign_in = {"method": "tap", "isUsableOnce": user.tap.is_usable_once,
-                       "ageSeconds": user.tap.age_seconds}
-        elif user.mfa_age_seconds is not None:
-            sign_in = {"method": "mfa", "ageSeconds": user.mfa_age_seconds}
-        else:
-            sign_in = {"method": "password", "ageSeconds": 0}
-        return cls(
-            policy=policy, groups=tuple(sorted(targets | user.groups)),
-            user_type=str(user.user_type), member_of=tuple(sorted(user.groups)),
-            sign_in=sign_in,
-            existing=tuple({"windowsHelloForBusiness": c.windows_hello_for_business,
-                            "aaGuid": c.aaguid or str(UUID(int=0))}
-                           for c in user.existing_credentials),
-        )
+    user: UserContext = FRESH_MFA_MEMBER
 
     def body(self) -> dict[str, Any]:
-        return {"policy": self.policy, "groups": list(self.groups),
-                "user": {"userType": self.user_type, "memberOf": list(self.member_of)},
-                "signIn": self.sign_in, "existingCredentials": list(self.existing)}
+        """Target ids other than all_users (and the user's groups) are group names, created
+        fresh for this ceremony."""
+        targets = {t["id"] for key in ("includeTargets", "excludeTargets")
+                   for t in (self.policy or {}).get(key) or [] if isinstance(t, dict)
+                   and isinstance(t.get("id"), str) and t["id"] != ALL_USERS}
+        return {"policy": self.policy, "groups": sorted(targets | self.user.groups),
+                "user": self.user.to_json()}
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 
 from ..authenticators.profiles import PROFILES
 from ..ceremonies import CTAP_CEREMONIES
@@ -30,8 +31,9 @@ def run(args: argparse.Namespace) -> int:
     if args.profile not in PROFILES:
         raise UsageError(f"unknown profile {args.profile!r}; `pkconf authenticators` lists them")
     read_policy(args.policy)  # refuse an invalid policy with its JSON paths before starting
-    setup = Setup.for_user(read_json(args.policy, "policy"),
-                           parse_user(read_json(args.user, "user")))
+    # the emulator makes a fresh user: USER.json's id (for `verify`'s targets) has no use here
+    user = replace(parse_user(read_json(args.user, "user")), user_id="")
+    setup = Setup(read_json(args.policy, "policy"), user)
     metadata = read_metadata(args.mds, args.mds_root)
     with EmulatorServer(metadata=metadata) as server, TenantApi(server.base_url) as api:
         try:

@@ -8,16 +8,14 @@ from __future__ import annotations
 import secrets
 import uuid
 from base64 import urlsafe_b64decode
-from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from ..tenant.decision import UserType
+from ..tenant.decision import ExistingCredential, UserContext, UserJsonError
 from .http import (
     MAX_ADVANCE_SECONDS,
     YEARS,
@@ -127,27 +125,30 @@ class EmulatorControls:
     async def scenario(self, request: Request) -> Response:
         """Lay out one test case in a single round trip: policy, fresh groups, user, sign-in.
 
+        `user` is the one user vocabulary (USER.json's, `UserContext.from_json`); its groups
+        name groups of `groups`. The rest follows from it: a TAP sign-in `tap.ageSeconds` ago
+        (the pass spent if one-time) when it has a TAP, else an MFA sign-in `mfaAgeSeconds`
+        ago, else a password sign-in now; `windowsHelloForBusiness` seeds that credential.
         The policy replaces the current one whole (a case holds a complete export, and a PATCH
         merge would carry the previous case's profiles over); include/exclude target ids that
         name one of `groups` become the fresh groups' ids, so every case has groups of its own.
+        Everything is checked before the store changes.
         """
         body = await json_object(request)
         names = json_field(body, "groups", list, default=[])
         if not all(isinstance(n, str) and n for n in names) or len(set(names)) != len(names):
             raise bad("groups must be a list of distinct, non-empty group names")
-        spec = json_field(body, "user", dict, default={})
-        user_type = json_field(spec, "userType", str, default=str(UserType.MEMBER))
-        if user_type not in tuple(UserType):
-            raise bad(f"user.userType must be Member or Guest, not {user_type[:40]!r}")
-        member_of = json_field(spec, "memberOf", list, default=[])
-        if not all(isinstance(n, str) and n in names for n in member_of):
-            raise bad("user.memberOf must name groups listed in groups")
-        sign_in = json_field(body, "signIn", dict)
-        plan = self._sign_in_plan(sign_in) if sign_in else None
-        seeds = json_field(body, "existingCredentials", list, default=[])
-        if not all(isinstance(c, dict) for c in seeds):
-            raise bad("existingCredentials must be a list of objects")
-        credentials = [self._seed("", seed) for seed in seeds]
+        try:
+            user = UserContext.from_json({} if body.get("user") is None else body["user"],
+                                         "user")
+        except UserJsonError as e:
+            raise bad(str(e)) from None
+        if user.user_id:
+            raise bad("user.id: the scenario creates a fresh user; leave id out")
+        if not user.groups <= set(names):
+            raise bad("user.groups must name groups listed in groups")
+        method, at, once = self._sign_in_plan(user)
+        credentials = [self._seed(existing) for existing in user.existing_credentials]
         policy = json_field(body, "policy", dict)
         if policy is not None:  # judged with the names standing in for the groups' ids
             valid_policy(with_group_ids(policy, {name: name for name in names}))
@@ -155,26 +156,27 @@ class EmulatorControls:
         groups = {name: self.store.add_group(name).id for name in names}
         if policy is not None:
             self.store.save_policy(with_group_ids(policy, groups))
-        user = self.store.add_user(f"case-{uuid.uuid4().hex[:12]}@pkconf.test",
-                                   json_field(spec, "displayName", str, default="Case user"),
-                                   UserType(user_type))
-        for name in member_of:
-            self.store.add_member(groups[name], user.id)
-        token = self._sign_in_as(user.id, *plan) if plan else None
+        added = self.store.add_user(f"case-{uuid.uuid4().hex[:12]}@pkconf.test", "Case user",
+                                    user.user_type)
+        for name in sorted(user.groups):
+            self.store.add_member(groups[name], added.id)
+        token = self._sign_in_as(added.id, method, at, once)
         for credential in credentials:
-            self.store.add_credential(replace(credential, user_id=user.id))
-        return JSONResponse({"userId": user.id, "groups": groups, "token": token},
+            self.store.add_credential(replace(credential, user_id=added.id))
+        return JSONResponse({"userId": added.id, "groups": groups, "token": token},
                             status_code=201)
 
-    def _sign_in_plan(self, spec: Mapping[str, Any]) -> tuple[str, datetime, bool]:
-        """A scenario's sign-in, checked: method, when, and whether a TAP is one-time."""
-        method = json_field(spec, "method", str, required=True)
-        if method not in SIGN_IN_METHODS:
-            raise bad(f"signIn.method must be one of {', '.join(SIGN_IN_METHODS)}")
-        age = json_field(spec, "ageSeconds", (int, float), default=0)
-        if age < 0 or age > MAX_ADVANCE_SECONDS:
-            raise bad(f"signIn.ageSeconds must be between 0 and {MAX_ADVANCE_SECONDS}")
-        once = json_field(spec, "isUsableOnce", bool, default=False)
+    def _sign_in_plan(self, user: UserContext) -> tuple[str, datetime, bool]:
+        """The sign-in the user's state describes: method, when, whether a TAP is one-time."""
+        if user.tap is not None:
+            method, age, once = "tap", user.tap.age_seconds, user.tap.is_usable_once
+        elif user.mfa_age_seconds is not None:
+            method, age, once = "mfa", user.mfa_age_seconds, False
+        else:
+            method, age, once = "password", 0.0, False
+        if age > MAX_ADVANCE_SECONDS:
+            key = "tap.ageSeconds" if method == "tap" else "mfaAgeSeconds"
+            raise bad(f"user.{key} must be at most {MAX_ADVANCE_SECONDS}")
         return method, self.store.now() - timedelta(seconds=age), once
 
     def _sign_in_as(self, user_id: str, method: str, at: datetime, once: bool) -> str:
@@ -186,17 +188,12 @@ class EmulatorControls:
             self.store.use_tap(tap.id)  # the sign-in spends a one-time pass
         return self.store.add_session(user_id, "tap", at, tap.id)
 
-    def _seed(self, user_id: str, spec: Mapping[str, Any]) -> Credential:
-        credential_id = secrets.token_bytes(16)
-        aaguid = json_field(spec, "aaGuid", str, default=str(uuid.UUID(int=0)))
-        try:
-            aaguid = str(uuid.UUID(aaguid))
-        except ValueError:
-            raise bad(f"aaGuid {aaguid[:40]!r} is not a GUID") from None
+    def _seed(self, existing: ExistingCredential) -> Credential:
+        """A credential the user already has (its id made up when the JSON gives none)."""
+        credential_id = existing.credential_id or secrets.token_bytes(16)
         return Credential(
-            id=b64url(credential_id), user_id=user_id, credential_id=credential_id,
-            aaguid=aaguid, model=None, attestation_level=None, passkey_type=None,
-            display_name=json_field(spec, "displayName", str), created=self.store.now(),
-            public_key=None, attestation_certificates=(),
-            windows_hello_for_business=json_field(spec, "windowsHelloForBusiness", bool,
-                                              default=False))
+            id=b64url(credential_id), user_id="", credential_id=credential_id,
+            aaguid=existing.aaguid or str(uuid.UUID(int=0)), model=None, attestation_level=None,
+            passkey_type=None, display_name=None, created=self.store.now(), public_key=None,
+            attestation_certificates=(),
+            windows_hello_for_business=existing.windows_hello_for_business)

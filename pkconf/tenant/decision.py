@@ -8,13 +8,14 @@ Whoever receives that JSON reads it back with `Decision.from_json`, once, where 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from .rules import Family, Reason, Rule, Status, rule
+from .rules import WINDOWS_HELLO_AAGUIDS, Family, Reason, Rule, Status, rule
 
 
 class Outcome(StrEnum):
@@ -53,6 +54,32 @@ class ExistingCredential:
     windows_hello_for_business: bool = False  # a WHfB credential for the same account/container
 
 
+class UserJsonError(ValueError):
+    """A user's JSON that cannot be read; the one-line message names the JSON path."""
+
+
+_USER_KEYS = ("id", "userType", "groups", "mfaAgeSeconds", "tap", "windowsHelloForBusiness")
+_TAP_KEYS = ("isUsableOnce", "ageSeconds")
+# The AAGUID the Windows Hello for Business credential of `windowsHelloForBusiness` carries.
+WHFB_AAGUID = sorted(WINDOWS_HELLO_AAGUIDS)[0]
+
+
+def _seconds(obj: dict[str, Any], key: str, where: str) -> float | None:
+    value = obj.get(key)
+    if value is None:
+        return None
+    if (isinstance(value, bool) or not isinstance(value, int | float) or value < 0
+            or not math.isfinite(value)):
+        raise UserJsonError(f"{where}.{key} must be a non-negative number or null")
+    return float(value)
+
+
+def _known_keys(obj: dict[str, Any], keys: tuple[str, ...], where: str) -> None:
+    """A misspelt key would silently mean "no MFA" or "no TAP": it is an error instead."""
+    if unknown := sorted(set(obj) - set(keys)):
+        raise UserJsonError(f"{where}.{unknown[0]} is unknown (known: {', '.join(keys)})")
+
+
 @dataclass(frozen=True)
 class UserContext:
     """The user as Entra sees them at registration time."""
@@ -63,6 +90,64 @@ class UserContext:
     mfa_age_seconds: float | None = None  # None: no MFA in this session
     tap: TemporaryAccessPass | None = None
     existing_credentials: tuple[ExistingCredential, ...] = ()
+
+    @classmethod
+    def from_json(cls, obj: Any, where: str = "user") -> UserContext:
+        """The one user vocabulary, read the same for USER.json, fixtures/users.toml and the
+        emulator's scenario call: {"userType", "groups", "mfaAgeSeconds": number | null,
+        "tap": null | {"isUsableOnce", "ageSeconds"}, "windowsHelloForBusiness", "id"}.
+
+        Absent keys take their defaults (a Member, no groups, no MFA, no TAP), which is how
+        TOML, having no null, says null. `windowsHelloForBusiness` stands for the WHfB
+        credential such a user already has in the same container, as the engine sees it.
+        """
+        if not isinstance(obj, dict):
+            raise UserJsonError(f"{where} must be a JSON object")
+        _known_keys(obj, _USER_KEYS, where)
+        user_type = obj.get("userType", "Member")
+        if user_type not in tuple(UserType):
+            raise UserJsonError(f"{where}.userType must be Member or Guest, "
+                                f"not {str(user_type)[:40]!r}")
+        groups = obj.get("groups", [])
+        if not isinstance(groups, list) or not all(isinstance(g, str) and g for g in groups):
+            raise UserJsonError(f"{where}.groups must be a list of group ids (or names)")
+        user_id = obj.get("id", "")
+        if not isinstance(user_id, str):
+            raise UserJsonError(f"{where}.id must be a string")
+        whfb = obj.get("windowsHelloForBusiness", False)
+        if not isinstance(whfb, bool):
+            raise UserJsonError(f"{where}.windowsHelloForBusiness must be true or false")
+        return cls(user_id=user_id, user_type=UserType(user_type), groups=frozenset(groups),
+                   mfa_age_seconds=_seconds(obj, "mfaAgeSeconds", where),
+                   tap=_tap(obj.get("tap"), f"{where}.tap"),
+                   existing_credentials=(ExistingCredential(b"", WHFB_AAGUID, True),)
+                   if whfb else ())
+
+    def to_json(self) -> dict[str, Any]:
+        """The user in the vocabulary `from_json` reads (other existing credentials than
+        Windows Hello for Business have no JSON form)."""
+        return {
+            **({"id": self.user_id} if self.user_id else {}),
+            "userType": str(self.user_type),
+            "groups": sorted(self.groups),
+            "mfaAgeSeconds": self.mfa_age_seconds,
+            "tap": None if self.tap is None else {"isUsableOnce": self.tap.is_usable_once,
+                                                  "ageSeconds": self.tap.age_seconds},
+            "windowsHelloForBusiness": any(c.windows_hello_for_business
+                                           for c in self.existing_credentials),
+        }
+
+
+def _tap(tap: Any, where: str) -> TemporaryAccessPass | None:
+    if tap is None:
+        return None
+    if not isinstance(tap, dict) or not isinstance(tap.get("isUsableOnce"), bool):
+        raise UserJsonError(f"{where} must be null or {{isUsableOnce: bool, ageSeconds}}")
+    _known_keys(tap, _TAP_KEYS, where)
+    age = _seconds(tap, "ageSeconds", where)
+    if age is None:
+        raise UserJsonError(f"{where}.ageSeconds is required")
+    return TemporaryAccessPass(tap["isUsableOnce"], age)
 
 
 @dataclass(frozen=True)

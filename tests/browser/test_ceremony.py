@@ -10,6 +10,7 @@ from pkconf.authenticators.profiles import PROFILES
 from pkconf.ceremonies.browser import BrowserSession, register_browser
 from pkconf.ceremonies.ctap import Setup, register
 from pkconf.ceremonies.tenant import TenantApi
+from pkconf.tenant.decision import UserContext
 from tests.tenant.builders import profile as passkey_profile
 from tests.tenant.builders import with_profiles
 
@@ -80,7 +81,7 @@ def test_provider_chooser_records_the_chosen_provider_in_the_display_name(
 
 def test_stale_mfa_is_stepped_up_on_the_page_before_the_passkey_is_added(
         session: BrowserSession, api: TenantApi, setup: Setup) -> None:
-    stale = dataclasses.replace(setup, sign_in={"method": "mfa", "ageSeconds": 600})
+    stale = dataclasses.replace(setup, user=UserContext(mfa_age_seconds=600))
     result = register_browser(session, api, PROFILES["yubikey-5-usb"], stale)
     assert "Security info: step-up approved" in result.steps
     assert result.decision.reason == "ACCEPTED"

@@ -6,6 +6,7 @@ with no case fails in well under a second rather than at the end of a conformanc
 
 from __future__ import annotations
 
+import tomllib
 from collections import Counter
 from functools import cache
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 from conformance.cases import (
     CASES_DIR,
     DEFAULT_USER,
+    USERS_FILE,
     Case,
     CaseError,
     load_case_file,
@@ -26,6 +28,7 @@ from conformance.cases import (
 )
 from pkconf.authenticators.profiles import PROFILES
 from pkconf.tenant import rules
+from pkconf.tenant.decision import TemporaryAccessPass, UserContext, UserType
 from pkconf.tenant.policy import PolicyError, parse_policy
 
 AREAS = {
@@ -180,7 +183,25 @@ def test_a_case_file_leaves_the_default_user_out(tmp_path: Path) -> None:
         'source = { doc = "S2", section = "§2 Precedence", status = "documented" }\n'))
     with pytest.raises(CaseError, match="leave out user = 'member-fresh-mfa'"):
         load_case_file(path, load_users())
-    assert sum(c.user.name == DEFAULT_USER for c in cases()) > 300
+    assert sum(c.user_name == DEFAULT_USER for c in cases()) > 300
+
+
+def test_users_toml_reads_into_user_contexts() -> None:
+    users = load_users()
+    assert set(users) == set(tomllib.loads(USERS_FILE.read_text()))
+    assert users["member-no-mfa"] == UserContext()  # TOML has no null: absent is null
+    assert users["guest-fresh-mfa"] == UserContext(user_type=UserType.GUEST, mfa_age_seconds=60)
+    assert users["tap-one-time-late"].tap == TemporaryAccessPass(True, 601)
+    assert users["excluded-pilot"].groups == {"pilots", "blocked"}
+    assert users["member-with-whfb"].to_json()["windowsHelloForBusiness"] is True
+    assert all(UserContext.from_json(u.to_json()) == u for u in users.values())
+
+
+def test_a_misspelt_user_key_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "users.toml"
+    path.write_text("[late]\nmfaAgeSecond = 400\n")
+    with pytest.raises(CaseError, match=r"users.toml: late.mfaAgeSecond is unknown"):
+        load_users(path)
 
 
 @pytest.mark.parametrize(("user", "ages"), [
@@ -196,7 +217,7 @@ def test_a_case_file_leaves_the_default_user_out(tmp_path: Path) -> None:
 ])
 def test_time_window_boundaries_are_each_used_by_a_case(
         user: str, ages: tuple[float | None, float | None]) -> None:
-    state = next(c.user for c in cases() if c.user.name == user)
+    state = next(c.user for c in cases() if c.user_name == user)
     assert (state.mfa_age_seconds, state.tap.age_seconds if state.tap else None) == ages
 
 

@@ -50,11 +50,18 @@ BASE = {
     "policy.types": ["deviceBound", "synced"], "policy.attestation": "disabled",
     "policy.keys": "off", "policy.key_aaguids": [],
     "policy.includes_user": True, "policy.excludes_user": False,
-    "user.type": "Member", "user.mfa_age": 60, "user.tap": "none", "user.tap_age": "none",
-    "user.whfb": False,
+    "user.userType": "Member", "user.mfaAgeSeconds": 60, "user.tap": None,
+    "user.tap.isUsableOnce": None, "user.tap.ageSeconds": None,
+    "user.windowsHelloForBusiness": False,
     "profile.aaguid": YUBIKEY_5_NFC, "profile.fmt": "packed", "profile.passkey_type": "deviceBound",
     "profile.attests": True, "profile.transports": ["usb"],
 }
+def _tap(once: bool, age: float) -> dict:
+    """The user facts of a TAP sign-in, as UserContext.to_json() gives them."""
+    return {"user.tap": {"isUsableOnce": once, "ageSeconds": age},
+            "user.tap.isUsableOnce": once, "user.tap.ageSeconds": age}
+
+
 WH_ALLOWED = {"profile.aaguid": WH_HARDWARE, "profile.fmt": "tpm", "policy.keys": "allow",
               "policy.key_aaguids": [WH_HARDWARE]}
 
@@ -65,15 +72,15 @@ WH_ALLOWED = {"profile.aaguid": WH_HARDWARE, "profile.fmt": "tpm", "policy.keys"
     ({"policy.excludes_user": True}, "USER_EXCLUDED"),
     ({"policy.includes_user": False}, "USER_NOT_TARGETED"),
     ({"policy.self_service": False, "path": "provisioning"}, "SELF_SERVICE_DISABLED"),
-    ({"user.type": "Guest", "user.mfa_age": "none"}, "GUEST_NOT_SUPPORTED"),
-    ({"user.mfa_age": 301}, "MFA_STALE"),
-    ({"user.mfa_age": 300}, "ACCEPTED"),
-    ({"user.mfa_age": 301, "path": "provisioning"}, "ACCEPTED"),
-    ({"user.mfa_age": "none"}, "MFA_REQUIRED"),
-    ({"user.mfa_age": "none", "user.tap": "one-time", "user.tap_age": 600}, "ACCEPTED"),
-    ({"user.mfa_age": "none", "user.tap": "one-time", "user.tap_age": 601}, "TAP_EXPIRED"),
-    ({"user.mfa_age": "none", "user.tap": "multi-use", "user.tap_age": 301}, "TAP_EXPIRED"),
-    ({"user.mfa_age": 60, "user.tap": "multi-use", "user.tap_age": 900}, "ACCEPTED"),
+    ({"user.userType": "Guest", "user.mfaAgeSeconds": None}, "GUEST_NOT_SUPPORTED"),
+    ({"user.mfaAgeSeconds": 301}, "MFA_STALE"),
+    ({"user.mfaAgeSeconds": 300}, "ACCEPTED"),
+    ({"user.mfaAgeSeconds": 301, "path": "provisioning"}, "ACCEPTED"),
+    ({"user.mfaAgeSeconds": None}, "MFA_REQUIRED"),
+    ({"user.mfaAgeSeconds": None, **_tap(True, 600)}, "ACCEPTED"),
+    ({"user.mfaAgeSeconds": None, **_tap(True, 601)}, "TAP_EXPIRED"),
+    ({"user.mfaAgeSeconds": None, **_tap(False, 301)}, "TAP_EXPIRED"),
+    ({"user.mfaAgeSeconds": 60, **_tap(False, 900)}, "ACCEPTED"),
     ({"profile.passkey_type": "synced", "policy.types": ["deviceBound"]},
      "PASSKEY_TYPE_NOT_ALLOWED"),
     ({"profile.aaguid": WH_HARDWARE, "profile.fmt": "tpm"}, "WINDOWS_HELLO_NOT_ALLOWED"),
@@ -84,7 +91,7 @@ WH_ALLOWED = {"profile.aaguid": WH_HARDWARE, "profile.fmt": "tpm", "policy.keys"
     ({**WH_ALLOWED, "policy.attestation": "registrationOnly"},
      "WINDOWS_HELLO_ATTESTATION_ENFORCED"),
     (WH_ALLOWED, "ACCEPTED"),
-    ({**WH_ALLOWED, "user.whfb": True}, "WINDOWS_HELLO_FOR_BUSINESS_CONFLICT"),
+    ({**WH_ALLOWED, "user.windowsHelloForBusiness": True}, "WINDOWS_HELLO_FOR_BUSINESS_CONFLICT"),
     ({**WH_ALLOWED, "path": "provisioning"}, "PROVISIONING_FORMAT_NOT_SUPPORTED"),
     ({"profile.passkey_type": "synced", "profile.fmt": "none", "path": "provisioning"},
      "PROVISIONING_AUTHENTICATOR_NOT_SUPPORTED"),
@@ -113,8 +120,8 @@ def test_table_verdict_follows_the_documented_rules(facts: dict, reason: str) ->
 
 
 def test_verdict_without_every_fact_is_an_error() -> None:
-    facts = {k: v for k, v in BASE.items() if k != "user.whfb"}
-    with pytest.raises(MatrixError, match=r"facts missing: user\.whfb"):
+    facts = {k: v for k, v in BASE.items() if k != "user.windowsHelloForBusiness"}
+    with pytest.raises(MatrixError, match=r"facts missing: user\.windowsHelloForBusiness"):
         load_table().verdict(facts)
 
 
@@ -148,7 +155,7 @@ def _table(tmp_path: Path, *, reason: str = "METHOD_DISABLED", family: str = "po
     ({"when": ""}, "when must be a non-empty list"),
     ({"when": "\"policy.state ==\""}, "cannot parse"),
     ({"when": "\"len(policy.types) > 1\""}, "unsupported expression"),
-    ({"when": "\"0 < user.mfa_age < 300\""}, "unsupported expression"),
+    ({"when": "\"0 < user.mfaAgeSeconds < 300\""}, "unsupported expression"),
 ])
 def test_malformed_table_is_a_clear_error(tmp_path: Path, fields: dict, message: str) -> None:
     with pytest.raises(MatrixError, match=message):
@@ -156,7 +163,8 @@ def test_malformed_table_is_a_clear_error(tmp_path: Path, fields: dict, message:
 
 
 @pytest.mark.parametrize(("when", "facts", "message"), [
-    ("\"user.mfa_age > 300\"", {"user.mfa_age": "none"}, "cannot order 'none' and 300"),
+    ("\"user.mfaAgeSeconds > 300\"", {"user.mfaAgeSeconds": None}, "cannot order null and 300"),
+    ("\"user.tap.isUsableOnce\"", {}, "null is not true or false|is null, not true or false"),
     ("\"policy.types\"", {}, "is .*, not true or false"),
     ("\"not policy.keys\"", {}, "'off' is not true or false"),
     ("\"profile.aaguid in policy.keys\"", {}, "'off' is not a list"),
@@ -174,10 +182,8 @@ def test_ill_typed_condition_is_an_error_not_false(tmp_path: Path, when: str, fa
     ("[knobs.profile.yubikey-5-usb]\nattests = true\n", "",
      r"profiles neither declared nor excluded: \['yubikey-5-usb'\]"),
     ("[knobs.profile.yubikey-5-usb]", "[knobs.profile.yubikey-6]", "unknown profiles"),
-    ("[knobs.user.member-stale-mfa]\ntype = \"Member\"\nmfa_age = 301",
-     "[knobs.user.member-stale-mfa]\ntype = \"Member\"\nmfa_age = 300",
-     "member-stale-mfa.*mfa_age is declared 300 but users.toml gives 301"),
-    ("[knobs.user.pilot-member]", "[knobs.user.pilot-manager]", "'pilot-manager' is not in"),
+    ('  "pilot-member",\n', '  "pilot-manager",\n', "'pilot-manager' is not in"),
+    ('user = [\n  "member-fresh-mfa",', 'user = [\n  3,', "knobs.user must be a list of user"),
     ('profile = ["profile"]\n', "", "must use every knob exactly once"),
     ('path = "provisioning"', 'route = "provisioning"', r"\[knobs.ceremony.graph\] needs path"),
     ('[knobs.types.synced]\nvalue = ["synced"]', '[knobs.types.synced]\nvalue = "synced"',
@@ -269,7 +275,7 @@ def test_allow_list_naming_the_profile_holds_its_aaguid() -> None:
 
 def test_excluded_group_targeting_puts_the_user_in_the_excluded_group() -> None:
     case = _case(targeting="excluded-group", state="enabled", user="pilot-member")
-    assert case.user.groups == ("pilots", "blocked")
+    assert case.user.groups == {"pilots", "blocked"}
     assert case.policy["excludeTargets"] == [{"id": "blocked", "targetType": "group"}]
     assert case.expect.reason == "USER_EXCLUDED"
     assert case.source.fact == "§2 Exclusion wins"

@@ -1,35 +1,93 @@
-"""The emulator-only scenario call: all of a case's setup in one request, or none of it."""
+"""The emulator-only scenario call: all of a case's setup in one request, or none of it.
+
+The user comes in USER.json's vocabulary; the scenario derives the sign-in and the seeded
+Windows Hello for Business credential from it, which the tenant's decision then shows.
+"""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
+import httpx
 import pytest
 
-from .helpers import Tenant, error_of
+from pkconf.emulator.http import MAX_ADVANCE_SECONDS
+from pkconf.paths import FIXTURES
+from tests.tenant.builders import make_response
+
+from .helpers import Tenant, error_of, reason_of
 
 POLICY_PATH = "/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/fido2"
+PERMISSIVE = json.loads((FIXTURES / "policies" / "permissive.json").read_text())
+WINDOWS_HELLO_HARDWARE = "08987058-cadc-4b81-b6e1-30de50dcbe96"
+
+
+def _scenario(tenant: Tenant, **body: Any) -> dict[str, Any]:
+    r = tenant.client.post("/_emulator/scenarios", json={"policy": PERMISSIVE, **body})
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
+def _register_as(tenant: Tenant, answer: dict[str, Any], **response: Any) -> httpx.Response:
+    """Self-service registration with the scenario's session."""
+    token = answer["token"]
+    return tenant.register(None, make_response(challenge=tenant.challenge(token=token),
+                                               **response), token=token)
 
 
 def test_scenario_lays_out_groups_user_and_session(tenant: Tenant) -> None:
-    r = tenant.client.post("/_emulator/scenarios", json={
-        "groups": ["pilots"], "user": {"memberOf": ["pilots"]},
-        "signIn": {"method": "mfa", "ageSeconds": 30}})
-    assert r.status_code == 201, r.text
-    body = r.json()
+    body = _scenario(tenant, groups=["pilots"],
+                     user={"groups": ["pilots"], "mfaAgeSeconds": 30})
     assert set(body) == {"userId", "groups", "token"} and set(body["groups"]) == {"pilots"}
-    me = tenant.options(None, token=body["token"])
-    assert me.status_code == 200
+    assert tenant.options(None, token=body["token"]).status_code == 200
 
 
-@pytest.mark.parametrize("bad", [
-    {"existingCredentials": [{"aaGuid": "not-a-guid"}]},
-    {"signIn": {"method": "magic"}},
-    {"policy": {"state": "paused"}},
-    {"policy": {"includeTargets": [{"id": ["g"], "allowedPasskeyProfiles": []}]}},
+@pytest.mark.parametrize(("user", "reason"), [
+    ({"mfaAgeSeconds": 60}, None),
+    ({"mfaAgeSeconds": 301}, "MFA_STALE"),
+    ({}, "MFA_REQUIRED"),  # no MFA, no TAP: a password sign-in
+    ({"tap": {"isUsableOnce": True, "ageSeconds": 120}}, None),
+    ({"tap": {"isUsableOnce": True, "ageSeconds": 601}}, "TAP_EXPIRED"),
+    ({"tap": {"isUsableOnce": False, "ageSeconds": 301}}, "TAP_EXPIRED"),
+    ({"userType": "Guest", "mfaAgeSeconds": 60}, "GUEST_NOT_SUPPORTED"),
 ])
-def test_a_refused_scenario_changes_nothing(tenant: Tenant, bad: dict) -> None:
+def test_the_sign_in_follows_from_the_users_state(tenant: Tenant, user: dict,
+                                                  reason: str | None) -> None:
+    r = _register_as(tenant, _scenario(tenant, user=user))
+    assert (None if r.status_code == 201 else reason_of(r)) == reason, r.text
+
+
+def test_windows_hello_for_business_seeds_its_credential(tenant: Tenant) -> None:
+    hello = {"aaguid": WINDOWS_HELLO_HARDWARE, "attachment": "platform",
+             "transports": ("internal",)}
+    plain = _scenario(tenant, user={"mfaAgeSeconds": 60})
+    assert _register_as(tenant, plain, **hello).status_code == 201
+    whfb = _scenario(tenant, user={"mfaAgeSeconds": 60, "windowsHelloForBusiness": True})
+    assert reason_of(_register_as(tenant, whfb, **hello)) == \
+        "WINDOWS_HELLO_FOR_BUSINESS_CONFLICT"
+
+
+@pytest.mark.parametrize(("bad", "message"), [
+    ({"user": {"tap": {"isUsableOnce": "yes", "ageSeconds": 1}}},
+     "user.tap must be null or {isUsableOnce: bool, ageSeconds}"),
+    ({"user": {"mfaAgeSeconds": -1}}, "user.mfaAgeSeconds must be a non-negative number"),
+    ({"user": {"mfaAgeSeconds": MAX_ADVANCE_SECONDS + 1}}, "user.mfaAgeSeconds must be at most"),
+    ({"user": {"tap": {"isUsableOnce": True, "ageSeconds": MAX_ADVANCE_SECONDS + 1}}},
+     "user.tap.ageSeconds must be at most"),
+    ({"user": {"groups": ["other"]}}, "user.groups must name groups listed in groups"),
+    ({"user": {"id": "u1"}}, "user.id: the scenario creates a fresh user"),
+    ({"user": {"signIn": {"method": "mfa"}}}, "user.signIn is unknown"),
+    ({"user": ["Member"]}, "user must be a JSON object"),
+    ({"policy": {"state": "paused"}}, "state"),
+    ({"policy": {"includeTargets": [{"id": ["g"], "allowedPasskeyProfiles": []}]}},
+     "includeTargets"),
+])
+def test_a_refused_scenario_changes_nothing(tenant: Tenant, bad: dict, message: str) -> None:
     before = tenant.client.get(POLICY_PATH).json()
     body = {"groups": ["g"], "policy": {**before, "state": "disabled"}, **bad}
     r = tenant.client.post("/_emulator/scenarios", json=body)
     assert r.status_code == 400, r.text
-    assert error_of(r)["code"] == "invalidRequest"
+    error = error_of(r)
+    assert error["code"] == "invalidRequest" and message in error["message"]
     assert tenant.client.get(POLICY_PATH).json() == before

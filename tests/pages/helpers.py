@@ -18,7 +18,7 @@ class CaseUser:
 
 
 def case_user(client: httpx.Client, **scenario: Any) -> CaseUser:
-    """A fresh user (and session, when `signIn` is given) from POST /_emulator/scenarios."""
+    """A fresh user, signed in as its `user` state says, from POST /_emulator/scenarios."""
     r = client.post("/_emulator/scenarios", json=scenario)
     assert r.status_code == 201, r.text
     answer = r.json()

@@ -116,7 +116,7 @@ def test_password_and_mfa_sign_in_then_a_passkey_is_added_and_listed(
 
 def test_stale_mfa_asks_to_verify_identity_before_creating(
         page: Page, client: httpx.Client) -> None:
-    user = case_user(client, signIn={"method": "mfa", "ageSeconds": 600})
+    user = case_user(client, user={"mfaAgeSeconds": 600})
     add_authenticator(page)
     open_signed_in(page, user.token)
     start_adding(page)
@@ -130,7 +130,7 @@ def test_stale_mfa_asks_to_verify_identity_before_creating(
 
 def test_the_provider_chooser_names_the_passkey_after_the_provider(
         page: Page, client: httpx.Client) -> None:
-    user = case_user(client, signIn={"method": "mfa"})
+    user = case_user(client, user={"mfaAgeSeconds": 0})
     add_authenticator(page)
     open_signed_in(page, user.token, "?providerChooser=1")
     start_adding(page)
@@ -146,7 +146,7 @@ def test_a_policy_rejection_shows_the_family_and_reason_in_the_alert(
         page: Page, client: httpx.Client) -> None:
     policy = {**default_policy(), "excludeTargets": [{"id": "Excluded", "targetType": "group"}]}
     user = case_user(client, policy=policy, groups=["Excluded"],
-                     user={"memberOf": ["Excluded"]}, signIn={"method": "mfa"})
+                     user={"groups": ["Excluded"], "mfaAgeSeconds": 0})
     add_authenticator(page)
     open_signed_in(page, user.token)
     start_adding(page)
@@ -163,7 +163,7 @@ def test_a_policy_rejection_shows_the_family_and_reason_in_the_alert(
 
 def test_create_without_an_authenticator_reports_the_abort_after_the_timeout(
         page: Page, client: httpx.Client) -> None:
-    user = case_user(client, signIn={"method": "mfa"})
+    user = case_user(client, user={"mfaAgeSeconds": 0})
     open_signed_in(page, user.token, "?timeout=300")
     start_adding(page)
     choose_where(page, "Security key")
@@ -185,7 +185,7 @@ def test_the_localhost_fallback_adds_a_passkey_for_rp_id_localhost(
         page: Page, localhost: EmulatorServer) -> None:
     site = f"http://localhost:{localhost.port}"
     with httpx.Client(base_url=localhost.base_url) as fallback:
-        user = case_user(fallback, signIn={"method": "mfa"})
+        user = case_user(fallback, user={"mfaAgeSeconds": 0})
     add_authenticator(page)
     page.context.add_cookies([{"name": "pkconf_session", "value": user.token or "",
                                "url": site, "httpOnly": True}])

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from fido2.utils import websafe_decode
+from fido2.utils import websafe_decode, websafe_encode
 
 from pkconf.ceremonies import browser
 from pkconf.emulator import pages
@@ -139,33 +139,34 @@ def test_a_one_time_pass_signs_in_only_once(client: httpx.Client) -> None:
 
 def test_security_info_lists_the_passkeys_but_not_windows_hello_for_business(
         client: httpx.Client) -> None:
-    user = case_user(client, signIn={"method": "mfa"}, existingCredentials=[
-        {"displayName": "Passkey in Windows Hello"},
-        {"displayName": "WHfB container", "windowsHelloForBusiness": True},
-        {"displayName": "<script>alert(1)</script>"},
-    ])
+    user = case_user(client, user={"mfaAgeSeconds": 0, "windowsHelloForBusiness": True})
+    for number, name in enumerate(("Passkey in Windows Hello", "<script>alert(1)</script>")):
+        seeded = client.post(f"/_emulator/users/{user.user_id}/credentials",
+                             json={"credentialId": websafe_encode(bytes([number + 1]) * 16),
+                                   "displayName": name})
+        assert seeded.status_code == 201, seeded.text
     client.cookies.set("pkconf_session", user.token or "")
     page = client.get("/security-info").text
     assert re.findall(r"<li>(.*?)</li>", page) == [
         "Passkey in Windows Hello", "&lt;script&gt;alert(1)&lt;/script&gt;"]
 
 
-@pytest.mark.parametrize(("method", "age", "required"), [
-    ("mfa", 0, False),
-    ("mfa", 300, False),
-    ("mfa", 301, True),
-    ("password", 0, True),
-    ("tap", 3600, False),
+@pytest.mark.parametrize(("state", "required"), [
+    ({"mfaAgeSeconds": 0}, False),
+    ({"mfaAgeSeconds": 300}, False),
+    ({"mfaAgeSeconds": 301}, True),
+    ({}, True),  # a password sign-in
+    ({"tap": {"isUsableOnce": False, "ageSeconds": 3600}}, False),
 ])
 def test_step_up_is_required_when_mfa_is_over_five_minutes_old_or_missing(
-        client: httpx.Client, method: str, age: int, required: bool) -> None:
-    user = case_user(client, signIn={"method": method, "ageSeconds": age})
+        client: httpx.Client, state: dict, required: bool) -> None:
+    user = case_user(client, user=state)
     client.cookies.set("pkconf_session", user.token or "")
     assert client.get("/security-info/step-up").json() == {"required": required}
 
 
 def test_step_up_approval_gives_a_fresh_mfa_session(client: httpx.Client) -> None:
-    user = case_user(client, signIn={"method": "mfa", "ageSeconds": 600})
+    user = case_user(client, user={"mfaAgeSeconds": 600})
     client.cookies.set("pkconf_session", user.token or "")
     r = client.post("/security-info/step-up")
     assert r.status_code == 200
@@ -214,7 +215,7 @@ def test_localhost_fallback_uses_rp_id_localhost_and_its_own_http_origin(
     origin = f"http://localhost:{localhost.port}"
     with httpx.Client(base_url=localhost.base_url) as client:
         assert client.get("/.well-known/webauthn").json() == {"origins": [origin]}
-        user = case_user(client, signIn={"method": "mfa"})
+        user = case_user(client, user={"mfaAgeSeconds": 0})
         bearer = {"Authorization": f"Bearer {user.token}"}
         options = client.get("/v1.0/me/authentication/fido2Methods/creationOptions",
                              headers=bearer).json()["publicKey"]
