@@ -210,8 +210,8 @@ def _toml(path: Path) -> dict[str, Any]:
 
 
 def _expectation(row: Mapping[str, Any], where: str) -> Expectation:
-    expect = row.get("expect")
-    _require(isinstance(expect, dict), where, "expect = {outcome, family, reason} is required")
+    expect = _typed(row.get("expect"), dict, where,
+                    "expect = {outcome, family, reason} is required")
     outcome, family, reason = expect.get("outcome"), expect.get("family"), expect.get("reason")
     _require(outcome in OUTCOMES, where, f"expect.outcome must be one of {OUTCOMES}")
     if outcome == Verdict.ACCEPTED:
@@ -219,10 +219,10 @@ def _expectation(row: Mapping[str, Any], where: str) -> Expectation:
                  "an accepted expectation has no family and reason ACCEPTED")
         return Expectation.decided(Reason.ACCEPTED)
     if outcome == Verdict.CLIENT_ERROR:
-        _require(family == CLIENT_FAMILY and isinstance(reason, str)
-                 and bool(_DOM_EXCEPTION.match(reason)), where,
-                 f"a client-error has family '{CLIENT_FAMILY}' and a DOMException name as reason")
-        return Expectation(Verdict.CLIENT_ERROR, None, str(reason))
+        shape = f"a client-error has family '{CLIENT_FAMILY}' and a DOMException name as reason"
+        name = _typed(reason, str, where, shape)
+        _require(family == CLIENT_FAMILY and bool(_DOM_EXCEPTION.match(name)), where, shape)
+        return Expectation(Verdict.CLIENT_ERROR, None, name)
     _require(family in tuple(Family), where, f"unknown family {family!r}")
     _require(reason in tuple(Reason) and reason != Reason.ACCEPTED, where,
              f"unknown reason {reason!r}")
