@@ -486,6 +486,8 @@ def _fill(result: CeremonyResult, case: BrowserCase, outcome: Outcome) -> None:
         result.options = options.json()
     if post is not None:
         body = post.request.post_data_json
+        if not isinstance(body, dict):
+            raise BrowserCeremonyError(f"the page posted {body!r}, not a JSON object")
         result.request, result.status, result.response = body, post.status, post.json()
         credential = body["publicKeyCredential"]["response"]
         result.client_data_json = websafe_decode(credential["clientDataJSON"])
@@ -498,7 +500,7 @@ def _fill(result: CeremonyResult, case: BrowserCase, outcome: Outcome) -> None:
         return
     # the answer the announcement came from: the POST, or a refused creationOptions
     graph, answer = (post, result.response) if post is not None else (options, result.options)
-    if graph is None or (post is None and graph.status < 400):
+    if graph is None or answer is None or (post is None and graph.status < 400):
         raise BrowserCeremonyError(f"the page announced {outcome.kind} without a tenant answer")
     told = decision_of(graph.status, answer)
     if told != decision or (outcome.kind is OutcomeKind.ADDED) != (graph.status == 201):

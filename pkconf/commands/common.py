@@ -12,7 +12,8 @@ def add_decision_arguments(p: argparse.ArgumentParser, *, policy_help: str) -> N
     """The inputs and output options `verify` and `decide` share."""
     p.add_argument("--policy", required=True, metavar="POLICY.json", help=policy_help)
     p.add_argument("--user", required=True, metavar="USER.json",
-                   help='{"userType", "groups", "mfaAgeSeconds", "tap"}')
+                   help='{"userType", "groups", "mfaAgeSeconds", "tap", '
+                        '"windowsHelloForBusiness"} (README: USER.json)')
     p.add_argument("--mds", metavar="BLOB",
                    help="a FIDO MDS3 BLOB (default: the suite's test BLOB)")
     p.add_argument("--mds-root", metavar="PEM", help="the root certificate the BLOB chains to")
