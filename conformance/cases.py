@@ -45,9 +45,10 @@ USERS_FILE = FIXTURES / "users.toml"
 DOCS_FILE = FIXTURES / "docs.toml"
 DEFAULT_USER = "member-fresh-mfa"  # a row without `user`
 # ctap: self-service, python-fido2 client; graph: admin provisioning through Graph;
+# graph-me: the user's own Graph client on /me (Graph's 10-minute rule);
 # browser: Chromium on the Security-info page with the profile's authenticator bridged in;
 # browser-cdp: Chromium with its own CDP virtual authenticator configured from the profile.
-CEREMONIES = ("ctap", "graph", "browser", "browser-cdp")
+CEREMONIES = ("ctap", "graph", "graph-me", "browser", "browser-cdp")
 CONVEYANCES = ("none", "indirect", "direct", "enterprise")
 STATUSES = ("documented", "inferred", "undocumented")
 CLIENT_FAMILY = ClientError.FAMILY  # a client-error never reached the tenant: the browser refused

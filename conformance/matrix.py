@@ -60,13 +60,14 @@ KNOBS = tuple(KNOB_KEYS)
 
 # The facts a rule may read; `_facts` provides exactly these for every case.
 FACTS = frozenset({
-    "path",  # self-service | provisioning
+    "path",  # self-service | graph-me | provisioning
     "policy.state", "policy.self_service", "policy.types", "policy.attestation",
     "policy.keys",  # off | allow | block
     "policy.key_aaguids", "policy.includes_user", "policy.excludes_user",
     # the user's JSON (UserContext.to_json); the tap's fields are null when tap is null
     "user.userType", "user.mfaAgeSeconds", "user.tap", "user.tap.isUsableOnce",
-    "user.tap.ageSeconds", "user.windowsHelloForBusiness",
+    "user.tap.ageSeconds", "user.windowsHelloForBusiness", "user.inTapPolicy",
+    "user.registrationInterrupt", "user.conditionalAccessUnmet",
     "profile.aaguid", "profile.fmt", "profile.passkey_type", "profile.attests",
     "profile.transports",
 })
@@ -470,6 +471,8 @@ def _facts(row: Row, policy: Mapping[str, Any], user: UserContext, profile: Prof
         "user.tap.isUsableOnce": tap.get("isUsableOnce"),
         "user.tap.ageSeconds": tap.get("ageSeconds"),
         "user.windowsHelloForBusiness": user_json["windowsHelloForBusiness"],
+        **{f"user.{key}": user_json[key]
+           for key in ("inTapPolicy", "registrationInterrupt", "conditionalAccessUnmet")},
         "profile.aaguid": profile.aaguid,
         "profile.fmt": profile.attestation.fmt,
         # the BE flag decides the type (entra-facts §4, [INFERRED]): backup eligible is synced

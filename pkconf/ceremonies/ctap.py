@@ -1,10 +1,11 @@
 """The CTAP ceremony: a profile's software authenticator, python-fido2's client, the tenant.
 
-One flow serves both registration paths: self-service (the user, signed in, on Security info:
-`/me/...` with a session) and admin provisioning through Graph (`/users/{id}/...`, see
-`graph.py`). Steps: lay out the case in the tenant (`Setup`), ask creationOptions, make the
-credential with the profile's authenticator at Entra's origin, optionally damage it
-(`VARIATIONS`), POST it, and read the decision from the answer.
+One flow serves every registration path: self-service (the user, signed in, on Security info:
+`/me/...` with a session), the user's own Graph client (`/me/...` with a Graph client's
+session) and admin provisioning through Graph (`/users/{id}/...`, see `graph.py`). Steps: lay
+out the case in the tenant (`Setup`), ask creationOptions, make the credential with the
+profile's authenticator at Entra's origin, optionally damage it (`VARIATIONS`), POST it, and
+read the decision from the answer.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ FLOWS = (
 )
 VARIATIONS = (*FLOWS, *TAMPERS)
 FRESH_MFA_MEMBER = UserContext(mfa_age_seconds=60)  # who registers unless a Setup says otherwise
+# The emulator session's client per path, where it is not Security info (the default).
+CLIENTS = {RegistrationPath.GRAPH_ME: "graph"}
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,7 @@ class _Attempt:
 
     @property
     def subject(self) -> str | None:
-        return None if self.path is RegistrationPath.SELF_SERVICE else self.user_id
+        return self.user_id if self.path is RegistrationPath.PROVISIONING else None
 
     def options(self) -> dict[str, Any]:
         options = self.api.creation_options(self.subject, self.token)
@@ -119,14 +122,15 @@ def register(api: TenantApi, profile: Profile, setup: Setup, *,
     """Run one registration ceremony and return the tenant's decision with its material."""
     if variation is not None and variation not in VARIATIONS:
         raise ValueError(f"unknown variation {variation!r}")
-    info = api.scenario(setup.body())
+    client = CLIENTS.get(path)
+    info = api.scenario({**setup.body(), **({"client": client} if client else {})})
     result = CeremonyResult(steps=["scenario"])
     attempt = _Attempt(api, path, info["userId"], info.get("token"), result)
     credential = make_credential(profile, attempt.options(), result)
     if variation == "expired-challenge":
         api.advance_clock(CHALLENGE_TIMEOUT_MINUTES * 60 + 1)
-        if path is RegistrationPath.SELF_SERVICE:  # a fresh MFA, so only the challenge is stale
-            attempt.token = api.sign_in(attempt.user_id)
+        if attempt.subject is None:  # a fresh MFA, so only the challenge is stale
+            attempt.token = api.sign_in(attempt.user_id, client=client)
         result.steps.append("clock advanced past the challenge's expiry")
     elif variation in ("reused-challenge", "replayed-credential"):
         first = attempt.post(credential, profile.name)

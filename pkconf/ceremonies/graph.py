@@ -1,4 +1,5 @@
-"""The Graph provisioning ceremony: an admin registers a passkey on a user's behalf.
+"""The Graph ceremonies: an admin provisions a passkey on a user's behalf, or the user's own
+Graph client registers one on `/me`.
 
 Graph's flow (entra-facts §7): `GET /users/{id}/authentication/fido2Methods/creationOptions`,
 the authenticator makes the credential, `POST /users/{id}/authentication/fido2Methods`. It is
@@ -19,3 +20,9 @@ def register(api: TenantApi, profile: Profile, setup: Setup, *,
              variation: str | None = None) -> CeremonyResult:
     return _register(api, profile, setup, path=RegistrationPath.PROVISIONING,
                      variation=variation)
+
+
+def register_me(api: TenantApi, profile: Profile, setup: Setup, *,
+                variation: str | None = None) -> CeremonyResult:
+    """The user, signed in to their own Graph client, on `/me` (Graph's 10-minute rule)."""
+    return _register(api, profile, setup, path=RegistrationPath.GRAPH_ME, variation=variation)

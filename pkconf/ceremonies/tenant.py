@@ -53,8 +53,9 @@ class TenantApi:
     def advance_clock(self, seconds: float) -> None:
         self._json("POST", "/_emulator/clock/advance", expect=200, json={"seconds": seconds})
 
-    def sign_in(self, user_id: str, method: str = "mfa") -> str:
-        body = {"userId": user_id, "method": method}
+    def sign_in(self, user_id: str, method: str = "mfa", *, client: str | None = None) -> str:
+        """Emulator only: a session token; `client` "graph" for a Graph client's session."""
+        body = {"userId": user_id, "method": method, **({"client": client} if client else {})}
         return self._json("POST", "/_emulator/signIn", expect=201, json=body)["token"]
 
     def _methods(self, user_id: str | None) -> str:

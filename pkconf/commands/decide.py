@@ -23,7 +23,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--profile", required=True, metavar="NAME",
                    help="an authenticator profile (see `pkconf authenticators`)")
     p.add_argument("--ceremony", choices=sorted(CTAP_CEREMONIES), default="ctap",
-                   help="ctap: the user on Security info; graph: admin provisioning")
+                   help="ctap: the user on Security info; graph: admin provisioning; "
+                        "graph-me: the user's own Graph client on /me")
     p.add_argument("--variation", choices=VARIATIONS, help="damage the ceremony on purpose")
 
 

@@ -10,12 +10,18 @@ import uuid
 from base64 import urlsafe_b64decode
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from ..tenant.decision import ExistingCredential, UserContext, UserJsonError
+from ..tenant.decision import (
+    ExistingCredential,
+    TemporaryAccessPass,
+    UserContext,
+    UserJsonError,
+)
 from .http import (
     MAX_ADVANCE_SECONDS,
     YEARS,
@@ -28,7 +34,7 @@ from .http import (
 )
 from .shapes import valid_policy, with_group_ids
 from .signin import SIGN_IN_METHODS, tap_sign_in
-from .store import Credential, Store, iso
+from .store import CLIENTS, SECURITY_INFO_CLIENT, BootstrapScope, Credential, Store, iso
 
 
 class EmulatorControls:
@@ -86,10 +92,12 @@ class EmulatorControls:
         at = moment(body, "at", now)
         if at > now:
             raise bad("at is later than the emulator clock; advance the clock first")
+        client = _client(body)
         tap = tap_sign_in(self.store, user_id, body, at) if method == "tap" else None
-        token = self.store.add_session(user_id, method, at, tap.id if tap else None)
+        token = self.store.add_session(user_id, method, at, tap.id if tap else None,
+                                       client=client)
         return JSONResponse({"token": token, "userId": user_id, "method": method,
-                             "signedInDateTime": iso(at)}, status_code=201)
+                             "client": client, "signedInDateTime": iso(at)}, status_code=201)
 
     async def add_credential(self, request: Request) -> Response:
         """Seed a credential the user already has (e.g. Windows Hello for Business)."""
@@ -127,8 +135,11 @@ class EmulatorControls:
 
         `user` is the one user vocabulary (USER.json's, `UserContext.from_json`); its groups
         name groups of `groups`. The rest follows from it: a TAP sign-in `tap.ageSeconds` ago
-        (the pass spent if one-time) when it has a TAP, else an MFA sign-in `mfaAgeSeconds`
-        ago, else a password sign-in now; `windowsHelloForBusiness` seeds that credential.
+        (the pass spent if one-time) when it has a TAP, with the session's MFA `mfaAgeSeconds`
+        ago when it has both, else an MFA sign-in `mfaAgeSeconds` ago, else a password sign-in
+        now; `windowsHelloForBusiness` seeds that credential; the bootstrap policies
+        (`inTapPolicy`, `registrationInterrupt`, `conditionalAccessUnmet`) are stored with the
+        user. `client` ("security-info", the default, or "graph") is whom the session is for.
         The policy replaces the current one whole (a case holds a complete export, and a PATCH
         merge would carry the previous case's profiles over); include/exclude target ids that
         name one of `groups` become the fresh groups' ids, so every case has groups of its own.
@@ -147,7 +158,8 @@ class EmulatorControls:
             raise bad("user.id: the scenario creates a fresh user; leave id out")
         if not user.groups <= set(names):
             raise bad("user.groups must name groups listed in groups")
-        method, at, once = self._sign_in_plan(user)
+        method, at, mfa_at = self._sign_in_plan(user)
+        client = _client(body)
         credentials = [self._seed(existing) for existing in user.existing_credentials]
         policy = json_field(body, "policy", dict)
         if policy is not None:  # judged with the names standing in for the groups' ids
@@ -160,33 +172,38 @@ class EmulatorControls:
                                     user.user_type)
         for name in sorted(user.groups):
             self.store.add_member(groups[name], added.id)
-        token = self._sign_in_as(added.id, method, at, once)
+        self.store.set_bootstrap_scope(added.id, BootstrapScope(
+            user.in_tap_policy, user.registration_interrupt, user.conditional_access_unmet))
+        token = self._sign_in_as(added.id, user.tap, method, at, client=client, mfa_at=mfa_at)
         for credential in credentials:
             self.store.add_credential(replace(credential, user_id=added.id))
         return JSONResponse({"userId": added.id, "groups": groups, "token": token},
                             status_code=201)
 
-    def _sign_in_plan(self, user: UserContext) -> tuple[str, datetime, bool]:
-        """The sign-in the user's state describes: method, when, whether a TAP is one-time."""
+    def _sign_in_plan(self, user: UserContext) -> tuple[str, datetime, datetime | None]:
+        """The sign-in the user's state describes: its method and when, and the session's MFA
+        (a TAP sign-in may have one too: then either bootstraps)."""
+        now = self.store.now()
+        for key, age in (("tap.ageSeconds", user.tap.age_seconds if user.tap else None),
+                         ("mfaAgeSeconds", user.mfa_age_seconds)):
+            if age is not None and age > MAX_ADVANCE_SECONDS:
+                raise bad(f"user.{key} must be at most {MAX_ADVANCE_SECONDS}")
+        mfa_at = (None if user.mfa_age_seconds is None
+                  else now - timedelta(seconds=user.mfa_age_seconds))
         if user.tap is not None:
-            method, age, once = "tap", user.tap.age_seconds, user.tap.is_usable_once
-        elif user.mfa_age_seconds is not None:
-            method, age, once = "mfa", user.mfa_age_seconds, False
-        else:
-            method, age, once = "password", 0.0, False
-        if age > MAX_ADVANCE_SECONDS:
-            key = "tap.ageSeconds" if method == "tap" else "mfaAgeSeconds"
-            raise bad(f"user.{key} must be at most {MAX_ADVANCE_SECONDS}")
-        return method, self.store.now() - timedelta(seconds=age), once
+            return "tap", now - timedelta(seconds=user.tap.age_seconds), mfa_at
+        return ("mfa", mfa_at, mfa_at) if mfa_at else ("password", now, None)
 
-    def _sign_in_as(self, user_id: str, method: str, at: datetime, once: bool) -> str:
-        if method != "tap":
-            return self.store.add_session(user_id, method, at)
-        tap = self.store.add_tap(user_id, is_usable_once=once, lifetime_minutes=60,
-                                 start=at - timedelta(minutes=1))
-        if once:
-            self.store.use_tap(tap.id)  # the sign-in spends a one-time pass
-        return self.store.add_session(user_id, "tap", at, tap.id)
+    def _sign_in_as(self, user_id: str, tap: TemporaryAccessPass | None, method: str,
+                    at: datetime, *, client: str, mfa_at: datetime | None) -> str:
+        if tap is None:
+            return self.store.add_session(user_id, method, at, client=client)
+        issued = self.store.add_tap(user_id, is_usable_once=tap.is_usable_once,
+                                    lifetime_minutes=60, start=at - timedelta(minutes=1))
+        if tap.is_usable_once:
+            self.store.use_tap(issued.id)  # the sign-in spends a one-time pass
+        return self.store.add_session(user_id, "tap", at, issued.id, client=client,
+                                      mfa_at=mfa_at)
 
     def _seed(self, existing: ExistingCredential) -> Credential:
         """A credential the user already has (its id made up when the JSON gives none)."""
@@ -197,3 +214,10 @@ class EmulatorControls:
             passkey_type=None, display_name=None, created=self.store.now(), public_key=None,
             attestation_certificates=(),
             windows_hello_for_business=existing.windows_hello_for_business)
+
+def _client(body: dict[str, Any]) -> str:
+    """Whom a session is for: Security info (the default) or the user's own Graph client."""
+    client = json_field(body, "client", str, default=SECURITY_INFO_CLIENT)
+    if client not in CLIENTS:
+        raise bad(f"client must be one of {', '.join(CLIENTS)}")
+    return client

@@ -8,6 +8,7 @@ interleave with another request on the event loop.
 from __future__ import annotations
 
 import re
+from dataclasses import asdict
 from datetime import datetime
 
 from starlette.requests import Request
@@ -45,7 +46,7 @@ from .shapes import (
     user_json,
     valid_policy,
 )
-from .store import Credential, Session, Store, User, iso
+from .store import GRAPH_CLIENT, Credential, Session, Store, User, iso
 
 TAP_LIFETIME_MINUTES = (10, 43200)  # [DOC TAP] allowed range
 TAP_DEFAULT_LIFETIME_MINUTES = 60  # [DOC TAP] policy default
@@ -230,14 +231,18 @@ class GraphApi:
         })
 
     def _user_context(self, user: User, session: Session | None, now: datetime) -> UserContext:
+        """The user as the decision sees them: the session's MFA and TAP sign-in (both may be
+        there) and the bootstrap policies the user is in."""
         age = (now - session.signed_in).total_seconds() if session else None
+        mfa_at = session.mfa_at if session else None
         return UserContext(
             user_id=user.id,
             user_type=user.user_type,
             groups=self.store.groups_of(user.id),
-            mfa_age_seconds=age if session and session.method == "mfa" else None,
+            mfa_age_seconds=(now - mfa_at).total_seconds() if mfa_at else None,
             tap=TemporaryAccessPass(session.tap.is_usable_once, age)
             if session and session.tap and age is not None else None,
+            **asdict(self.store.bootstrap_scope(user.id)),
             existing_credentials=tuple(
                 ExistingCredential(c.credential_id, c.aaguid, c.windows_hello_for_business)
                 for c in self.store.credentials(user.id)),
@@ -252,7 +257,9 @@ class GraphApi:
         except MalformedRegistration as e:
             raise bad(f"publicKeyCredential: {e}") from None
         now = self.store.now()
-        path = RegistrationPath.PROVISIONING if session is None else RegistrationPath.SELF_SERVICE
+        path = (RegistrationPath.PROVISIONING if session is None
+                else RegistrationPath.GRAPH_ME if session.client == GRAPH_CLIENT
+                else RegistrationPath.SELF_SERVICE)
         # consumed before deciding, whatever the outcome; the decision sees it as it was
         challenge = self.store.consume_challenge(registration.client_data.challenge, user.id)
         ceremony = CeremonyContext(now=now, challenge=challenge, rp_id=self.rp_id,

@@ -74,9 +74,18 @@ CREATE TABLE IF NOT EXISTS credentials (
     public_key BLOB, attestation_certificates TEXT NOT NULL DEFAULT '[]',
     windows_hello_for_business INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (user_id, id));
+CREATE TABLE IF NOT EXISTS bootstrap_scopes (user_id TEXT PRIMARY KEY,
+    in_tap_policy INTEGER NOT NULL, registration_interrupt INTEGER NOT NULL,
+    conditional_access_unmet INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS session_details (token TEXT PRIMARY KEY, client TEXT NOT NULL,
+    mfa_at TEXT);
 """
 _TABLES = ("users", "groups", "memberships", "policy_versions", "challenges", "taps",
-           "sessions", "credentials", "meta")
+           "sessions", "credentials", "bootstrap_scopes", "session_details", "meta")
+# The client a session's token is for: Security info (its pages, and the emulator's /me calls
+# by default) or the user's own Graph client, whose /me registrations follow Graph's rule.
+SECURITY_INFO_CLIENT, GRAPH_CLIENT = "security-info", "graph"
+CLIENTS = (SECURITY_INFO_CLIENT, GRAPH_CLIENT)
 
 
 def utc_now() -> datetime:
@@ -134,12 +143,24 @@ class Tap:
 
 
 @dataclass(frozen=True)
+class BootstrapScope:
+    """The tenant policies around a user's bootstrap (USER.json's inTapPolicy,
+    registrationInterrupt, conditionalAccessUnmet), named as UserContext's fields."""
+
+    in_tap_policy: bool = True
+    registration_interrupt: bool = False
+    conditional_access_unmet: bool = False
+
+
+@dataclass(frozen=True)
 class Session:
     token: str
     user_id: str
     method: str  # password | mfa | tap
     signed_in: datetime
     tap: Tap | None
+    client: str = SECURITY_INFO_CLIENT
+    mfa_at: datetime | None = None  # the session's MFA: its sign-in, or one after a TAP's
 
 
 @dataclass(frozen=True)
@@ -350,20 +371,29 @@ class Store:
 
     # --- sessions ------------------------------------------------------------------------------
     def add_session(self, user_id: str, method: str, signed_in: datetime,
-                    tap_id: str | None = None) -> str:
+                    tap_id: str | None = None, *, client: str = SECURITY_INFO_CLIENT,
+                    mfa_at: datetime | None = None) -> str:
+        """A session token; an MFA sign-in is the session's MFA, a TAP sign-in may have one
+        after it (`mfa_at`)."""
         token = secrets.token_urlsafe(32)
+        mfa_at = signed_in if method == "mfa" else mfa_at
         with self._tx() as db:
             db.execute("INSERT INTO sessions VALUES (?, ?, ?, ?, ?)",
                        (token, user_id, method, iso(signed_in), tap_id))
+            db.execute("INSERT INTO session_details VALUES (?, ?, ?)",
+                       (token, client, iso(mfa_at) if mfa_at else None))
         return token
 
     def session(self, token: str) -> Session | None:
-        rows = self._rows("SELECT * FROM sessions WHERE token = ?", token)
+        rows = self._rows("SELECT s.*, d.client, d.mfa_at FROM sessions s "
+                          "LEFT JOIN session_details d USING (token) WHERE token = ?", token)
         if not rows:
             return None
         r = rows[0]
         tap = self.tap(r["tap_id"]) if r["tap_id"] else None
-        return Session(r["token"], r["user_id"], r["method"], _dt(r["signed_in"]), tap)
+        return Session(r["token"], r["user_id"], r["method"], _dt(r["signed_in"]), tap,
+                       r["client"] or SECURITY_INFO_CLIENT,
+                       _dt(r["mfa_at"]) if r["mfa_at"] else None)
 
     # --- credentials ---------------------------------------------------------------------------
     def add_credential(self, cred: Credential) -> bool:
@@ -386,6 +416,21 @@ class Store:
             r["public_key"], tuple(json.loads(r["attestation_certificates"])),
             bool(r["windows_hello_for_business"]),
         ) for r in rows]
+
+    def set_bootstrap_scope(self, user_id: str, scope: BootstrapScope) -> None:
+        with self._tx() as db:
+            db.execute("INSERT OR REPLACE INTO bootstrap_scopes VALUES (?, ?, ?, ?)",
+                       (user_id, int(scope.in_tap_policy), int(scope.registration_interrupt),
+                        int(scope.conditional_access_unmet)))
+
+    def bootstrap_scope(self, user_id: str) -> BootstrapScope:
+        """The user's scope; a user the scenario did not set is in none of the blockers."""
+        rows = self._rows("SELECT * FROM bootstrap_scopes WHERE user_id = ?", user_id)
+        if not rows:
+            return BootstrapScope()
+        r = rows[0]
+        return BootstrapScope(bool(r["in_tap_policy"]), bool(r["registration_interrupt"]),
+                              bool(r["conditional_access_unmet"]))
 
     def delete_credential(self, user_id: str, method_id: str) -> bool:
         with self._tx() as db:

@@ -29,6 +29,7 @@ class RegistrationPath(StrEnum):
     """How the credential reaches Entra."""
 
     SELF_SERVICE = "self-service"  # the user, on the Security info page
+    GRAPH_ME = "graph-me"  # the user, through their own Graph client on /me
     PROVISIONING = "provisioning"  # an admin, through Graph POST fido2Methods
 
 
@@ -58,7 +59,8 @@ class UserJsonError(ValueError):
     """A user's JSON that cannot be read; the one-line message names the JSON path."""
 
 
-_USER_KEYS = ("id", "userType", "groups", "mfaAgeSeconds", "tap", "windowsHelloForBusiness")
+_USER_KEYS = ("id", "userType", "groups", "mfaAgeSeconds", "tap", "windowsHelloForBusiness",
+              "inTapPolicy", "registrationInterrupt", "conditionalAccessUnmet")
 _TAP_KEYS = ("isUsableOnce", "ageSeconds")
 # The AAGUID the Windows Hello for Business credential of `windowsHelloForBusiness` carries.
 WHFB_AAGUID = sorted(WINDOWS_HELLO_AAGUIDS)[0]
@@ -72,6 +74,13 @@ def _seconds(obj: dict[str, Any], key: str, where: str) -> float | None:
             or not math.isfinite(value)):
         raise UserJsonError(f"{where}.{key} must be a non-negative number or null")
     return float(value)
+
+
+def _flag(obj: dict[str, Any], key: str, default: bool, where: str) -> bool:
+    value = obj.get(key, default)
+    if not isinstance(value, bool):
+        raise UserJsonError(f"{where}.{key} must be true or false")
+    return value
 
 
 def _known_keys(obj: dict[str, Any], keys: tuple[str, ...], where: str) -> None:
@@ -90,16 +99,24 @@ class UserContext:
     mfa_age_seconds: float | None = None  # None: no MFA in this session
     tap: TemporaryAccessPass | None = None
     existing_credentials: tuple[ExistingCredential, ...] = ()
+    # Bootstrap blockers (entra-facts §0); the defaults are a user none of them touches.
+    in_tap_policy: bool = True  # the TAP policy includes the user: a TAP sign-in is possible
+    registration_interrupt: bool = False  # in scope of the SSPR / ID Protection registration policy
+    conditional_access_unmet: bool = False  # a CA policy on "Register security info" is unmet
 
     @classmethod
     def from_json(cls, obj: Any, where: str = "user") -> UserContext:
         """The one user vocabulary, read the same for USER.json, fixtures/users.toml and the
         emulator's scenario call: {"userType", "groups", "mfaAgeSeconds": number | null,
-        "tap": null | {"isUsableOnce", "ageSeconds"}, "windowsHelloForBusiness", "id"}.
+        "tap": null | {"isUsableOnce", "ageSeconds"}, "windowsHelloForBusiness", "id",
+        "inTapPolicy", "registrationInterrupt", "conditionalAccessUnmet"}.
 
-        Absent keys take their defaults (a Member, no groups, no MFA, no TAP), which is how
-        TOML, having no null, says null. `windowsHelloForBusiness` stands for the WHfB
-        credential such a user already has in the same container, as the engine sees it.
+        Absent keys take their defaults (a Member, no groups, no MFA, no TAP, in the TAP
+        policy, no registration interrupt, no unmet Conditional Access), which is how TOML,
+        having no null, says null, and how files older than the bootstrap blockers stay valid.
+        `windowsHelloForBusiness` stands for the WHfB credential such a user already has in the
+        same container, as the engine sees it. Both `mfaAgeSeconds` and `tap` may be given: the
+        session then has both sign-ins, and either may bootstrap.
         """
         if not isinstance(obj, dict):
             raise UserJsonError(f"{where} must be a JSON object")
@@ -114,14 +131,15 @@ class UserContext:
         user_id = obj.get("id", "")
         if not isinstance(user_id, str):
             raise UserJsonError(f"{where}.id must be a string")
-        whfb = obj.get("windowsHelloForBusiness", False)
-        if not isinstance(whfb, bool):
-            raise UserJsonError(f"{where}.windowsHelloForBusiness must be true or false")
+        whfb = _flag(obj, "windowsHelloForBusiness", False, where)
         return cls(user_id=user_id, user_type=UserType(user_type), groups=frozenset(groups),
                    mfa_age_seconds=_seconds(obj, "mfaAgeSeconds", where),
                    tap=_tap(obj.get("tap"), f"{where}.tap"),
                    existing_credentials=(ExistingCredential(b"", WHFB_AAGUID, True),)
-                   if whfb else ())
+                   if whfb else (),
+                   in_tap_policy=_flag(obj, "inTapPolicy", True, where),
+                   registration_interrupt=_flag(obj, "registrationInterrupt", False, where),
+                   conditional_access_unmet=_flag(obj, "conditionalAccessUnmet", False, where))
 
     def to_json(self) -> dict[str, Any]:
         """The user in the vocabulary `from_json` reads (other existing credentials than
@@ -135,6 +153,9 @@ class UserContext:
                                                   "ageSeconds": self.tap.age_seconds},
             "windowsHelloForBusiness": any(c.windows_hello_for_business
                                            for c in self.existing_credentials),
+            "inTapPolicy": self.in_tap_policy,
+            "registrationInterrupt": self.registration_interrupt,
+            "conditionalAccessUnmet": self.conditional_access_unmet,
         }
 
 

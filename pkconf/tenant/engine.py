@@ -33,6 +33,7 @@ from .decision import (
     Decision,
     Outcome,
     RegistrationPath,
+    TemporaryAccessPass,
     UserContext,
     UserType,
 )
@@ -167,8 +168,9 @@ def _policy_scope(policy: Fido2Policy, user: UserContext,
     if not profiles:
         raise _Rejected(Reason.NO_PASSKEY_PROFILE, "the user's targets assign no passkey profile")
     if not policy.self_service_allowed:
-        how = "through Security info" if path is RegistrationPath.SELF_SERVICE else (
-            "through Graph provisioning, which also needs 'Allow self-service set up'")
+        how = {RegistrationPath.SELF_SERVICE: "through Security info",
+               RegistrationPath.GRAPH_ME: "through Graph /me"}.get(
+            path, "through Graph provisioning, which also needs 'Allow self-service set up'")
         raise _Rejected(Reason.SELF_SERVICE_DISABLED, f"self-service passkey registration is off: "
                                                         f"users cannot register {how}")
     if user.user_type is UserType.GUEST:
@@ -180,29 +182,66 @@ def _policy_scope(policy: Fido2Policy, user: UserContext,
 # --- bootstrap ------------------------------------------------------------------------------------
 
 def _bootstrap(user: UserContext, path: RegistrationPath) -> None:
-    """MFA within 5 minutes; a one-time TAP gives 10 minutes from its sign-in."""
+    """One satisfied path suffices, not all: recent MFA, or a TAP sign-in (rules.py says how
+    long each lasts). An unmet Conditional Access policy on "Register security info" blocks
+    every path. When none is satisfied the TAP's problem is reported (the user signed in with
+    it), else the MFA's."""
     if path is RegistrationPath.PROVISIONING and not rules.PROVISIONING_NEEDS_USER_MFA:
         return
-    mfa, tap = user.mfa_age_seconds, user.tap
-    if mfa is not None and mfa <= rules.MFA_WINDOW_SECONDS:
-        return
-    if tap is not None:
-        window = (rules.ONE_TIME_TAP_WINDOW_SECONDS if tap.is_usable_once
-                  else rules.MFA_WINDOW_SECONDS)
-        if tap.age_seconds <= window:
-            return
-        kind = "one-time" if tap.is_usable_once else "multi-use"
-        raise _Rejected(Reason.TAP_EXPIRED, f"the {kind} Temporary Access Pass sign-in was "
-                                              f"{tap.age_seconds:.0f} s ago; registration must "
-                                              f"complete within {window // 60} minutes of it",
-                        # the 10 minutes are documented for one-time passes only
-                        inferred=not tap.is_usable_once)
-    if mfa is None:
-        raise _Rejected(Reason.MFA_REQUIRED, "the user has not completed multifactor "
-                                               "authentication in this session")
-    raise _Rejected(Reason.MFA_STALE, f"the last multifactor authentication was {mfa:.0f} s ago; "
-                                        f"passkey registration needs MFA within the past "
-                                        f"{rules.MFA_WINDOW_SECONDS // 60} minutes")
+    if user.conditional_access_unmet:
+        raise _Rejected(Reason.CONDITIONAL_ACCESS_UNMET, "a Conditional Access policy that "
+                                                         "targets 'Register security info' is "
+                                                         "not satisfied",
+                        inferred=path is RegistrationPath.GRAPH_ME)
+    paths = [_tap_path(user.tap, user, path)] if user.tap else []
+    paths.append(_mfa_path(user.mfa_age_seconds, path))
+    failures = [problem for problem in paths if problem is not None]
+    if len(failures) == len(paths):
+        raise failures[0]
+
+
+def _mfa_path(age: float | None, path: RegistrationPath, *,
+              sign_in: str = "multifactor authentication", inferred: bool = False
+              ) -> _Rejected | None:
+    """Recent MFA: within 5 minutes for Security info, 10 for Graph /me; None when met."""
+    graph = path is RegistrationPath.GRAPH_ME
+    if age is None:
+        # Graph's text is about a stale session; that a session without MFA is asked is inferred
+        return _Rejected(Reason.MFA_REQUIRED, "the user has not completed multifactor "
+                                              "authentication in this session", inferred=graph)
+    window = rules.GRAPH_ME_WINDOW_SECONDS if graph else rules.MFA_WINDOW_SECONDS
+    if age <= window:
+        return None
+    reason, via = (Reason.GRAPH_SESSION_STALE, " through Graph /me") if graph else (
+        Reason.MFA_STALE, "")
+    return _Rejected(reason, f"the last {sign_in} was {age:.0f} s ago; passkey registration{via} "
+                             f"needs MFA within the past {window // 60} minutes",
+                     inferred=inferred)
+
+
+def _tap_path(tap: TemporaryAccessPass, user: UserContext,
+              path: RegistrationPath) -> _Rejected | None:
+    """A TAP sign-in: only for users the TAP policy includes, and not into the registration
+    interrupt; a one-time pass then gives 10 minutes, a multi-use one is an MFA sign-in."""
+    if not user.in_tap_policy:
+        return _Rejected(Reason.TAP_NOT_IN_POLICY, "the Temporary Access Pass policy does not "
+                                                   "include the user, so a TAP sign-in "
+                                                   "bootstraps nothing")
+    if user.registration_interrupt:
+        return _Rejected(Reason.TAP_INTERRUPT_MODE,
+                         "in scope of the SSPR or ID Protection registration policy, the TAP "
+                         "sign-in lands in the registration interrupt mode, which doesn't "
+                         "support passkeys (FIDO2)")
+    if not tap.is_usable_once:
+        return _mfa_path(tap.age_seconds, path, inferred=True,
+                         sign_in="multi-use Temporary Access Pass sign-in (an MFA sign-in; the "
+                                 "pass, still valid, can sign the user in again)")
+    if tap.age_seconds <= rules.ONE_TIME_TAP_WINDOW_SECONDS:
+        return None
+    return _Rejected(Reason.TAP_EXPIRED, f"the one-time Temporary Access Pass sign-in was "
+                                         f"{tap.age_seconds:.0f} s ago; registration must "
+                                         f"complete within "
+                                         f"{rules.ONE_TIME_TAP_WINDOW_SECONDS // 60} minutes of it")
 
 
 # --- ceremony integrity ---------------------------------------------------------------------------

@@ -39,6 +39,10 @@ class Reason(StrEnum):
     MFA_REQUIRED = "MFA_REQUIRED"
     MFA_STALE = "MFA_STALE"
     TAP_EXPIRED = "TAP_EXPIRED"
+    TAP_NOT_IN_POLICY = "TAP_NOT_IN_POLICY"
+    TAP_INTERRUPT_MODE = "TAP_INTERRUPT_MODE"
+    GRAPH_SESSION_STALE = "GRAPH_SESSION_STALE"
+    CONDITIONAL_ACCESS_UNMET = "CONDITIONAL_ACCESS_UNMET"
     CLIENT_DATA_TYPE_INVALID = "CLIENT_DATA_TYPE_INVALID"
     CHALLENGE_MISMATCH = "CHALLENGE_MISMATCH"
     CHALLENGE_EXPIRED = "CHALLENGE_EXPIRED"
@@ -137,6 +141,8 @@ class Rule:
 # --- Time windows (entra-facts §3) -------------------------------------------------------------
 MFA_WINDOW_SECONDS = 5 * 60  # [DOC S1] "MFA within the past five minutes"
 ONE_TIME_TAP_WINDOW_SECONDS = 10 * 60  # [DOC TAP] one-time TAP: register within 10 minutes
+# [DOC G7, zh-CN] Graph /me: MFA again "if they last authenticated more than 10 minutes ago"
+GRAPH_ME_WINDOW_SECONDS = 10 * 60
 CHALLENGE_TIMEOUT_MINUTES = 5  # [DOC G6] v1.0 system-defined challenge timeout
 CHALLENGE_TIMEOUT_RANGE_MINUTES = (5, 43200)  # [DOC G8] beta challengeTimeoutInMinutes
 
@@ -165,8 +171,12 @@ UNENFORCED_STATEMENT_VERIFIED = False
 # [INFERRED] Admin provisioning through Graph acts for the user: the user's own MFA freshness
 # (a Security-info rule) does not apply to it.
 # [INFERRED] The emulator's /me registration endpoints stand for Security info's registration
-# calls, so the 5-minute rule of S1 applies to them; Graph's own 10-minute /me session prompt
-# (entra-facts §3) is not modelled as a separate path.
+# calls (the 5-minute rule of S1), unless the session is a Graph client's (`client: "graph"` at
+# sign-in): then the path is Graph /me, whose window is GRAPH_ME_WINDOW_SECONDS (entra-facts §3).
+# [INFERRED] Bootstrap needs one satisfied path, not all: recent MFA, or a TAP sign-in. A multi-use
+# TAP sign-in is an MFA sign-in: the one-time pass's 10 minutes "doesn't apply" to it (TAP doc), so
+# the path's MFA window does, and past it the user signs in again with the pass, which stays
+# usable for its lifetime: MFA_STALE (GRAPH_SESSION_STALE), status inferred, never TAP_EXPIRED.
 # [INFERRED] Check order follows the Tenant issue (state, exclusion, targeting, self-service,
 # guests, MFA); entra-facts Appendix A (itself inferred) puts guests first. Only the reported
 # reason differs: every one of these is a rejection.
@@ -221,11 +231,35 @@ RULE_BOOK: tuple[Rule, ...] = (
     Rule(Reason.GUEST_NOT_SUPPORTED, PS, DOC, "§3 Guests", S1),
     # Bootstrap (entra-facts §3)
     Rule(Reason.MFA_REQUIRED, BS, DOC, "§3 Recent MFA", S1),
-    Rule(Reason.MFA_STALE, BS, DOC, "§3 Recent MFA", S1),
+    Rule(
+        Reason.MFA_STALE, BS, DOC, "§3 Recent MFA", S1,
+        "Also a multi-use TAP sign-in past the window: it counts as an MFA sign-in and the pass "
+        "can sign the user in again (inferred).",
+    ),
     Rule(
         Reason.TAP_EXPIRED, BS, DOC, "§3 Temporary Access Pass", TAP,
-        "Multi-use TAP sign-in counts as MFA and follows the 5-minute window: a decision on a "
-        "multi-use pass reports status inferred.",
+        "One-time passes only: the 10 minutes 'doesn't apply to a TAP that can be used more "
+        "than once'.",
+    ),
+    Rule(
+        Reason.TAP_NOT_IN_POLICY, BS, DOC, "§0 Bootstrap blockers beyond MFA age", TAP,
+        "Only users the TAP policy includes can sign in with a TAP: such a sign-in bootstraps "
+        "nothing, so registration is refused unless recent MFA is another way in.",
+    ),
+    Rule(
+        Reason.TAP_INTERRUPT_MODE, BS, DOC, "§0 Bootstrap blockers beyond MFA age", TAP,
+        "In scope of the SSPR or ID Protection registration policy, a TAP sign-in lands in the "
+        "interrupt mode, which 'doesn't currently support FIDO2'; recent MFA is still a way in.",
+    ),
+    Rule(
+        Reason.GRAPH_SESSION_STALE, BS, DOC, "§3 Recent MFA (Graph self-service /me)", G7,
+        "The last MFA or TAP sign-in of the Graph client's session is over 10 minutes old.",
+    ),
+    Rule(
+        Reason.CONDITIONAL_ACCESS_UNMET, BS, DOC, "§0 Conditional Access", S5,
+        "Bootstrap, not policy scope: a Conditional Access policy on 'Register security info' "
+        "gates the way to registration, not the passkey profile, and blocks every path. On Graph "
+        "/me it is inferred.",
     ),
     # Ceremony integrity (WebAuthn §7.1 and the Graph creation options)
     Rule(Reason.CLIENT_DATA_TYPE_INVALID, CE, DOC, "WebAuthn §7.1 step 7", WEBAUTHN),

@@ -35,7 +35,7 @@ def pairwise(seed: int = 0) -> tuple[Case, ...]:
 
 def test_every_table_reason_and_family_is_in_the_rule_book() -> None:
     table = load_table()
-    assert len(table.rules) == 22
+    assert len(table.rules) == 27
     for rule in table.rules:
         assert rule.reason in RULES
         assert rule.family == RULES[rule.reason].family
@@ -52,7 +52,8 @@ BASE = {
     "policy.includes_user": True, "policy.excludes_user": False,
     "user.userType": "Member", "user.mfaAgeSeconds": 60, "user.tap": None,
     "user.tap.isUsableOnce": None, "user.tap.ageSeconds": None,
-    "user.windowsHelloForBusiness": False,
+    "user.windowsHelloForBusiness": False, "user.inTapPolicy": True,
+    "user.registrationInterrupt": False, "user.conditionalAccessUnmet": False,
     "profile.aaguid": YUBIKEY_5_NFC, "profile.fmt": "packed", "profile.passkey_type": "deviceBound",
     "profile.attests": True, "profile.transports": ["usb"],
 }
@@ -79,8 +80,22 @@ WH_ALLOWED = {"profile.aaguid": WH_HARDWARE, "profile.fmt": "tpm", "policy.keys"
     ({"user.mfaAgeSeconds": None}, "MFA_REQUIRED"),
     ({"user.mfaAgeSeconds": None, **_tap(True, 600)}, "ACCEPTED"),
     ({"user.mfaAgeSeconds": None, **_tap(True, 601)}, "TAP_EXPIRED"),
-    ({"user.mfaAgeSeconds": None, **_tap(False, 301)}, "TAP_EXPIRED"),
+    ({"user.mfaAgeSeconds": None, **_tap(False, 301)}, "MFA_STALE"),
     ({"user.mfaAgeSeconds": 60, **_tap(False, 900)}, "ACCEPTED"),
+    ({"user.mfaAgeSeconds": 30, **_tap(True, 900)}, "ACCEPTED"),
+    ({"user.mfaAgeSeconds": 900, **_tap(True, 120)}, "ACCEPTED"),
+    ({"user.mfaAgeSeconds": None, **_tap(True, 60), "user.inTapPolicy": False},
+     "TAP_NOT_IN_POLICY"),
+    ({"user.mfaAgeSeconds": 30, **_tap(True, 60), "user.inTapPolicy": False}, "ACCEPTED"),
+    ({"user.mfaAgeSeconds": None, **_tap(False, 60), "user.registrationInterrupt": True},
+     "TAP_INTERRUPT_MODE"),
+    ({"user.conditionalAccessUnmet": True}, "CONDITIONAL_ACCESS_UNMET"),
+    ({"user.conditionalAccessUnmet": True, "path": "provisioning"}, "ACCEPTED"),
+    ({"user.mfaAgeSeconds": 540, "path": "graph-me"}, "ACCEPTED"),
+    ({"user.mfaAgeSeconds": 601, "path": "graph-me"}, "GRAPH_SESSION_STALE"),
+    ({"user.mfaAgeSeconds": None, **_tap(False, 601), "path": "graph-me"},
+     "GRAPH_SESSION_STALE"),
+    ({"user.mfaAgeSeconds": None, "path": "graph-me"}, "MFA_REQUIRED"),
     ({"profile.passkey_type": "synced", "policy.types": ["deviceBound"]},
      "PASSKEY_TYPE_NOT_ALLOWED"),
     ({"profile.aaguid": WH_HARDWARE, "profile.fmt": "tpm"}, "WINDOWS_HELLO_NOT_ALLOWED"),

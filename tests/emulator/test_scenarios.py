@@ -49,13 +49,43 @@ def test_scenario_lays_out_groups_user_and_session(tenant: Tenant) -> None:
     ({}, "MFA_REQUIRED"),  # no MFA, no TAP: a password sign-in
     ({"tap": {"isUsableOnce": True, "ageSeconds": 120}}, None),
     ({"tap": {"isUsableOnce": True, "ageSeconds": 601}}, "TAP_EXPIRED"),
-    ({"tap": {"isUsableOnce": False, "ageSeconds": 301}}, "TAP_EXPIRED"),
+    ({"tap": {"isUsableOnce": False, "ageSeconds": 301}}, "MFA_STALE"),  # a valid pass
+    # both sign-ins in one session: either one bootstraps
+    ({"mfaAgeSeconds": 30, "tap": {"isUsableOnce": True, "ageSeconds": 900}}, None),
+    ({"mfaAgeSeconds": 900, "tap": {"isUsableOnce": True, "ageSeconds": 120}}, None),
+    ({"mfaAgeSeconds": 900, "tap": {"isUsableOnce": True, "ageSeconds": 601}}, "TAP_EXPIRED"),
+    # the bootstrap policies travel with the user to the decision
+    ({"tap": {"isUsableOnce": True, "ageSeconds": 60}, "inTapPolicy": False},
+     "TAP_NOT_IN_POLICY"),
+    ({"tap": {"isUsableOnce": True, "ageSeconds": 60}, "registrationInterrupt": True},
+     "TAP_INTERRUPT_MODE"),
+    ({"mfaAgeSeconds": 30, "conditionalAccessUnmet": True}, "CONDITIONAL_ACCESS_UNMET"),
     ({"userType": "Guest", "mfaAgeSeconds": 60}, "GUEST_NOT_SUPPORTED"),
 ])
 def test_the_sign_in_follows_from_the_users_state(tenant: Tenant, user: dict,
                                                   reason: str | None) -> None:
     r = _register_as(tenant, _scenario(tenant, user=user))
     assert (None if r.status_code == 201 else reason_of(r)) == reason, r.text
+
+
+@pytest.mark.parametrize(("session", "age", "reason"), [
+    ({}, 540, "MFA_STALE"),  # the default session is Security info's: five minutes
+    ({"client": "graph"}, 540, None),  # a Graph client's /me: ten minutes
+    ({"client": "graph"}, 660, "GRAPH_SESSION_STALE"),
+])
+def test_a_graph_client_session_registers_on_the_graph_me_path(
+        tenant: Tenant, session: dict, age: int, reason: str | None) -> None:
+    r = _register_as(tenant, _scenario(tenant, user={"mfaAgeSeconds": age}, **session))
+    assert (None if r.status_code == 201 else reason_of(r)) == reason, r.text
+
+
+def test_the_sign_in_control_opens_a_graph_client_session(tenant: Tenant) -> None:
+    user_id = _scenario(tenant)["userId"]
+    r = tenant.client.post("/_emulator/signIn",
+                           json={"userId": user_id, "method": "mfa", "client": "graph"})
+    assert r.status_code == 201 and r.json()["client"] == "graph", r.text
+    tenant.client.post("/_emulator/clock/advance", json={"seconds": 660})
+    assert reason_of(_register_as(tenant, r.json())) == "GRAPH_SESSION_STALE"
 
 
 def test_windows_hello_for_business_seeds_its_credential(tenant: Tenant) -> None:
@@ -79,6 +109,8 @@ def test_windows_hello_for_business_seeds_its_credential(tenant: Tenant) -> None
     ({"user": {"id": "u1"}}, "user.id: the scenario creates a fresh user"),
     ({"user": {"signIn": {"method": "mfa"}}}, "user.signIn is unknown"),
     ({"user": ["Member"]}, "user must be a JSON object"),
+    ({"user": {"inTapPolicy": "no"}}, "user.inTapPolicy must be true or false"),
+    ({"client": "teams"}, "client must be one of security-info, graph"),
     ({"policy": {"state": "paused"}}, "state"),
     ({"policy": {"includeTargets": [{"id": ["g"], "allowedPasskeyProfiles": []}]}},
      "includeTargets"),

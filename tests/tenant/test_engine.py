@@ -186,11 +186,80 @@ class TestBootstrap:
         stale = TemporaryAccessPass(is_usable_once=False, age_seconds=301)
         assert_accepted(run(user=member(mfa_age_seconds=None, tap=fresh)))
         assert_rejected(run(user=member(mfa_age_seconds=None, tap=stale)), "bootstrap",
+                        "MFA_STALE")
+
+    @pytest.mark.parametrize("path", [RegistrationPath.SELF_SERVICE, RegistrationPath.GRAPH_ME])
+    @pytest.mark.parametrize("age", [301, 601, 8 * 3600])
+    def test_a_valid_multi_use_tap_is_never_called_expired(self, path, age):
+        """Its 10 minutes "doesn't apply": past the MFA window the pass signs the user in again."""
+        tap = TemporaryAccessPass(is_usable_once=False, age_seconds=age)
+        decision = run(user=member(mfa_age_seconds=None, tap=tap), path=path)
+        assert decision.reason != "TAP_EXPIRED" and "expired" not in decision.detail
+        assert decision.status == "inferred" or decision.accepted
+
+    @pytest.mark.parametrize(("tap", "blocker"), [
+        (TemporaryAccessPass(is_usable_once=True, age_seconds=15 * 60), {}),
+        (TemporaryAccessPass(is_usable_once=False, age_seconds=3600), {}),
+        (TemporaryAccessPass(is_usable_once=True, age_seconds=60), {"in_tap_policy": False}),
+        (TemporaryAccessPass(is_usable_once=True, age_seconds=60),
+         {"registration_interrupt": True}),
+    ])
+    def test_fresh_mfa_bootstraps_despite_a_stale_or_blocked_tap(self, tap, blocker):
+        assert_accepted(run(user=member(mfa_age_seconds=30, tap=tap, **blocker)))
+
+    def test_a_fresh_one_time_tap_bootstraps_despite_stale_mfa(self):
+        tap = TemporaryAccessPass(is_usable_once=True, age_seconds=120)
+        assert_accepted(run(user=member(mfa_age_seconds=900, tap=tap)))
+
+    def test_with_no_path_satisfied_the_tap_sign_in_is_what_is_reported(self):
+        tap = TemporaryAccessPass(is_usable_once=True, age_seconds=601)
+        assert_rejected(run(user=member(mfa_age_seconds=900, tap=tap)), "bootstrap",
                         "TAP_EXPIRED")
 
-    def test_fresh_mfa_wins_over_an_old_tap_sign_in(self):
-        tap = TemporaryAccessPass(is_usable_once=True, age_seconds=3600)
-        assert_accepted(run(user=member(mfa_age_seconds=10, tap=tap)))
+    @pytest.mark.parametrize(("blocker", "reason"), [
+        ({"in_tap_policy": False}, "TAP_NOT_IN_POLICY"),
+        ({"registration_interrupt": True}, "TAP_INTERRUPT_MODE"),
+        ({"in_tap_policy": False, "registration_interrupt": True}, "TAP_NOT_IN_POLICY"),
+    ])
+    @pytest.mark.parametrize("once", [True, False])
+    def test_a_tap_sign_in_needs_the_tap_policy_and_no_registration_interrupt(
+            self, blocker, reason, once):
+        tap = TemporaryAccessPass(is_usable_once=once, age_seconds=60)
+        decision = run(user=member(mfa_age_seconds=None, tap=tap, **blocker))
+        assert_rejected(decision, "bootstrap", reason)
+        assert decision.status == "documented"
+
+    @pytest.mark.parametrize("user", [
+        member(conditional_access_unmet=True),
+        member(conditional_access_unmet=True, mfa_age_seconds=None,
+               tap=TemporaryAccessPass(is_usable_once=True, age_seconds=60)),
+    ], ids=["fresh-mfa", "fresh-tap"])
+    def test_unmet_conditional_access_on_register_security_info_blocks_every_path(self, user):
+        assert_rejected(run(user=user), "bootstrap", "CONDITIONAL_ACCESS_UNMET")
+        assert_accepted(run(user=user, path=RegistrationPath.PROVISIONING))
+
+    @pytest.mark.parametrize(("age", "reason"), [
+        (9 * 60, None), (600, None), (601, "GRAPH_SESSION_STALE"), (11 * 60, "GRAPH_SESSION_STALE"),
+    ])
+    @pytest.mark.parametrize("multi_use_tap", [False, True])
+    def test_graph_me_needs_authentication_within_ten_minutes(self, age, reason, multi_use_tap):
+        user = (member(mfa_age_seconds=None,
+                       tap=TemporaryAccessPass(is_usable_once=False, age_seconds=age))
+                if multi_use_tap else member(mfa_age_seconds=age))
+        decision = run(user=user, path=RegistrationPath.GRAPH_ME)
+        if reason is None:
+            assert_accepted(decision)
+        else:
+            assert_rejected(decision, "bootstrap", reason)
+
+    @pytest.mark.parametrize(("user", "reason"), [
+        (member(mfa_age_seconds=None), "MFA_REQUIRED"),
+        (member(conditional_access_unmet=True), "CONDITIONAL_ACCESS_UNMET"),
+    ])
+    def test_graph_me_applies_the_security_info_rules_by_inference(self, user, reason):
+        decision = run(user=user, path=RegistrationPath.GRAPH_ME)
+        assert_rejected(decision, "bootstrap", reason)
+        assert decision.status == "inferred"
 
     def test_admin_provisioning_does_not_need_the_users_mfa(self):
         decision = run(user=member(mfa_age_seconds=None), path=RegistrationPath.PROVISIONING)

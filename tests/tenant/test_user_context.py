@@ -23,12 +23,21 @@ def test_absent_keys_are_a_member_without_groups_mfa_or_tap() -> None:
         {"userType": "Member", "groups": [], "mfaAgeSeconds": None, "tap": None}) == UserContext()
 
 
+def test_absent_bootstrap_blockers_keep_older_user_files_as_they_were() -> None:
+    """In the TAP policy, out of the registration interrupt, no unmet Conditional Access."""
+    assert UserContext.from_json({}) == UserContext.from_json(
+        {"inTapPolicy": True, "registrationInterrupt": False, "conditionalAccessUnmet": False})
+
+
 def test_a_full_user_reads_and_writes_back_the_same_json() -> None:
     obj = {"id": "u1", "userType": "Guest", "groups": ["a", "b"], "mfaAgeSeconds": 60.0,
-           "tap": {"isUsableOnce": True, "ageSeconds": 120.0}, "windowsHelloForBusiness": True}
+           "tap": {"isUsableOnce": True, "ageSeconds": 120.0}, "windowsHelloForBusiness": True,
+           "inTapPolicy": False, "registrationInterrupt": True, "conditionalAccessUnmet": True}
     user = UserContext.from_json(obj)
     assert (user.user_id, user.user_type, user.groups, user.mfa_age_seconds, user.tap) == (
         "u1", UserType.GUEST, {"a", "b"}, 60.0, TemporaryAccessPass(True, 120.0))
+    assert (user.in_tap_policy, user.registration_interrupt, user.conditional_access_unmet) == (
+        False, True, True)
     assert user.to_json() == obj
 
 
@@ -50,6 +59,9 @@ def test_windows_hello_for_business_is_the_existing_credential_the_engine_reads(
     ({"tap": {"ageSeconds": 3}}, "user.tap must be null or {isUsableOnce: bool, ageSeconds}"),
     ({"tap": {"isUsableOnce": True, "ageSeconds": 3, "once": 1}}, "user.tap.once is unknown"),
     ({"windowsHelloForBusiness": "yes"}, "user.windowsHelloForBusiness must be true or false"),
+    ({"inTapPolicy": 1}, "user.inTapPolicy must be true or false"),
+    ({"registrationInterrupt": None}, "user.registrationInterrupt must be true or false"),
+    ({"conditionalAccessUnmet": "no"}, "user.conditionalAccessUnmet must be true or false"),
     ({"mfa_age": 60}, "user.mfa_age is unknown"),
 ])
 def test_bad_user_json_names_its_json_path_in_one_line(obj: Any, message: str) -> None:
