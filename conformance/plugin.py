@@ -27,8 +27,9 @@ from pkconf.ceremonies.speedups import enable_fido2_speedups
 from pkconf.ceremonies.tenant import TenantApi
 from pkconf.emulator.server import EmulatorServer
 from pkconf.emulator.tls import TestTls
-from pkconf.inputs import UsageError, read_metadata
+from pkconf.inputs import AS_OF_HELP, CLOUD_HELP, UsageError, read_metadata, read_rule_book
 from pkconf.tenant.decision import Decision
+from pkconf.tenant.rules import RuleBook
 
 from .cases import (
     CEREMONIES,
@@ -40,13 +41,14 @@ from .cases import (
     load_cases,
     load_users,
 )
-from .runner import BROWSER_AUTHENTICATORS, actual, check, run_case
+from .runner import BROWSER_AUTHENTICATORS, actual, case_book, check, run_case
 
 RESULTS = "results.jsonl"
 AREAS = ("policy-scope", "bootstrap", "passkey-types", "key-restrictions", "attestation",
          "windows-hello", "platform-paths", "ceremony-integrity", "provisioning-api", "browser",
          "matrix", "own-policy")
 _CASE_KEY = pytest.StashKey[dict[str, Any]]()
+_RUN_BOOK = pytest.StashKey[RuleBook]()  # --as-of/--cloud, read once
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -69,6 +71,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--mds", metavar="BLOB", help="FIDO MDS3 BLOB for the emulator (default: the "
                                               "suite's test BLOB)")
     g.addoption("--mds-root", metavar="PEM", help="the root certificate --mds chains to")
+    g.addoption("--as-of", metavar="YYYY-MM-DD", help=AS_OF_HELP)
+    g.addoption("--cloud", metavar="CLOUD", help=CLOUD_HELP)
     g.addoption("--browser-ws", metavar="URL",
                 help="connect browser cases to this Playwright browser server instead of "
                      "launching Chromium (launch it with BrowserSession.browser_args())")
@@ -85,6 +89,11 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{area.replace('-', '_')}: {area} cases")
     for platform in Platform:
         config.addinivalue_line("markers", f"{platform.value}: cases on {platform.value}")
+    try:
+        config.stash[_RUN_BOOK] = read_rule_book(config.getoption("--as-of"),
+                                                 config.getoption("--cloud"))
+    except UsageError as e:
+        raise pytest.UsageError(str(e)) from None
     results_dir = config.getoption("--results-dir")
     if results_dir and not hasattr(config, "workerinput"):  # the controller, or no xdist
         results = Path(results_dir) / RESULTS
@@ -223,14 +232,16 @@ def conformance(request: pytest.FixtureRequest, tenant: TenantApi):
     """Run a case, annotate Allure with it, remember it for results.jsonl, then check it."""
 
     def run(case: Case) -> CeremonyResult:
-        record: dict[str, Any] = {"case": case, "result": None}
+        run_book = request.config.stash[_RUN_BOOK]
+        book = case_book(case, run_book)
+        record: dict[str, Any] = {"case": case, "result": None, "book": book}
         request.node.stash[_CASE_KEY] = record
-        _label(case)
+        _label(case, book)
         browser = (request.getfixturevalue("browser_session")
                    if case.ceremony in BROWSER_AUTHENTICATORS else None)
         start = time.perf_counter()
         try:
-            result = run_case(tenant, case, browser)
+            result = run_case(tenant, case, browser, run_book)
             record["result"], record["ms"] = result, (time.perf_counter() - start) * 1000
             _attach(case, result)
             if case.expect.outcome is Verdict.RECORDED:
@@ -246,7 +257,7 @@ def conformance(request: pytest.FixtureRequest, tenant: TenantApi):
     return run
 
 
-def _label(case: Case) -> None:
+def _label(case: Case, book: RuleBook) -> None:
     profile = PROFILES[case.profile]
     allure.dynamic.epic(case.expect.family_name or case.expect.outcome.value)
     allure.dynamic.feature(profile.platform.value)
@@ -256,6 +267,9 @@ def _label(case: Case) -> None:
     allure.dynamic.parameter("policy", case.policy_name)
     allure.dynamic.parameter("user state", case.user_name)
     allure.dynamic.parameter("path", case.ceremony)
+    # shown, kept out of the history id: a nightly run's as-of changes every day
+    allure.dynamic.parameter("as of", book.as_of.isoformat(), excluded=True)
+    allure.dynamic.parameter("cloud", str(book.cloud), excluded=True)
     if case.variation:
         allure.dynamic.parameter("variation", case.variation)
     allure.dynamic.label("aaguid", profile.aaguid)
@@ -303,6 +317,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
         "id": case.id, "case_id": case.case_id, "area": case.area, "title": case.title,
         "platform": PROFILES[case.profile].platform.value, "profile": case.profile,
         "ceremony": case.ceremony, "policy": case.policy_name, "user": case.user_name,
+        "asOf": record["book"].as_of.isoformat(), "cloud": str(record["book"].cloud),
         "expected": case.expect.as_dict(),
         "actual": actual(result).as_dict() if result else None,
         "status": "broken" if broken else report.outcome,

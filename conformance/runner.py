@@ -13,6 +13,7 @@ from pkconf.ceremonies.browser import BrowserSession, register_browser
 from pkconf.ceremonies.ctap import Setup
 from pkconf.ceremonies.result import CeremonyResult, ClientError
 from pkconf.ceremonies.tenant import TenantApi
+from pkconf.tenant.rules import RuleBook
 
 from .cases import Case, Expectation, Verdict
 
@@ -24,10 +25,17 @@ class DecisionMismatch(AssertionError):
     """The tenant decided otherwise than the case expects."""
 
 
-def run_case(api: TenantApi, case: Case, browser: BrowserSession | None = None
-             ) -> CeremonyResult:
-    """Drive the case's ceremony: the CTAP client, or Chromium on the Security-info page."""
-    setup = Setup(dict(case.policy), case.user)
+def case_book(case: Case, run_book: RuleBook) -> RuleBook:
+    """The rule book that decides the case: its own day and cloud where it pins them (a rule
+    that began or ended in 2026), else the run's (--as-of, --cloud)."""
+    return RuleBook(case.as_of or run_book.as_of, case.cloud or run_book.cloud)
+
+
+def run_case(api: TenantApi, case: Case, browser: BrowserSession | None = None,
+             run_book: RuleBook | None = None) -> CeremonyResult:
+    """Drive the case's ceremony: the CTAP client, or Chromium on the Security-info page.
+    `run_book` is the run's rule book (default: today's, worldwide)."""
+    setup = Setup(dict(case.policy), case.user, case_book(case, run_book or RuleBook.today()))
     profile = PROFILES[case.profile]
     if case.ceremony in BROWSER_AUTHENTICATORS:
         if browser is None:

@@ -7,6 +7,7 @@ caller (the commands, the pytest plugin) reports one line and exit code 2, never
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from .paths import TEST_MDS_BLOB, TEST_MDS_ROOT
 from .tenant.attestation import Metadata, MetadataError
 from .tenant.decision import UserContext, UserJsonError
 from .tenant.policy import Fido2Policy, PolicyError, load_policy
+from .tenant.rules import Cloud, RuleBook
 
 
 class UsageError(Exception):
@@ -76,3 +78,32 @@ def read_metadata(blob: str | None, root: str | None) -> Metadata | None:
         return Metadata.from_blob(read_bytes(blob, "MDS BLOB"), root_der)
     except MetadataError as e:
         raise UsageError(f"MDS BLOB {blob} is unusable: {e}") from None
+
+
+AS_OF_HELP = ("decide by the rule book as of this day, YYYY-MM-DD (default: today); Entra's "
+              "2026 changes date some rules (`pkconf rules --changes`)")
+CLOUD_HELP = f"the tenant's cloud, {', '.join(Cloud)} (default: worldwide)"
+
+
+def read_day(text: str, flag: str) -> date:
+    """A day as YYYY-MM-DD (fromisoformat's compact and week forms are refused too)."""
+    try:
+        day: date | None = date.fromisoformat(text)
+    except ValueError:
+        day = None
+    if day is None or day.isoformat() != text:
+        raise UsageError(f"{flag} {text!r} is not a date (YYYY-MM-DD)")
+    return day
+
+
+def read_cloud(text: str | None) -> Cloud:
+    """--cloud; absent, worldwide."""
+    if text is not None and text not in tuple(Cloud):
+        raise UsageError(f"--cloud {text!r} is not one of {', '.join(Cloud)}")
+    return Cloud(text or Cloud.WORLDWIDE)
+
+
+def read_rule_book(as_of: str | None, cloud: str | None) -> RuleBook:
+    """--as-of/--cloud as the rule book they name; absent, today's in the worldwide cloud."""
+    return RuleBook(date.today() if as_of is None else read_day(as_of, "--as-of"),
+                    read_cloud(cloud))

@@ -36,3 +36,22 @@ def test_usage_error_is_one_line_with_exit_2(monkeypatch, capsys):
     monkeypatch.setattr(authenticators, "run", refuse)
     assert cli.main(["authenticators"]) == 2
     assert capsys.readouterr().err == "pkconf authenticators: that file is not a policy\n"
+
+
+REQUIRED = {  # each command's required arguments; the files need not exist, flags are read first
+    "decide": ["--policy", "p.json", "--user", "u.json", "--profile", "yubikey-5-usb"],
+    "verify": ["r.json", "--policy", "p.json", "--user", "u.json", "--challenge", "AA",
+               "--origin", "https://login.microsoft.com", "--rp-id", "login.microsoft.com"],
+    "serve": [], "run": [], "rules": [],
+}
+
+
+@pytest.mark.parametrize("command", sorted(REQUIRED))
+@pytest.mark.parametrize(("flag", "value", "message"), [
+    ("--as-of", "2026-02-30", "--as-of '2026-02-30' is not a date (YYYY-MM-DD)"),
+    ("--as-of", "20260320", "--as-of '20260320' is not a date (YYYY-MM-DD)"),
+    ("--cloud", "china", "--cloud 'china' is not one of worldwide, gcc, gcchigh, dod"),
+])
+def test_a_bad_day_or_cloud_is_one_line_with_exit_2(capsys, command, flag, value, message):
+    assert cli.main([command, *REQUIRED[command], flag, value]) == 2
+    assert capsys.readouterr().err == f"pkconf {command}: {message}\n"

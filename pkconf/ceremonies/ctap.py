@@ -19,7 +19,7 @@ from ..authenticators.device import SoftwareAuthenticator
 from ..authenticators.profiles import Profile, Uv
 from ..tenant.decision import Decision, RegistrationPath, UserContext
 from ..tenant.policy import ALL_USERS
-from ..tenant.rules import CHALLENGE_TIMEOUT_MINUTES, ORIGIN
+from ..tenant.rules import CHALLENGE_TIMEOUT_MINUTES, ORIGIN, RuleBook
 from . import client
 from .result import CeremonyResult
 from .tamper import TAMPERS, with_challenge
@@ -39,10 +39,12 @@ CLIENTS = {RegistrationPath.GRAPH_ME: "graph"}
 @dataclass(frozen=True)
 class Setup:
     """What the tenant must look like before the ceremony (the emulator's scenario call): the
-    policy and the user, whom the scenario signs in as the user's state says."""
+    policy and the user, whom the scenario signs in as the user's state says, and the day and
+    cloud whose rules decide (None: the emulator's setting stays)."""
 
     policy: dict[str, Any] | None = None
     user: UserContext = FRESH_MFA_MEMBER
+    book: RuleBook | None = None
 
     def body(self) -> dict[str, Any]:
         """Target ids other than all_users (and the user's groups) are group names, created
@@ -50,8 +52,11 @@ class Setup:
         targets = {t["id"] for key in ("includeTargets", "excludeTargets")
                    for t in (self.policy or {}).get(key) or [] if isinstance(t, dict)
                    and isinstance(t.get("id"), str) and t["id"] != ALL_USERS}
-        return {"policy": self.policy, "groups": sorted(targets | self.user.groups),
-                "user": self.user.to_json()}
+        body: dict[str, Any] = {"policy": self.policy, "user": self.user.to_json(),
+                                "groups": sorted(targets | self.user.groups)}
+        if self.book is not None:
+            body["ruleBook"] = {"asOf": self.book.as_of.isoformat(), "cloud": str(self.book.cloud)}
+        return body
 
 
 @dataclass

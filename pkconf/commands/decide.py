@@ -10,7 +10,14 @@ from ..ceremonies import CTAP_CEREMONIES
 from ..ceremonies.ctap import VARIATIONS, Setup
 from ..ceremonies.tenant import TenantApi, TenantError
 from ..emulator.server import EmulatorServer
-from ..inputs import UsageError, parse_user, read_json, read_metadata, read_policy
+from ..inputs import (
+    UsageError,
+    parse_user,
+    read_json,
+    read_metadata,
+    read_policy,
+    read_rule_book,
+)
 from ..tenant.decision import Decision
 from .common import add_decision_arguments, print_decision
 
@@ -31,12 +38,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.profile not in PROFILES:
         raise UsageError(f"unknown profile {args.profile!r}; `pkconf authenticators` lists them")
+    book = read_rule_book(args.as_of, args.cloud)
     read_policy(args.policy)  # refuse an invalid policy with its JSON paths before starting
     # the emulator makes a fresh user: USER.json's id (for `verify`'s targets) has no use here
     user = replace(parse_user(read_json(args.user, "user")), user_id="")
     setup = Setup(read_json(args.policy, "policy"), user)
     metadata = read_metadata(args.mds, args.mds_root)
-    with EmulatorServer(metadata=metadata) as server, TenantApi(server.base_url) as api:
+    with (EmulatorServer(metadata=metadata, as_of=book.as_of, cloud=book.cloud) as server,
+          TenantApi(server.base_url) as api):
         try:
             result = CTAP_CEREMONIES[args.ceremony](api, PROFILES[args.profile], setup,
                                                     variation=args.variation)

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from ..paths import CHECKOUT, REPORTS, package_dir
+from .common import add_rule_book_arguments
 
 HELP = "run the conformance suite (explicit cases and the generated matrix) and write reports"
 
@@ -28,6 +29,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="'emulator' (default) or the base URL of a running emulator")
     p.add_argument("--mds", metavar="BLOB", help="a FIDO MDS3 BLOB (default: the test BLOB)")
     p.add_argument("--mds-root", metavar="PEM", help="the root certificate --mds chains to")
+    add_rule_book_arguments(p)  # for cases that pin no as_of/cloud of their own
     p.add_argument("--reports", default=str(REPORTS), metavar="DIR",
                    help="where reports go (default: reports/)")
     p.add_argument("--no-html", action="store_true", help="skip the single-file HTML report")
@@ -57,7 +59,7 @@ def pytest_args(args: argparse.Namespace, reports: Path) -> list[str]:
     for flag in ("ceremony", "profile", "case", "area"):
         for value in getattr(args, flag) or ():
             out += [f"--{flag}", value]
-    for flag in ("policy", "shard", "mds", "mds_root"):
+    for flag in ("policy", "shard", "mds", "mds_root", "as_of", "cloud"):
         if getattr(args, flag):
             out += [f"--{flag.replace('_', '-')}", getattr(args, flag)]
     return out
@@ -66,9 +68,10 @@ def pytest_args(args: argparse.Namespace, reports: Path) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     import pytest
 
-    from ..inputs import UsageError
+    from ..inputs import UsageError, read_rule_book
     from .report import write_reports
 
+    read_rule_book(args.as_of, args.cloud)  # a bad day or cloud: one line here, not pytest's
     reports = Path(args.reports).resolve()
     reports.mkdir(parents=True, exist_ok=True)
     code = pytest.main(pytest_args(args, reports))

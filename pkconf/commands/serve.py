@@ -8,7 +8,8 @@ from urllib.parse import urlsplit
 
 from ..emulator.server import EmulatorServer, NonLoopbackBind, check_bind
 from ..emulator.tls import TLS_HOSTS, TestTls
-from ..inputs import UsageError, read_metadata
+from ..inputs import UsageError, read_cloud, read_day, read_metadata
+from .common import add_rule_book_arguments
 
 HELP = "run the embedded Entra emulator (Graph-shaped passkey endpoints) on a local port"
 
@@ -23,6 +24,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mds", metavar="BLOB",
                    help="a FIDO MDS3 BLOB to verify attestation (default: the suite's test BLOB)")
     p.add_argument("--mds-root", metavar="PEM", help="the root certificate the BLOB chains to")
+    add_rule_book_arguments(p, as_of_help="decide by the rule book as of this day, YYYY-MM-DD "
+                                          "(default: the emulator clock's date; "
+                                          "PUT /_emulator/ruleBook changes it)")
     browser = p.add_mutually_exclusive_group()
     browser.add_argument("--tls", action="store_true",
                          help="serve HTTPS for login.microsoft.com and mysignins.microsoft.com "
@@ -42,7 +46,10 @@ def run(args: argparse.Namespace) -> int:
     server = EmulatorServer(args.db, args.port, read_metadata(args.mds, args.mds_root),
                             host=args.host, allow_non_loopback=args.allow_non_loopback,
                             tls=TestTls() if args.tls else None,
-                            rp_id="localhost" if args.insecure_localhost else None)
+                            rp_id="localhost" if args.insecure_localhost else None,
+                            as_of=None if args.as_of is None else read_day(args.as_of,
+                                                                           "--as-of"),
+                            cloud=read_cloud(args.cloud))
     try:
         server.serve_forever(on_ready=lambda url: print(_ready(server, url), flush=True))
     except OSError as e:
@@ -53,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _ready(server: EmulatorServer, url: str) -> str:
-    """Where the emulator listens and, for a browser, how to reach its pages."""
+    """Where the emulator listens, for a browser how to reach its pages, and whose rules it
+    decides by."""
     lines = [f"pkconf emulator on {url}"]
     if server.tls is not None:
         rules = ", ".join(f"MAP {host} {urlsplit(url).netloc}" for host in TLS_HOSTS)
@@ -63,4 +71,7 @@ def _ready(server: EmulatorServer, url: str) -> str:
                   f"  --ignore-certificate-errors-spki-list={server.tls.spki_pin()}"]
     elif server.rp_id == "localhost":
         lines.append(f"Security info: http://localhost:{server.port}/security-info")
+    book = server.rule_book
+    day = book.as_of or "the emulator clock's date"
+    lines.append(f"Rule book: as of {day}, {book.cloud} (/_emulator/ruleBook changes it)")
     return "\n".join(lines)

@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime, timedelta
 
-from ..inputs import UsageError, parse_user, read_json, read_metadata, read_policy
+from ..inputs import (
+    UsageError,
+    parse_user,
+    read_json,
+    read_metadata,
+    read_policy,
+    read_rule_book,
+)
 from ..tenant.decision import CeremonyContext, IssuedChallenge, RegistrationPath
 from ..tenant.engine import decide
 from ..tenant.registration import MalformedRegistration, b64url_decode, parse_registration
@@ -23,7 +30,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--origin", required=True, metavar="URL", help="the expected origin")
     p.add_argument("--rp-id", required=True, metavar="ID", help="the expected RP ID")
     p.add_argument("--at", metavar="ISO8601",
-                   help="the time to decide at (certificate validity); default: now")
+                   help="the time to check certificates at; default: now (the rules' day is "
+                        "--as-of)")
     p.add_argument("--path", choices=[p.value for p in RegistrationPath],
                    default=RegistrationPath.SELF_SERVICE.value, help="the registration path")
 
@@ -41,6 +49,7 @@ def parse_time(value: str | None) -> datetime:
 
 
 def run(args: argparse.Namespace) -> int:
+    book = read_rule_book(args.as_of, args.cloud)
     body = read_json(args.response, "response")
     if isinstance(body, dict) and "publicKeyCredential" in body:
         body = body["publicKeyCredential"]  # a Graph POST fido2Methods body
@@ -59,5 +68,5 @@ def run(args: argparse.Namespace) -> int:
     )
     decision = decide(read_policy(args.policy), parse_user(read_json(args.user, "user")),
                       RegistrationPath(args.path), registration, ceremony,
-                      metadata=read_metadata(args.mds, args.mds_root))
+                      metadata=read_metadata(args.mds, args.mds_root), book=book)
     return print_decision(decision, args.json)

@@ -1,4 +1,5 @@
-"""Emulator-only controls under `/_emulator/`: sign-in, the clock, seeding, scenarios, reset.
+"""Emulator-only controls under `/_emulator/`: sign-in, the clock, the rule book, seeding,
+scenarios, reset.
 
 They live apart from Graph's paths so nothing here can be mistaken for Graph.
 """
@@ -9,7 +10,7 @@ import secrets
 import uuid
 from base64 import urlsafe_b64decode
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from starlette.requests import Request
@@ -22,6 +23,7 @@ from ..tenant.decision import (
     UserContext,
     UserJsonError,
 )
+from ..tenant.rules import Cloud
 from .http import (
     MAX_ADVANCE_SECONDS,
     YEARS,
@@ -34,11 +36,45 @@ from .http import (
 )
 from .shapes import valid_policy, with_group_ids
 from .signin import SIGN_IN_METHODS, tap_sign_in
-from .store import CLIENTS, SECURITY_INFO_CLIENT, BootstrapScope, Credential, Store, iso
+from .store import (
+    CLIENTS,
+    SECURITY_INFO_CLIENT,
+    BootstrapScope,
+    Credential,
+    RuleBookSetting,
+    Store,
+    iso,
+)
+
+_RULE_BOOK_KEYS = ("asOf", "cloud")
+
+
+def _rule_book_setting(obj: Any, where: str = "") -> RuleBookSetting:
+    """`{"asOf": "YYYY-MM-DD" | null, "cloud": ...}`, taken whole: an absent or null asOf
+    follows the emulator clock's date, an absent cloud is worldwide. `where` prefixes the
+    messages (the scenario's "ruleBook.")."""
+    if not isinstance(obj, dict):
+        raise bad(f"{where.rstrip('.')} must be an object {{asOf, cloud}}")
+    if unknown := sorted(set(obj) - set(_RULE_BOOK_KEYS)):
+        raise bad(f"{where}{unknown[0]} is unknown (known: {', '.join(_RULE_BOOK_KEYS)})")
+    cloud = obj.get("cloud", str(Cloud.WORLDWIDE))
+    if cloud not in tuple(Cloud):
+        raise bad(f"{where}cloud must be one of {', '.join(Cloud)}")
+    text = obj.get("asOf")
+    if text is None:
+        return RuleBookSetting(None, Cloud(cloud))
+    try:
+        as_of = date.fromisoformat(text) if isinstance(text, str) else None
+    except ValueError:
+        as_of = None
+    if as_of is None or as_of.isoformat() != text:  # not the week or compact ISO forms
+        raise bad(f"{where}asOf must be a date YYYY-MM-DD or null, not {str(text)[:40]!r}")
+    return RuleBookSetting(as_of, Cloud(cloud))
 
 
 class EmulatorControls:
-    """Emulator-only levers: sign-in, the clock, seeding credentials, reset, health."""
+    """Emulator-only levers: sign-in, the clock, the rule book, seeding credentials, reset,
+    health."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -49,6 +85,7 @@ class EmulatorControls:
             Route("/reset", self.reset, methods=["POST"]),
             Route("/clock", self.clock, methods=["GET", "PUT"]),
             Route("/clock/advance", self.advance, methods=["POST"]),
+            Route("/ruleBook", self.rule_book, methods=["GET", "PUT"]),
             Route("/signIn", self.sign_in, methods=["POST"]),
             Route("/users/{user_id}/credentials", self.add_credential, methods=["POST"]),
             Route("/scenarios", self.scenario, methods=["POST"]),
@@ -78,6 +115,12 @@ class EmulatorControls:
         if (self.store.now() + timedelta(seconds=seconds)).year > YEARS[1]:
             raise bad(f"the clock cannot go past the year {YEARS[1]}")
         return JSONResponse({"now": iso(self.store.advance_clock(seconds))})
+
+    async def rule_book(self, request: Request) -> Response:
+        """The day and cloud whose rules registrations are decided by (PUT replaces both)."""
+        if request.method == "PUT":
+            self.store.set_rule_book(_rule_book_setting(await json_object(request)))
+        return JSONResponse(self.store.rule_book().to_json())
 
     async def sign_in(self, request: Request) -> Response:
         """A session for /me; TAP sign-in checks the pass's window and consumes a one-time pass."""
@@ -143,6 +186,8 @@ class EmulatorControls:
         The policy replaces the current one whole (a case holds a complete export, and a PATCH
         merge would carry the previous case's profiles over); include/exclude target ids that
         name one of `groups` become the fresh groups' ids, so every case has groups of its own.
+        `ruleBook` (`/_emulator/ruleBook`'s body), when given, sets the day and cloud whose
+        rules decide the case; absent, the setting stays as it is.
         Everything is checked before the store changes.
         """
         body = await json_object(request)
@@ -164,10 +209,14 @@ class EmulatorControls:
         policy = json_field(body, "policy", dict)
         if policy is not None:  # judged with the names standing in for the groups' ids
             valid_policy(with_group_ids(policy, {name: name for name in names}))
+        book = body.get("ruleBook")
+        book = None if book is None else _rule_book_setting(book, "ruleBook.")
         # everything is checked: only now does the store change
         groups = {name: self.store.add_group(name).id for name in names}
         if policy is not None:
             self.store.save_policy(with_group_ids(policy, groups))
+        if book is not None:
+            self.store.set_rule_book(book)
         added = self.store.add_user(f"case-{uuid.uuid4().hex[:12]}@pkconf.test", "Case user",
                                     user.user_type)
         for name in sorted(user.groups):

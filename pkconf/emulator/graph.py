@@ -266,7 +266,7 @@ class GraphApi:
                                    origins=self.origins)
         decision = decide(parse_policy(self.store.policy()),
                           self._user_context(user, session, now), path, registration, ceremony,
-                          metadata=self.metadata)
+                          metadata=self.metadata, book=self.store.rule_book().book(now))
         if not decision.accepted:
             raise refusal(decision)
         cred = Credential(

@@ -12,15 +12,16 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from datetime import date
 from functools import partial
 from types import TracebackType
 
 import uvicorn
 
 from ..tenant.attestation import Metadata
-from ..tenant.rules import ALLOWED_ORIGINS, RP_ID
+from ..tenant.rules import ALLOWED_ORIGINS, RP_ID, Cloud
 from .app import create_app
-from .store import Store
+from .store import RuleBookSetting, Store
 from .tls import TestTls
 
 STARTUP_TIMEOUT_SECONDS = 10.0
@@ -66,15 +67,19 @@ class EmulatorServer:
     `rp_id`/`origins` replace Entra's RP ID and origins for the browser's `http://localhost`
     fallback; `rp_id="localhost"` alone means this server's own `http://localhost:<port>`,
     since with port 0 the caller cannot know the origin before the server binds.
+    `as_of`/`cloud` are the rule book it starts with (and a reset returns to): `as_of` None
+    decides by the emulator clock's date.
     """
 
     def __init__(self, db: str = ":memory:", port: int = 0, metadata: Metadata | None = None, *,
                  host: str = "127.0.0.1", allow_non_loopback: bool = False,
                  tls: TestTls | None = None, rp_id: str | None = None,
-                 origins: tuple[str, ...] | None = None) -> None:
+                 origins: tuple[str, ...] | None = None, as_of: date | None = None,
+                 cloud: Cloud = Cloud.WORLDWIDE) -> None:
         check_bind(host, allow_non_loopback)
         self.db, self.metadata, self.host, self.tls = db, metadata, host, tls
         self.rp_id, self.origins = rp_id, origins
+        self.rule_book = RuleBookSetting(as_of, cloud)
         self._port = port
         self.store: Store | None = None
         self._server: uvicorn.Server | None = None
@@ -125,7 +130,7 @@ class EmulatorServer:
         """Bind first (so a busy port fails here, synchronously), then build the server."""
         sock = _listen(self.host, self._port)
         try:
-            store = Store(self.db)
+            store = Store(self.db, self.rule_book)
         except BaseException:
             sock.close()
             raise

@@ -18,11 +18,12 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from ..tenant.decision import IssuedChallenge, UserType
 from ..tenant.policy import ALL_USERS
+from ..tenant.rules import Cloud, RuleBook
 
 DEFAULT_PROFILE_ID = "00000000-0000-0000-0000-000000000001"  # the sample id of entra-facts §1.5
 
@@ -99,6 +100,22 @@ def iso(moment: datetime) -> str:
 
 def _dt(text: str) -> datetime:
     return datetime.fromisoformat(text)
+
+
+@dataclass(frozen=True)
+class RuleBookSetting:
+    """Which day's rules the emulator decides by, and in which cloud: `as_of` None follows the
+    emulator clock's date, so a clock moved past a change moves the rules with it."""
+
+    as_of: date | None = None
+    cloud: Cloud = Cloud.WORLDWIDE
+
+    def book(self, now: datetime) -> RuleBook:
+        return RuleBook(self.as_of or now.date(), self.cloud)
+
+    def to_json(self) -> dict[str, str | None]:
+        """The `/_emulator/ruleBook` form."""
+        return {"asOf": self.as_of.isoformat() if self.as_of else None, "cloud": str(self.cloud)}
 
 
 @dataclass(frozen=True)
@@ -182,13 +199,17 @@ class Credential:
 class Store:
     """All emulator state; safe to share between the server thread and the caller's thread."""
 
-    def __init__(self, path: str = ":memory:") -> None:
+    def __init__(self, path: str = ":memory:",
+                 rule_book: RuleBookSetting = RuleBookSetting()) -> None:
         self._lock = threading.RLock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA foreign_keys = ON")
         self._db.executescript(_SCHEMA)
-        with self._tx():
+        self._initial_rule_book = rule_book
+        with self._tx() as db:
             self._seed()
+            # the server's setting, even over a file's: a start with other flags reconfigures
+            self._write_rule_book(db, rule_book)
 
     def close(self) -> None:
         with self._lock:
@@ -220,12 +241,14 @@ class Store:
                              (json.dumps(default_policy()), now))
 
     def reset(self) -> None:
-        """Wipe everything back to a fresh tenant (real time, default policy)."""
+        """Wipe everything back to a fresh tenant (real time, default policy, the rule book
+        setting the store started with)."""
         with self._tx() as db:
             for table in _TABLES:
                 db.execute(f"DELETE FROM {table}")  # fixed names, not input
             db.execute("DELETE FROM sqlite_sequence WHERE name = 'policy_versions'")
             self._seed()
+            self._write_rule_book(db, self._initial_rule_book)
 
     # --- clock ---------------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -239,6 +262,24 @@ class Store:
     def advance_clock(self, seconds: float) -> datetime:
         with self._lock:
             return self.set_clock(self.now() + timedelta(seconds=seconds))
+
+    # --- rule book -----------------------------------------------------------------------------
+    def rule_book(self) -> RuleBookSetting:
+        text = self._rows("SELECT value FROM meta WHERE key = 'ruleBook'")[0]["value"]
+        setting = json.loads(text)
+        as_of = setting["asOf"]
+        return RuleBookSetting(date.fromisoformat(as_of) if as_of else None,
+                               Cloud(setting["cloud"]))
+
+    def set_rule_book(self, setting: RuleBookSetting) -> RuleBookSetting:
+        with self._tx() as db:
+            self._write_rule_book(db, setting)
+        return self.rule_book()
+
+    @staticmethod
+    def _write_rule_book(db: sqlite3.Connection, setting: RuleBookSetting) -> None:
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('ruleBook', ?)",
+                   (json.dumps(setting.to_json()),))
 
     # --- directory -----------------------------------------------------------------------------
     def add_user(self, user_principal_name: str, display_name: str, user_type: UserType) -> User:

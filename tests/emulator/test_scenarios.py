@@ -114,6 +114,8 @@ def test_windows_hello_for_business_seeds_its_credential(tenant: Tenant) -> None
     ({"policy": {"state": "paused"}}, "state"),
     ({"policy": {"includeTargets": [{"id": ["g"], "allowedPasskeyProfiles": []}]}},
      "includeTargets"),
+    ({"ruleBook": {"asOf": "soon"}}, "ruleBook.asOf must be a date YYYY-MM-DD or null"),
+    ({"ruleBook": "2026-03-20"}, "ruleBook must be an object {asOf, cloud}"),
 ])
 def test_a_refused_scenario_changes_nothing(tenant: Tenant, bad: dict, message: str) -> None:
     before = tenant.client.get(POLICY_PATH).json()
@@ -123,3 +125,4 @@ def test_a_refused_scenario_changes_nothing(tenant: Tenant, bad: dict, message: 
     error = error_of(r)
     assert error["code"] == "invalidRequest" and message in error["message"]
     assert tenant.client.get(POLICY_PATH).json() == before
+    assert tenant.client.get("/_emulator/ruleBook").json() == {"asOf": None, "cloud": "worldwide"}
