@@ -7,6 +7,7 @@ caller (the commands, the pytest plugin) reports one line and exit code 2, never
 from __future__ import annotations
 
 import json
+import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -40,10 +41,15 @@ def read_json(path: str | Path, what: str) -> Any:
 
 
 def read_policy(path: str | Path) -> Fido2Policy:
+    """The policy; what it holds only by inference (unknownFutureValue) is warned of on stderr,
+    one line each, and does not fail it."""
     try:
-        return load_policy(read_bytes(path, "policy"))
+        policy = load_policy(read_bytes(path, "policy"))
     except PolicyError as e:
         raise UsageError(f"policy {path} is invalid: {e}") from None
+    for where, message in policy.warnings:
+        print(f"warning: policy {path}: {where}: {message}", file=sys.stderr)
+    return policy
 
 
 def parse_user(obj: Any, where: str = "user") -> UserContext:

@@ -252,6 +252,7 @@ VENDORS: dict[str, VendorPki] = {
         _vendor("test-revoked", "Revoked-Vendor", intermediate=False),
         _vendor("test-compromised", "Compromised-Vendor", intermediate=False),
         _vendor("test-ineligible", "Ineligible-Vendor", intermediate=False),
+        _vendor("test-uncertified", "Uncertified-Vendor", intermediate=False),
         # Its root is in no metadata: a chain that verifies and still proves nothing.
         _vendor("self-signed-spoofer", "Self-Signed-Spoofer", intermediate=False),
     )

@@ -15,11 +15,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 TOP = ("pkconf", "conformance")
-SHARED = {"pkconf.testpki", "pkconf.paths"}  # shared test material and where files are
+# shared test material, where files are and where Entra's hosts are served
+SHARED = {"pkconf.testpki", "pkconf.paths", "pkconf.hosts"}
 
 # layer -> the internal layers it may import (besides itself)
 ALLOWED: dict[str, set[str]] = {
     "pkconf.paths": set(),
+    "pkconf.hosts": set(),
     "pkconf.testpki": {"pkconf.paths"},
     "pkconf.authenticators": SHARED,
     "pkconf.tenant": set(),

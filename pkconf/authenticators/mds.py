@@ -37,6 +37,7 @@ EFFECTIVE_DATE = "2024-01-01"  # fixed, so the BLOB is reproducible
 TEST_REVOKED_AAGUID = "7e57aa00-0000-4000-8000-000000000001"
 TEST_COMPROMISED_AAGUID = "7e57aa00-0000-4000-8000-000000000002"
 TEST_INELIGIBLE_AAGUID = "7e57aa00-0000-4000-8000-000000000003"
+TEST_UNCERTIFIED_AAGUID = "7e57aa00-0000-4000-8000-000000000005"  # ...0004: profiles' unlisted
 
 _MDS_ORG = "FIDO-MDS-like"
 MDS_ROOT = pki.root_ca(pki.subject_name("pkconf TEST FIDO-MDS-like Root", org=_MDS_ORG),
@@ -209,6 +210,8 @@ def records() -> tuple[MetadataRecord, ...]:
         ),
         MetadataRecord("pkconf TEST authenticator without hmac-secret or prf", "test-ineligible",
                        TEST_INELIGIBLE_AAGUID, extensions=("credProtect",)),
+        MetadataRecord("pkconf TEST authenticator without FIDO certification", "test-uncertified",
+                       TEST_UNCERTIFIED_AAGUID, statuses=(StatusRecord("NOT_FIDO_CERTIFIED"),)),
         MetadataRecord("pkconf TEST Yubico-like U2F security key", "yubico",
                        key_identifiers=(_key_identifier(u2f_cert),), versions=("U2F_V2",),
                        extensions=(), options={}),

@@ -13,7 +13,12 @@ from enum import StrEnum
 
 from fido2.cose import ES256, RS256
 
-from .mds import TEST_COMPROMISED_AAGUID, TEST_INELIGIBLE_AAGUID, TEST_REVOKED_AAGUID
+from .mds import (
+    TEST_COMPROMISED_AAGUID,
+    TEST_INELIGIBLE_AAGUID,
+    TEST_REVOKED_AAGUID,
+    TEST_UNCERTIFIED_AAGUID,
+)
 from .statements import Defect
 
 
@@ -364,8 +369,8 @@ _ALL = (
                         "authenticator for desktop Chrome",
             transports=("hybrid", "internal"), attachment=Attachment.CROSS_PLATFORM,
             client=CHROME_WINDOWS),
-    # TEST ONLY keys for the metadata rules: the test MDS BLOB's revoked, compromised and
-    # ineligible models (pkconf.authenticators.mds), and a model it does not list.
+    # TEST ONLY keys for the metadata rules: the test MDS BLOB's revoked, compromised,
+    # ineligible and uncertified models (pkconf.authenticators.mds), and a model it does not list.
     _test_key("test-revoked-key", "a model whose test MDS status report is REVOKED",
               TEST_REVOKED_AAGUID, "test-revoked"),
     _test_key("test-compromised-key", "a model whose test MDS status reports its batch "
@@ -375,6 +380,8 @@ _ALL = (
     replace(_test_key("test-ineligible-key", "a model whose test MDS statement lacks "
                       "hmac-secret and prf", TEST_INELIGIBLE_AAGUID, "test-ineligible"),
             extensions=("credProtect",)),
+    _test_key("test-uncertified-key", "a model whose test MDS status reports show no FIDO "
+              "certification (NOT_FIDO_CERTIFIED)", TEST_UNCERTIFIED_AAGUID, "test-uncertified"),
     _test_key("test-unlisted-key", "a Yubico-like key (test AAGUID, chain to the listed "
               "Yubico-like root) of a model the test MDS BLOB does not list, as a new model "
               "is before Microsoft ingests its metadata", TEST_UNLISTED_AAGUID, "yubico"),

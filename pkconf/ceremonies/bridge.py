@@ -29,6 +29,7 @@ from fido2.utils import websafe_decode, websafe_encode
 from fido2.webauthn import AttestationObject
 from playwright.sync_api import BrowserContext
 
+from ..hosts import PAGES_ORIGIN
 from ..tenant.rules import ALLOWED_ORIGINS, RP_ID
 from . import client
 
@@ -38,7 +39,8 @@ SCRIPT = resources.files(__package__).joinpath("bridge.js").read_text(encoding="
 # What the RP's /.well-known/webauthn lists (Related Origin Requests, WebAuthn L3 §5.11): a page
 # on mysignins.microsoft.com may create credentials for login.microsoft.com. Trusted as known
 # rather than fetched: the emulator serves exactly this list (page contract).
-RELATED_ORIGINS: Mapping[str, frozenset[str]] = {RP_ID: frozenset(ALLOWED_ORIGINS)}
+RELATED_ORIGINS: Mapping[str, frozenset[str]] = {RP_ID: frozenset({*ALLOWED_ORIGINS,
+                                                                   PAGES_ORIGIN})}
 
 
 class DomError(Exception):

@@ -52,8 +52,9 @@ from ..authenticators.profiles import (
     Quirk,
     Uv,
 )
+from ..hosts import HOSTS, PAGES_ORIGIN
 from ..tenant.decision import DecisionFormatError
-from ..tenant.rules import CHALLENGE_TIMEOUT_MINUTES, ORIGIN_HOSTS
+from ..tenant.rules import CHALLENGE_TIMEOUT_MINUTES
 from . import bridge
 from .chromium import launch_args, require_chromium, shared_playwright
 from .ctap import Setup
@@ -61,7 +62,6 @@ from .result import CeremonyResult, ClientError, announced
 from .security_info import Outcome, OutcomeKind, Place, SecurityInfoPage
 from .tenant import TenantApi, decision_of
 
-PAGES_HOST = "mysignins.microsoft.com"
 SESSION_COOKIE = "pkconf_session"  # the page contract (docs/page-contract.md): the sign-in cookie
 AUTHENTICATORS = ("bridge", "cdp")
 VARIATIONS = ("expired-challenge", "reused-challenge")  # ctap.py's tamper-* are CTAP-only
@@ -217,12 +217,12 @@ class BrowserSession:
     def base_url(self) -> str:
         """Where the pages are, as the browser addresses them (never with the port for TLS:
         the port would become part of the origin)."""
-        return f"https://{PAGES_HOST}" if self.spki_pin else f"http://localhost:{self.port}"
+        return PAGES_ORIGIN if self.spki_pin else f"http://localhost:{self.port}"
 
     def browser_args(self) -> list[str]:
         args = launch_args()
         if self.spki_pin:
-            rules = ", ".join(f"MAP {host} 127.0.0.1:{self.port}" for host in ORIGIN_HOSTS)
+            rules = ", ".join(f"MAP {host} 127.0.0.1:{self.port}" for host in HOSTS)
             args += [f"--host-rules={rules}",
                      f"--ignore-certificate-errors-spki-list={self.spki_pin}"]
         return args

@@ -19,6 +19,8 @@ from fido2.cose import CoseKey, EdDSA
 from fido2.utils import websafe_decode, websafe_encode
 from fido2.webauthn import AttestedCredentialData, AuthenticatorData
 
+from ..hosts import PAGES_ORIGIN
+
 Credential = dict[str, Any]  # the registration response JSON (PublicKeyCredential.toJSON())
 
 
@@ -94,8 +96,12 @@ def _unusable(key: dict[int, Any]) -> dict[int, Any]:
     return {**key, -1: (2**511 + 1).to_bytes(64, "big")}
 
 
-def _without_signature(att: dict[str, Any]) -> None:
-    att["attStmt"] = {k: v for k, v in att["attStmt"].items() if k != "sig"}
+def _without(key: str) -> Callable[[dict[str, Any]], None]:
+    """Drop one attStmt field."""
+    def drop(att: dict[str, Any]) -> None:
+        att["attStmt"] = {k: v for k, v in att["attStmt"].items() if k != key}
+
+    return drop
 
 
 def with_challenge(credential: Credential, challenge: bytes) -> Credential:
@@ -107,6 +113,8 @@ TAMPERS: dict[str, Callable[[Credential], Credential]] = {
     "tamper-type": lambda c: _client_data(c, type="webauthn.get"),
     "tamper-challenge": lambda c: with_challenge(c, b"\x00" * 32),
     "tamper-origin": lambda c: _client_data(c, origin="https://login.microsoftonline.evil"),
+    # the Security-info page's origin, which the emulator accepts only from its own page
+    "pages-origin": lambda c: _client_data(c, origin=PAGES_ORIGIN),
     "tamper-rp-id": lambda c: _auth_data(c, _rp_id_hash("microsoft.com")),
     "clear-uv": lambda c: _auth_data(c, _clear_flag(AuthenticatorData.FLAG.UV)),
     "clear-up": lambda c: _auth_data(c, _clear_flag(AuthenticatorData.FLAG.UP)),
@@ -118,5 +126,7 @@ TAMPERS: dict[str, Callable[[Credential], Credential]] = {
     # the credential key has the offered algorithm but could never verify a sign-in
     "tamper-key": lambda c: _attestation_object(c, _credential_key(_unusable)),
     # an attestation statement without its signature: malformed, not merely unverifiable
-    "drop-attestation-sig": lambda c: _attestation_object(c, _without_signature),
+    "drop-attestation-sig": lambda c: _attestation_object(c, _without("sig")),
+    # a packed statement without its certificate: shaped as self attestation, no certificate
+    "drop-attestation-x5c": lambda c: _attestation_object(c, _without("x5c")),
 }

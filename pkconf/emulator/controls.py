@@ -226,6 +226,7 @@ class EmulatorControls:
         token = self._sign_in_as(added.id, user.tap, method, at, client=client, mfa_at=mfa_at)
         for credential in credentials:
             self.store.add_credential(replace(credential, user_id=added.id))
+        self.store.set_platform_credentials(added.id, user.platform_credentials)
         return JSONResponse({"userId": added.id, "groups": groups, "token": token},
                             status_code=201)
 

@@ -36,6 +36,7 @@ from ..tenant.rules import (
     SUPPORTED_ALGORITHMS,
 )
 from .http import GraphError, b64url, bad, json_field, json_object, moment, not_found
+from .pages import accepted_origins
 from .shapes import (
     GRAPH,
     method_json,
@@ -246,6 +247,7 @@ class GraphApi:
             existing_credentials=tuple(
                 ExistingCredential(c.credential_id, c.aaguid, c.windows_hello_for_business)
                 for c in self.store.credentials(user.id)),
+            platform_credentials=self.store.platform_credentials(user.id),
         )
 
     async def _register(self, request: Request, user: User, session: Session | None) -> Response:
@@ -262,8 +264,9 @@ class GraphApi:
                 else RegistrationPath.SELF_SERVICE)
         # consumed before deciding, whatever the outcome; the decision sees it as it was
         challenge = self.store.consume_challenge(registration.client_data.challenge, user.id)
+        origins = accepted_origins(self.origins, self.rp_id, request.headers.get("origin"))
         ceremony = CeremonyContext(now=now, challenge=challenge, rp_id=self.rp_id,
-                                   origins=self.origins)
+                                   origins=origins)
         decision = decide(parse_policy(self.store.policy()),
                           self._user_context(user, session, now), path, registration, ceremony,
                           metadata=self.metadata, book=self.store.rule_book().book(now))

@@ -1,9 +1,16 @@
 """The emulator's web pages: sign-in, Security info, and the RP's Related Origins file.
 
-Entra registers a passkey on the Security info page of mysignins.microsoft.com, with the RP ID
+Users add a passkey on Security info (mysignins.microsoft.com), with the RP ID
 login.microsoft.com. These pages let a real browser run that ceremony against the emulator:
 the browser calls navigator.credentials.create() and posts the credential to the emulator's
 Graph endpoint, so what is tested is the browser's own WebAuthn answer.
+
+The pages' origin, https://mysignins.microsoft.com, is theirs, not the rule book's: no Microsoft
+text puts the registration ceremony on it, and the rule book accepts https://login.microsoft.com
+only (rules.ALLOWED_ORIGINS, [INFERRED]). The RP's Related Origins file lists the pages' origin,
+and the emulator accepts it for the requests the pages make (`accepted_origins`): a POST whose
+`Origin` header is the pages' origin, as a browser sends it from their script. The same
+credential posted by any other client is judged by the rule book's origins alone.
 
 Plain HTML forms for sign-in (no passwords are checked, as in `/_emulator/signIn`); a little JS
 for the Security info dialogs. Templates and assets live in the `pages/` folder beside this
@@ -23,7 +30,8 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ..tenant.rules import MFA_WINDOW_SECONDS
+from ..hosts import PAGES_ORIGIN
+from ..tenant.rules import MFA_WINDOW_SECONDS, RP_ID
 from .http import GraphError, capped_body
 from .signin import tap_sign_in
 from .store import Session, Store, User
@@ -91,6 +99,20 @@ def needs_step_up(session: Session, elapsed_seconds: float) -> bool:
     if session.method == "tap":
         return False
     return session.method != "mfa" or elapsed_seconds > MFA_WINDOW_SECONDS
+
+
+def pages_origin(rp_id: str) -> str | None:
+    """The pages' own origin beside the RP's: mysignins for Entra's RP ID; none on the
+    localhost fallback, where the pages are on the RP's own origin."""
+    return PAGES_ORIGIN if rp_id == RP_ID else None
+
+
+def accepted_origins(origins: tuple[str, ...], rp_id: str, request_origin: str | None
+                     ) -> tuple[str, ...]:
+    """The origins a registration request is judged by: the RP's, plus the pages' own when the
+    pages made the request (its Origin header is theirs)."""
+    own = pages_origin(rp_id)
+    return (*origins, own) if own and request_origin == own else origins
 
 
 class SecurityInfoPages:
@@ -221,7 +243,8 @@ class SecurityInfoPages:
     async def related_origins(self, request: Request) -> Response:
         """The origins besides the RP ID's own that may create its credentials (WebAuthn L3)."""
         own = f"https://{self.rp_id}"
-        return JSONResponse({"origins": [o for o in self.origins if o != own]})
+        listed = dict.fromkeys((*self.origins, pages_origin(self.rp_id)))
+        return JSONResponse({"origins": [o for o in listed if o and o != own]})
 
 
 def _set_session_cookie(request: Request, response: Response, token: str) -> None:

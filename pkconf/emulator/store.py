@@ -75,6 +75,8 @@ CREATE TABLE IF NOT EXISTS credentials (
     public_key BLOB, attestation_certificates TEXT NOT NULL DEFAULT '[]',
     windows_hello_for_business INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (user_id, id));
+CREATE TABLE IF NOT EXISTS platform_credentials (user_id TEXT PRIMARY KEY,
+    count INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS bootstrap_scopes (user_id TEXT PRIMARY KEY,
     in_tap_policy INTEGER NOT NULL, registration_interrupt INTEGER NOT NULL,
     conditional_access_unmet INTEGER NOT NULL);
@@ -82,7 +84,8 @@ CREATE TABLE IF NOT EXISTS session_details (token TEXT PRIMARY KEY, client TEXT 
     mfa_at TEXT);
 """
 _TABLES = ("users", "groups", "memberships", "policy_versions", "challenges", "taps",
-           "sessions", "credentials", "bootstrap_scopes", "session_details", "meta")
+           "sessions", "credentials", "platform_credentials", "bootstrap_scopes",
+           "session_details", "meta")
 # The client a session's token is for: Security info (its pages, and the emulator's /me calls
 # by default) or the user's own Graph client, whose /me registrations follow Graph's rule.
 SECURITY_INFO_CLIENT, GRAPH_CLIENT = "security-info", "graph"
@@ -472,6 +475,17 @@ class Store:
         r = rows[0]
         return BootstrapScope(bool(r["in_tap_policy"]), bool(r["registration_interrupt"]),
                               bool(r["conditional_access_unmet"]))
+
+    def set_platform_credentials(self, user_id: str, count: int) -> None:
+        """How many platform credentials Entra counts for the user (USER.json's
+        platformCredentials): a number, not rows, since only the count decides (WHfB conflict)."""
+        with self._tx() as db:
+            db.execute("INSERT OR REPLACE INTO platform_credentials VALUES (?, ?)",
+                       (user_id, count))
+
+    def platform_credentials(self, user_id: str) -> int:
+        rows = self._rows("SELECT count FROM platform_credentials WHERE user_id = ?", user_id)
+        return int(rows[0]["count"]) if rows else 0
 
     def delete_credential(self, user_id: str, method_id: str) -> bool:
         with self._tx() as db:

@@ -23,10 +23,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from ..tenant.rules import ORIGIN_HOSTS
+from ..hosts import HOSTS
 from ..testpki import TEST_COUNTRY, CertKey, leaf, root_ca
 
-TLS_HOSTS = ORIGIN_HOSTS  # Entra's origins, as the rule book names them
+TLS_HOSTS = HOSTS  # the RP's host and the pages' (pkconf.hosts), the RP's first
 # The server's own base_url (https://127.0.0.1:<port>) must verify too, for Python clients.
 LOOPBACK = (ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1"))
 CA_NAME = "pkconf TEST TLS CA — NOT A REAL CA"

@@ -60,7 +60,8 @@ class UserJsonError(ValueError):
 
 
 _USER_KEYS = ("id", "userType", "groups", "mfaAgeSeconds", "tap", "windowsHelloForBusiness",
-              "inTapPolicy", "registrationInterrupt", "conditionalAccessUnmet")
+              "inTapPolicy", "registrationInterrupt", "conditionalAccessUnmet",
+              "platformCredentials")
 _TAP_KEYS = ("isUsableOnce", "ageSeconds")
 # The AAGUID the Windows Hello for Business credential of `windowsHelloForBusiness` carries.
 WHFB_AAGUID = sorted(WINDOWS_HELLO_AAGUIDS)[0]
@@ -74,6 +75,13 @@ def _seconds(obj: dict[str, Any], key: str, where: str) -> float | None:
             or not math.isfinite(value)):
         raise UserJsonError(f"{where}.{key} must be a non-negative number or null")
     return float(value)
+
+
+def _count(obj: dict[str, Any], key: str, where: str) -> int:
+    value = obj.get(key, 0)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise UserJsonError(f"{where}.{key} must be a non-negative integer")
+    return value
 
 
 def _flag(obj: dict[str, Any], key: str, default: bool, where: str) -> bool:
@@ -103,13 +111,17 @@ class UserContext:
     in_tap_policy: bool = True  # the TAP policy includes the user: a TAP sign-in is possible
     registration_interrupt: bool = False  # in scope of the SSPR / ID Protection registration policy
     conditional_access_unmet: bool = False  # a CA policy on "Register security info" is unmet
+    # All the user's platform credentials as Entra counts them (FIDO2 platform passkeys, WHfB,
+    # Mac platform credentials): over 50 lifts the WHfB conflict (rules.py).
+    platform_credentials: int = 0
 
     @classmethod
     def from_json(cls, obj: Any, where: str = "user") -> UserContext:
         """The one user vocabulary, read the same for USER.json, fixtures/users.toml and the
         emulator's scenario call: {"userType", "groups", "mfaAgeSeconds": number | null,
         "tap": null | {"isUsableOnce", "ageSeconds"}, "windowsHelloForBusiness", "id",
-        "inTapPolicy", "registrationInterrupt", "conditionalAccessUnmet"}.
+        "inTapPolicy", "registrationInterrupt", "conditionalAccessUnmet",
+        "platformCredentials"}.
 
         Absent keys take their defaults (a Member, no groups, no MFA, no TAP, in the TAP
         policy, no registration interrupt, no unmet Conditional Access), which is how TOML,
@@ -139,7 +151,8 @@ class UserContext:
                    if whfb else (),
                    in_tap_policy=_flag(obj, "inTapPolicy", True, where),
                    registration_interrupt=_flag(obj, "registrationInterrupt", False, where),
-                   conditional_access_unmet=_flag(obj, "conditionalAccessUnmet", False, where))
+                   conditional_access_unmet=_flag(obj, "conditionalAccessUnmet", False, where),
+                   platform_credentials=_count(obj, "platformCredentials", where))
 
     def to_json(self) -> dict[str, Any]:
         """The user in the vocabulary `from_json` reads (other existing credentials than
@@ -156,6 +169,8 @@ class UserContext:
             "inTapPolicy": self.in_tap_policy,
             "registrationInterrupt": self.registration_interrupt,
             "conditionalAccessUnmet": self.conditional_access_unmet,
+            **({"platformCredentials": self.platform_credentials}
+               if self.platform_credentials else {}),  # 0, the default, left out like id
         }
 
 

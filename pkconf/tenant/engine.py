@@ -25,6 +25,7 @@ from .attestation import (
     Metadata,
     MetadataEntry,
     VerifiedStatement,
+    check_packed_form,
     verify_statement,
     verify_trust,
 )
@@ -324,7 +325,9 @@ def _profiles(profiles: list[PasskeyProfile], evidence: _Evidence) -> list[Passk
     for profile in profiles:
         problem = next(_profile_problems(profile, evidence), None)
         if problem:
-            failures[profile.id] = problem
+            reason, detail = problem
+            # a field read from unknownFutureValue may be why: say how it was read
+            failures[profile.id] = (reason, "; ".join((detail, *profile.readings)))
     matched = [p for p in profiles if p.id not in failures]
     if matched:
         return matched
@@ -382,6 +385,9 @@ def _attestation_problems(profile: PasskeyProfile,
             yield (Reason.ATTESTATION_FORMAT_NOT_ACCEPTED,
                    f"attestation format '{ev.fmt[:40]}…' is longer than "
                    f"{rules.CUSTOM_FORMAT_MAX_LENGTH} characters")
+        elif ev.fmt == "packed" and (incomplete := _packed_form_problem(ev)):
+            yield (Reason.ATTESTATION_STATEMENT_INCOMPLETE, f"attestation is not enforced, yet a "
+                   f"packed statement needs its form and a complete certificate: {incomplete}")
         return
     statement = ev.statement
     if ev.fmt == "none" or (isinstance(statement, VerifiedStatement)
@@ -398,6 +404,16 @@ def _attestation_problems(profile: PasskeyProfile,
         yield (trust.reason, trust.detail)
 
 
+def _packed_form_problem(ev: _Evidence) -> str | None:
+    """Why the packed statement lacks the form an unenforced profile asks (rules.py), if it
+    does."""
+    try:
+        check_packed_form(ev.registration.attestation_object)
+    except AttestationFailure as failure:
+        return failure.detail
+    return None
+
+
 # --- platform path -------------------------------------------------------------------------------
 
 def _platform_path(matched: list[PasskeyProfile], ev: _Evidence, user: UserContext,
@@ -411,7 +427,8 @@ def _platform_path(matched: list[PasskeyProfile], ev: _Evidence, user: UserConte
                         "attested Microsoft Authenticator passkeys register only in the "
                         "Authenticator app, not through a cross-device (hybrid) flow")
     if (aaguid in rules.WINDOWS_HELLO_AAGUIDS
-            and any(c.windows_hello_for_business for c in user.existing_credentials)):
+            and any(c.windows_hello_for_business for c in user.existing_credentials)
+            and user.platform_credentials <= rules.WHFB_CONFLICT_MAX_PLATFORM_CREDENTIALS):
         raise _Rejected(Reason.WINDOWS_HELLO_FOR_BUSINESS_CONFLICT,
                         "a Windows Hello for Business credential already exists for this "
                         "account and container: the passkey is already registered")

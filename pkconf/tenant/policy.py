@@ -6,7 +6,11 @@ Source: `GET /policies/authenticationMethodsPolicy/authenticationMethodConfigura
 (`isAttestationEnforced` + `keyRestrictions`, no profiles), which becomes one implicit profile.
 
 Unknown fields are tolerated (Graph adds fields over time); invalid values are reported with
-their JSON path and never guessed.
+their JSON path and never guessed. Graph's evolvable enums end in `unknownFutureValue`, the value
+a client sees for a member added after its API version: it is tolerated with a warning (JSON
+path and message in `Fido2Policy.warnings`) and read as the known value `FUTURE_VALUE_READING`
+gives ([INFERRED]: Graph documents the sentinel, not what Entra does with it; we read it as the
+strictest known value, so a policy we cannot fully read never admits more than it says).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .rules import MAX_POLICY_BYTES, MAX_PROFILES
@@ -27,6 +31,17 @@ ATTESTATION_ENFORCEMENTS = ("disabled", "registrationOnly")
 ENFORCEMENT_TYPES = ("allow", "block")
 STATES = ("enabled", "disabled")
 TARGET_TYPES = ("group", "user")  # `user` is "no longer recommended" but still a value
+UNKNOWN_FUTURE_VALUE = "unknownFutureValue"
+# [INFERRED] What unknownFutureValue is read as, per enum (None: ignored, it admits nothing):
+# enforcement as registrationOnly and an AAGUID list as an allow list (the stricter reading);
+# a passkey type we cannot name admits no passkey of the types we can; a target's type does
+# not change how its id is matched.
+FUTURE_VALUE_READING: dict[str, str | None] = {
+    "attestationEnforcement": "registrationOnly",
+    "enforcementType": "allow",
+    "passkeyTypes": None,
+    "targetType": "group",
+}
 _AAGUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 
 
@@ -62,6 +77,7 @@ class PasskeyProfile:
     passkey_types: frozenset[str]
     attestation_enforcement: str  # disabled | registrationOnly
     key_restrictions: KeyRestrictions
+    readings: tuple[str, ...] = ()  # how its unknownFutureValue fields were read, for details
 
     @property
     def attestation_enforced(self) -> bool:
@@ -84,6 +100,7 @@ class Fido2Policy:
     profiles: tuple[PasskeyProfile, ...]
     default_profile: str | None
     legacy: bool  # True when the tenant has not opted in to passkey profiles
+    warnings: tuple[tuple[str, str], ...] = ()  # (JSON path, message): read, but by inference
 
     @property
     def enabled(self) -> bool:
@@ -114,9 +131,22 @@ class _Reader:
 
     def __init__(self) -> None:
         self.problems: list[tuple[str, str]] = []
+        self.warnings: list[tuple[str, str]] = []
 
     def problem(self, path: str, msg: str) -> None:
         self.problems.append((path, msg))
+
+    def future_value(self, path: str, key: str) -> str | None:
+        """unknownFutureValue at `path`: a warning, and the known value it is read as."""
+        reading = FUTURE_VALUE_READING[key]
+        as_what = f"read as {reading!r}" if reading else "ignored"
+        self.warnings.append((path, f"{UNKNOWN_FUTURE_VALUE} (a value newer than this model) "
+                                    f"is {as_what} [INFERRED]"))
+        return reading
+
+    def readings_since(self, start: int) -> tuple[str, ...]:
+        """The warnings from `start` on, as a profile's decision details mention them."""
+        return tuple(f"{path} {msg}" for path, msg in self.warnings[start:])
 
     def get(self, obj: Mapping[str, Any], key: str, path: str, kind: type | tuple[type, ...],
             *, required: bool = True, default: Any = None) -> Any:
@@ -134,6 +164,8 @@ class _Reader:
     def enum(self, obj: Mapping[str, Any], key: str, path: str, allowed: tuple[str, ...],
              *, required: bool = True) -> str | None:
         value: str | None = self.get(obj, key, path, str, required=required)
+        if value == UNKNOWN_FUTURE_VALUE and key in FUTURE_VALUE_READING:
+            return self.future_value(f"{path}.{key}", key)
         if value is not None and value not in allowed:
             self.problem(f"{path}.{key}", f"unknown value {value!r} (expected one of "
                                           f"{', '.join(allowed)})")
@@ -177,10 +209,25 @@ class _Reader:
             return frozenset()
         types = [t.strip() for t in raw.split(",")]
         for t in types:
-            if t not in PASSKEY_TYPES:
+            if t == UNKNOWN_FUTURE_VALUE:
+                self.future_value(f"{path}.passkeyTypes", "passkeyTypes")
+            elif t not in PASSKEY_TYPES:
                 self.problem(f"{path}.passkeyTypes", f"unknown passkey type {t!r} (expected "
                                                      f"a comma list of {', '.join(PASSKEY_TYPES)})")
         return frozenset(t for t in types if t in PASSKEY_TYPES)
+
+    def profile(self, obj: Mapping[str, Any], path: str) -> PasskeyProfile:
+        """One passkeyProfile, with the readings of its unknownFutureValue fields."""
+        start = len(self.warnings)
+        profile = PasskeyProfile(
+            id=self.get(obj, "id", path, str, default=""),
+            name=self.get(obj, "name", path, str, default=""),
+            passkey_types=self.passkey_types(obj, path),
+            attestation_enforcement=self.enum(obj, "attestationEnforcement", path,
+                                              ATTESTATION_ENFORCEMENTS) or "disabled",
+            key_restrictions=self.key_restrictions(obj, "keyRestrictions", path, required=True),
+        )
+        return replace(profile, readings=self.readings_since(start))
 
     def target(self, obj: Mapping[str, Any], path: str, *, include: bool,
                legacy: bool) -> Target:
@@ -223,26 +270,19 @@ def parse_policy(obj: Any) -> Fido2Policy:
     legacy = "passkeyProfiles" not in obj or obj["passkeyProfiles"] is None
     if legacy:
         enforced = r.get(obj, "isAttestationEnforced", "$", bool, required=False, default=False)
+        start = len(r.warnings)
+        restrictions = r.key_restrictions(obj, "keyRestrictions", "$", required=False)
         profiles = [PasskeyProfile(
             id=LEGACY_PROFILE_ID,
             name="Legacy global passkey settings",
             # [DOC S1] not opted in and attestation off: synced passkeys are already enabled
             passkey_types=frozenset({DEVICE_BOUND} if enforced else PASSKEY_TYPES),
             attestation_enforcement="registrationOnly" if enforced else "disabled",
-            key_restrictions=r.key_restrictions(obj, "keyRestrictions", "$", required=False),
+            key_restrictions=restrictions,
+            readings=r.readings_since(start),
         )]
     else:
-        profiles = [
-            PasskeyProfile(
-                id=r.get(p, "id", path, str, default=""),
-                name=r.get(p, "name", path, str, default=""),
-                passkey_types=r.passkey_types(p, path),
-                attestation_enforcement=r.enum(p, "attestationEnforcement", path,
-                                               ATTESTATION_ENFORCEMENTS) or "disabled",
-                key_restrictions=r.key_restrictions(p, "keyRestrictions", path, required=True),
-            )
-            for path, p in r.objects(obj, "passkeyProfiles", "$")
-        ]
+        profiles = [r.profile(p, path) for path, p in r.objects(obj, "passkeyProfiles", "$")]
         if len(profiles) > MAX_PROFILES:
             r.problem("$.passkeyProfiles", f"{len(profiles)} profiles; at most {MAX_PROFILES} "
                                            "are supported, the default one included")
@@ -262,6 +302,7 @@ def parse_policy(obj: Any) -> Fido2Policy:
         default_profile=None if legacy else r.get(obj, "defaultPasskeyProfile", "$", str,
                                                   required=False),
         legacy=legacy,
+        warnings=tuple(r.warnings),
     )
     known = {p.id for p in profiles}
     for i, t in enumerate(policy.include_targets):

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from urllib.parse import urlsplit
 
 
 class Family(StrEnum):
@@ -59,6 +58,7 @@ class Reason(StrEnum):
     ATTESTATION_REQUIRED = "ATTESTATION_REQUIRED"
     ATTESTATION_FORMAT_NOT_ACCEPTED = "ATTESTATION_FORMAT_NOT_ACCEPTED"
     ATTESTATION_STATEMENT_INVALID = "ATTESTATION_STATEMENT_INVALID"
+    ATTESTATION_STATEMENT_INCOMPLETE = "ATTESTATION_STATEMENT_INCOMPLETE"
     ATTESTATION_SIGNATURE_INVALID = "ATTESTATION_SIGNATURE_INVALID"
     ATTESTATION_AAGUID_MISMATCH = "ATTESTATION_AAGUID_MISMATCH"
     ATTESTATION_NONCE_MISMATCH = "ATTESTATION_NONCE_MISMATCH"
@@ -68,6 +68,7 @@ class Reason(StrEnum):
     ATTESTATION_UNTRUSTED = "ATTESTATION_UNTRUSTED"
     AUTHENTICATOR_NOT_IN_METADATA = "AUTHENTICATOR_NOT_IN_METADATA"
     AUTHENTICATOR_NOT_ELIGIBLE = "AUTHENTICATOR_NOT_ELIGIBLE"
+    AUTHENTICATOR_NOT_CERTIFIED = "AUTHENTICATOR_NOT_CERTIFIED"
     AUTHENTICATOR_REVOKED = "AUTHENTICATOR_REVOKED"
     ATTESTATION_KEY_COMPROMISED = "ATTESTATION_KEY_COMPROMISED"
     AAGUID_NOT_ALLOWED = "AAGUID_NOT_ALLOWED"
@@ -106,6 +107,7 @@ G1 = (
     "https://learn.microsoft.com/graph/api/resources/"
     "fido2authenticationmethodconfiguration?view=graph-rest-1.0"
 )
+G2 = "https://learn.microsoft.com/graph/api/resources/passkeyprofile?view=graph-rest-1.0"
 G6 = (
     "https://learn.microsoft.com/graph/api/"
     "fido2authenticationmethod-creationoptions?view=graph-rest-1.0"
@@ -149,9 +151,12 @@ CHALLENGE_TIMEOUT_RANGE_MINUTES = (5, 43200)  # [DOC G8] beta challengeTimeoutIn
 # --- Relying party (entra-facts §3, "RP ID") ---------------------------------------------------
 RP_ID = "login.microsoft.com"  # [INFERRED] from the rp entity doc and live 3P evidence
 RP_NAME = "Microsoft"  # [DOC] "name is always set to Microsoft"
-ORIGIN = "https://login.microsoft.com"  # [INFERRED] full list of origins [NOT FOUND]
-ALLOWED_ORIGINS = (ORIGIN, "https://mysignins.microsoft.com")
-ORIGIN_HOSTS = tuple(urlsplit(origin).netloc for origin in ALLOWED_ORIGINS)
+# [INFERRED] The full list of origins is [NOT FOUND]; the reverse-engineered Security-info flow
+# runs the ceremony on https://login.microsoft.com, and no Microsoft text puts it on
+# mysignins.microsoft.com (entra-facts §0, §3). That origin is the emulator's own page's
+# (pkconf/emulator/pages.py), which the emulator adds for its page's requests only.
+ORIGIN = "https://login.microsoft.com"
+ALLOWED_ORIGINS = (ORIGIN,)
 
 # --- Algorithms ---------------------------------------------------------------------------------
 # [DOC G6] only ES256 (-7) appears; [INFERRED] the second entry DSInternals sees is RS256 (-257),
@@ -163,11 +168,16 @@ ENFORCED_FORMATS = ("packed",)  # [DOC S3] packed with a full chain to an MDS ro
 UNENFORCED_FORMATS = ("none", "tpm", "packed")  # [DOC S3], plus custom formats <= 32 characters
 CUSTOM_FORMAT_MAX_LENGTH = 32  # [DOC S3]
 PROVISIONING_FORMATS = ("packed", "none")  # [DOC G8]
-# [INFERRED] With attestation not enforced the statement is not verified, only its format is
-# checked: the 2024 vendor page said "Microsoft will ignore attestation verification results",
-# and unattested AAGUIDs are taken as claimed (entra-facts §4). When metadata is loaded, a
-# statement that does verify to an MDS root still reports attestationLevel "attested".
-UNENFORCED_STATEMENT_VERIFIED = False
+# [INFERRED] With attestation not enforced a statement is read, not verified (unattested AAGUIDs
+# are taken as claimed, entra-facts §4), and a `packed` one must still have its form: alg, sig and
+# an x5c whose certificates all parse. The 2024 vendor page asked for "a valid 'packed' attestation
+# statement (but Microsoft will ignore attestation verification results) and a complete
+# certificate (which doesn't need to be associated with a particular certificate chain)"; today's
+# lists "packed (AttCA)"; third-party evidence says self attestation (no certificate) is refused
+# while a self-signed x5c registers. Not checked: the signature, the certificate's contents and
+# dates, the chain. Other formats are checked by name only. The refusal is
+# ATTESTATION_STATEMENT_INCOMPLETE.
+# When metadata is loaded, a statement that does verify to an MDS root still reports "attested".
 # [INFERRED] Admin provisioning through Graph acts for the user: the user's own MFA freshness
 # (a Security-info rule) does not apply to it.
 # [INFERRED] The emulator's /me registration endpoints stand for Security info's registration
@@ -185,7 +195,17 @@ PROVISIONING_NEEDS_USER_MFA = False
 # (entra-facts §4, "Cross-device registration flows don't support registration of attested
 # passkeys"); transports alone list what an authenticator can do later, not how it came.
 CROSS_DEVICE_TRANSPORT = "hybrid"
-MAX_PROFILES = 3  # [DOC S2] "Up to three passkey profiles, including the Default"
+# [DOC S4] the Windows Hello for Business conflict "may not apply once the user exceeds 50 total
+# platform credentials" (FIDO2, WHfB and Mac platform credentials together, per 3P summaries).
+# [INFERRED] "may not" read as "does not": from 51 platform credentials on, no conflict.
+WHFB_CONFLICT_MAX_PLATFORM_CREDENTIALS = 50
+
+# --- Policy limits (entra-facts §2) -------------------------------------------------------------
+# [DOC S2] "Up to three passkey profiles, including the Default passkey profile, are supported.
+# Support for more passkey profiles is in development." It holds since passkey profiles exist,
+# so on every date this book covers; a limit on the policy (a PATCH over it is refused, policy.py)
+# rather than a rule with a reason. When Microsoft raises it, the new value is dated by a Change.
+MAX_PROFILES = 3
 MAX_POLICY_BYTES = 20 * 1024  # [DOC S2] the Authentication methods policy is at most 20 KB
 
 # --- Well-known AAGUIDs (entra-facts §5, §6.1) --------------------------------------------------
@@ -269,8 +289,8 @@ RULE_BOOK: tuple[Rule, ...] = (
         Reason.CHALLENGE_REUSED, CE, INF, "§7.1 creationOptions", G6,
         "A challenge is consumed by its first registration attempt, accepted or not.",
     ),
-    Rule(Reason.ORIGIN_MISMATCH, CE, INF, "§3 RP ID", S1,
-         "Origins: login.microsoft.com, mysignins."),
+    Rule(Reason.ORIGIN_MISMATCH, CE, INF, "§3 RP ID; §0 Origins", S1,
+         "Origins: https://login.microsoft.com only (the full list is [NOT FOUND])."),
     Rule(Reason.RP_ID_HASH_MISMATCH, CE, INF, "§3 RP ID", S1,
          "RP ID login.microsoft.com (3P)."),
     Rule(Reason.USER_PRESENCE_MISSING, CE, DOC, "WebAuthn §7.1 step 14", WEBAUTHN),
@@ -303,6 +323,13 @@ RULE_BOOK: tuple[Rule, ...] = (
     Rule(Reason.ATTESTATION_REQUIRED, AG, DOC, "§4 Enforce attestation = Yes", S3),
     Rule(Reason.ATTESTATION_FORMAT_NOT_ACCEPTED, AG, DOC, "§4 Format list", S3),
     Rule(Reason.ATTESTATION_STATEMENT_INVALID, AG, DOC, "§4 Enforce attestation = Yes", S3),
+    Rule(
+        Reason.ATTESTATION_STATEMENT_INCOMPLETE, AG, INF, "§4 Enforce attestation = No (2024)",
+        S3,
+        "Not enforced, a packed statement is parsed, not verified: alg, sig and a complete "
+        "certificate (every x5c entry parses) are required, so self attestation is refused; "
+        "signature results and the chain are ignored.",
+    ),
     Rule(Reason.ATTESTATION_SIGNATURE_INVALID, AG, DOC, "§4 Enforce attestation = Yes", S3),
     Rule(Reason.ATTESTATION_AAGUID_MISMATCH, AG, DOC, "§4 Enforce attestation = Yes", S3),
     Rule(Reason.ATTESTATION_NONCE_MISMATCH, AG, DOC, "§4 Enforce attestation = Yes", S3),
@@ -316,6 +343,11 @@ RULE_BOOK: tuple[Rule, ...] = (
         Reason.AUTHENTICATOR_NOT_ELIGIBLE, AG, DOC, "§9 If attestation is enforced", S3,
         "The metadata must declare FIDO 2.0+, user verification or clientPin, resident keys, "
         "and hmac-secret or prf.",
+    ),
+    Rule(
+        Reason.AUTHENTICATOR_NOT_CERTIFIED, AG, DOC, "§9 If attestation is enforced; §0", S3,
+        "FIDO2 certification 'at any level': a FIDO_CERTIFIED* status report in the MDS entry "
+        "(FIDO_CERTIFIED, or L1 to L3plus).",
     ),
     Rule(
         Reason.AUTHENTICATOR_REVOKED, AG, INF, "§4 MDS", S3,
@@ -342,14 +374,17 @@ RULE_BOOK: tuple[Rule, ...] = (
     Rule(Reason.CROSS_DEVICE_ATTESTED_AUTHENTICATOR, PP, DOC, "§4 Microsoft Authenticator", S5,
          "Cross-device is recognised (inferred) by a cross-platform attachment over the hybrid "
          "transport; an in-app passkey that merely lists hybrid among its transports is not."),
-    Rule(Reason.WINDOWS_HELLO_FOR_BUSINESS_CONFLICT, PP, DOC, "§5 Conflict with WHfB", S4),
+    Rule(Reason.WINDOWS_HELLO_FOR_BUSINESS_CONFLICT, PP, DOC, "§5 Conflict with WHfB; §0", S4,
+         "The block 'may not apply once the user exceeds 50 total platform credentials': we "
+         "chose (inferred) that it does not apply from 51 on."),
     Rule(Reason.PROVISIONING_FORMAT_NOT_SUPPORTED, PP, DOC, "§7.2 Attestation formats", G8),
     Rule(
         Reason.PROVISIONING_AUTHENTICATOR_NOT_SUPPORTED, PP, DOC, "§7.2 Known issues", G7,
         "'Provisioning on behalf of users is currently limited to security keys'. Graph's POST "
         "carries no transports or attachment, so a non-key is recognised (inferred) by the BE "
         "flag (a synced passkey) or by a platform authenticator's AAGUID (Windows Hello, "
-        "Microsoft Authenticator).",
+        "Microsoft Authenticator). The v1.0 example's Authenticator AAGUID, beside the model "
+        "'Security Key NFC by Yubico', is read (inferred) as a sample value, not as support.",
     ),
     # Acceptance: a scoped profile is fully satisfied
     Rule(Reason.ACCEPTED, None, DOC, "§2 Precedence", S2),

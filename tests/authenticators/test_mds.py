@@ -61,7 +61,7 @@ def test_the_blob_parses_with_fido2_against_the_test_mds_root() -> None:
         "9ddd1817-af5a-4672-a2b9-3e3dd95000a9", "6028b017-b1d4-4c02-b4b3-afcdafc96bb2",
         "90a3ccdf-635c-4729-a248-9b709135078f", "de1e552d-db1d-4423-a619-566b625cdc84",
         "7e57aa00-0000-4000-8000-000000000001", "7e57aa00-0000-4000-8000-000000000002",
-        "7e57aa00-0000-4000-8000-000000000003",
+        "7e57aa00-0000-4000-8000-000000000003", "7e57aa00-0000-4000-8000-000000000005",
     }
     assert [e.metadata_statement.description for e in payload.entries if not e.aaguid] == [
         "pkconf TEST Yubico-like U2F security key"]
@@ -82,13 +82,13 @@ def test_a_blob_with_an_altered_payload_fails_its_signature() -> None:
 def test_regenerating_the_fixtures_gives_the_committed_bytes(tmp_path: Path) -> None:
     mds.main(["--out", str(tmp_path / "mds"), "--pki-out", str(tmp_path / "pki")])
     written = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
-    assert len(written) == 14  # the BLOB, the MDS root and twelve vendor roots
+    assert len(written) == 15  # the BLOB, the MDS root and thirteen vendor roots
     for relative in written:
         assert (tmp_path / relative).read_bytes() == (FIXTURES / relative).read_bytes(), relative
 
 
 def test_the_tenant_reads_the_blob_and_refuses_it_against_another_root() -> None:
-    assert len(Metadata.from_blob(BLOB, mds.MDS_ROOT.der).entries) == 20
+    assert len(Metadata.from_blob(BLOB, mds.MDS_ROOT.der).entries) == 21
     with pytest.raises(MetadataError, match="bad chain"):
         Metadata.from_blob(BLOB, VENDORS["feitian"].root.der)
 
@@ -104,6 +104,8 @@ TENANT_CASES = [
      "ATTESTATION_KEY_COMPROMISED"),
     ("ineligible", PackedAttester(VENDORS["test-ineligible"]), mds.TEST_INELIGIBLE_AAGUID,
      "AUTHENTICATOR_NOT_ELIGIBLE"),
+    ("uncertified", PackedAttester(VENDORS["test-uncertified"]), mds.TEST_UNCERTIFIED_AAGUID,
+     "AUTHENTICATOR_NOT_CERTIFIED"),
     ("u2f-has-no-fido2-get-info", FidoU2fAttester(VENDORS["yubico"]), ZERO,
      "AUTHENTICATOR_NOT_ELIGIBLE"),
     ("spoofer-claims-a-yubikey", PackedAttester(VENDORS["self-signed-spoofer"]),

@@ -18,11 +18,12 @@ from pkconf.paths import FIXTURES
 
 UV = "USER_VERIFICATION_MISSING"
 SYNCED = "PASSKEY_TYPE_NOT_ALLOWED"
+WH_ENFORCED = "WINDOWS_HELLO_ATTESTATION_ENFORCED"  # since Windows Hello GA (the emulator's today)
 # profile: (decision under permissive.json, decision under attestation-enforced.json)
 EXPECTED = {
-    "windows-hello-hardware": ("ACCEPTED", "WINDOWS_HELLO_NOT_ALLOWED"),
-    "windows-hello-vbs": ("ACCEPTED", "WINDOWS_HELLO_NOT_ALLOWED"),
-    "windows-hello-software": ("ACCEPTED", "WINDOWS_HELLO_NOT_ALLOWED"),
+    "windows-hello-hardware": ("ACCEPTED", WH_ENFORCED),
+    "windows-hello-vbs": ("ACCEPTED", WH_ENFORCED),
+    "windows-hello-software": ("ACCEPTED", WH_ENFORCED),
     "yubikey-5-nfc-iphone": ("ACCEPTED", "ACCEPTED"),
     "yubikey-5ci-iphone": ("ACCEPTED", "ACCEPTED"),
     "iphone-hybrid": ("ACCEPTED", SYNCED),
@@ -48,6 +49,7 @@ EXPECTED = {
     "test-revoked-key": ("ACCEPTED", "AUTHENTICATOR_REVOKED"),
     "test-compromised-key": ("ACCEPTED", "ATTESTATION_KEY_COMPROMISED"),
     "test-ineligible-key": ("ACCEPTED", "AUTHENTICATOR_NOT_ELIGIBLE"),
+    "test-uncertified-key": ("ACCEPTED", "AUTHENTICATOR_NOT_CERTIFIED"),
     "test-unlisted-key": ("ACCEPTED", "AUTHENTICATOR_NOT_IN_METADATA"),
     "yubikey-5-usb-expired-attestation": ("ACCEPTED", "ATTESTATION_CERTIFICATE_EXPIRED"),
     "yubikey-5-usb-root-in-x5c": ("ACCEPTED", "ATTESTATION_CHAIN_INVALID"),

@@ -173,7 +173,7 @@ def test_only_the_broken_variants_carry_a_defect() -> None:
 def test_test_only_profiles_are_exactly_the_test_keys_and_broken_variants() -> None:
     flagged = {n for n, p in PROFILES.items() if p.test_only}
     assert flagged == {n for n, p in PROFILES.items() if p.description.startswith("TEST ONLY")}
-    assert len(flagged) == 9
+    assert len(flagged) == 10
 
 
 def test_cross_device_authenticator_is_the_ios_app_as_a_hybrid_authenticator() -> None:

@@ -73,3 +73,11 @@ def test_every_patch_keeps_a_policy_version(emulator, tenant: Tenant) -> None:
     assert [n for n, _ in versions] == [1, 2, 3]
     assert [len(body["passkeyProfiles"]) for _, body in versions] == [1, 2, 2]
     assert [body["state"] for _, body in versions] == ["enabled", "enabled", "disabled"]
+
+
+def test_patch_accepts_unknown_future_value_as_graph_clients_may_send_it(tenant: Tenant) -> None:
+    future = {**ATTESTED_PROFILE, "attestationEnforcement": "unknownFutureValue"}
+    default = tenant.client.get(FIDO2_POLICY).json()["passkeyProfiles"][0]
+    assert tenant.patch_policy(passkeyProfiles=[default, future]).status_code == 204
+    stored = tenant.client.get(FIDO2_POLICY).json()["passkeyProfiles"][1]
+    assert stored["attestationEnforcement"] == "unknownFutureValue"  # kept as sent

@@ -293,8 +293,10 @@ class TestCeremonyIntegrity:
     def test_challenge_is_valid_until_just_before_its_expiry(self):
         assert_accepted(run(context=ceremony(expires_in=0.001)))
 
-    def test_security_info_origin_is_accepted_for_the_login_rp_id(self):
-        assert_accepted(run(response=make_response(origin="https://mysignins.microsoft.com")))
+    def test_the_security_info_origin_is_not_one_of_the_rule_books_origins(self):
+        """Only the emulator's page adds it, for its own requests (pkconf/emulator/pages.py)."""
+        decision = run(response=make_response(origin="https://mysignins.microsoft.com"))
+        assert_rejected(decision, "ceremony", "ORIGIN_MISMATCH")
 
     def test_rs256_credential_key_is_supported(self):
         assert_accepted(run(response=make_response(alg=-257)))
@@ -408,8 +410,9 @@ class TestAttestationEnforcement:
         assert decision.family == "authenticator_governance"
         assert decision.reason == "ATTESTATION_STATEMENT_INVALID"
 
-    @pytest.mark.parametrize("fmt", ["none", "tpm", "packed", "android-key", "x" * 32])
+    @pytest.mark.parametrize("fmt", ["none", "tpm", "android-key", "x" * 32])
     def test_any_format_up_to_32_characters_passes_where_not_enforced(self, fmt):
+        """packed must also have its form (test_engine_governance.py)."""
         assert_accepted(run(response=make_response(fmt=fmt, att_stmt={"x": 1})))
 
     def test_custom_format_over_32_characters_is_not_accepted(self):

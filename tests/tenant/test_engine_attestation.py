@@ -12,6 +12,7 @@ from pkconf.authenticators.mds import (
     TEST_COMPROMISED_AAGUID,
     TEST_INELIGIBLE_AAGUID,
     TEST_REVOKED_AAGUID,
+    TEST_UNCERTIFIED_AAGUID,
 )
 from pkconf.authenticators.statements import Defect
 from pkconf.authenticators.statements.packed import PackedAttester
@@ -65,6 +66,7 @@ def test_packed_full_attestation_to_an_mds_root_is_accepted_as_attested():
         (TEST_REVOKED_AAGUID, packed("test-revoked"), "AUTHENTICATOR_REVOKED"),
         (TEST_COMPROMISED_AAGUID, packed("test-compromised"), "ATTESTATION_KEY_COMPROMISED"),
         (TEST_INELIGIBLE_AAGUID, packed("test-ineligible"), "AUTHENTICATOR_NOT_ELIGIBLE"),
+        (TEST_UNCERTIFIED_AAGUID, packed("test-uncertified"), "AUTHENTICATOR_NOT_CERTIFIED"),
         (YUBIKEY_5_NFC, TpmAttester(vendor=pki.vendor("microsoft-tpm")),
          "ATTESTATION_FORMAT_NOT_ACCEPTED"),
     ],

@@ -56,7 +56,8 @@ EXPECTED = {
     19: ("tpm", "ACCEPTED"),
     20: ("tpm", UV_MISSING),
     21: ("tpm", UV_MISSING),
-    22: ("packed", "ACCEPTED"),  # Chrome Touch ID self attestation
+    # Chrome Touch ID self attestation: no certificate, refused unenforced too (rules.py)
+    22: ("packed", "ATTESTATION_STATEMENT_INCOMPLETE"),
     23: ("fido-u2f", UV_MISSING),
     24: ("none", "ACCEPTED"),
     25: ("none", "ACCEPTED"),  # Windows Hello software authenticator, RS256
@@ -146,6 +147,6 @@ def test_tampered_attestation_signature_is_rejected_where_attestation_is_enforce
 
 @pytest.mark.parametrize("index", FULL_PACKED)
 def test_tampered_attestation_signature_passes_where_attestation_is_not_enforced(index):
-    """[INFERRED] rules.UNENFORCED_STATEMENT_VERIFIED: statements are not verified then."""
+    """[INFERRED] rules.py: unenforced, a packed statement's form is read, not verified."""
     vector = vectors()[index]
     assert judge(vector, with_flipped_signature(vector)).reason == "ACCEPTED"

@@ -3,7 +3,12 @@
 from .chain import validate_chain
 from .failure import AttestationFailure
 from .metadata import Metadata, MetadataEntry, MetadataError, verify_trust
-from .statement import VerifiedStatement, parse_attestation_object, verify_statement
+from .statement import (
+    VerifiedStatement,
+    check_packed_form,
+    parse_attestation_object,
+    verify_statement,
+)
 
 __all__ = [
     "AttestationFailure",
@@ -11,6 +16,7 @@ __all__ = [
     "MetadataEntry",
     "MetadataError",
     "VerifiedStatement",
+    "check_packed_form",
     "parse_attestation_object",
     "validate_chain",
     "verify_statement",

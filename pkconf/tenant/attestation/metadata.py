@@ -25,6 +25,7 @@ from .chain import validate_chain
 from .failure import (
     ATTESTATION_REQUIRED,
     KEY_COMPROMISED,
+    NOT_CERTIFIED,
     NOT_ELIGIBLE,
     NOT_IN_METADATA,
     REVOKED,
@@ -41,6 +42,13 @@ REVOKING_STATUSES = (
     AuthenticatorStatus.USER_KEY_REMOTE_COMPROMISE,
     AuthenticatorStatus.USER_KEY_PHYSICAL_COMPROMISE,
 )
+# entra-facts §9 "FIDO2 certification at any level": FIDO_CERTIFIED or any of its levels
+CERTIFIED_STATUSES = frozenset({
+    AuthenticatorStatus.FIDO_CERTIFIED,
+    AuthenticatorStatus.FIDO_CERTIFIED_L1, AuthenticatorStatus.FIDO_CERTIFIED_L1plus,
+    AuthenticatorStatus.FIDO_CERTIFIED_L2, AuthenticatorStatus.FIDO_CERTIFIED_L2plus,
+    AuthenticatorStatus.FIDO_CERTIFIED_L3, AuthenticatorStatus.FIDO_CERTIFIED_L3plus,
+})
 # entra-facts §9: FIDO 2.0 or higher in authenticatorGetInfo.versions
 FIDO2_VERSIONS = frozenset({"FIDO_2_0", "FIDO_2_1_PRE", "FIDO_2_1", "FIDO_2_2", "FIDO_2_3"})
 # entra-facts §9: hmac-secret or PRF (CTAP 2.2 adds hmac-secret-mc, the same capability)
@@ -127,6 +135,15 @@ class Metadata:
         return None
 
 
+def _require_certified(entry: MetadataEntry) -> None:
+    """entra-facts §9: under enforced attestation the model must be FIDO2 certified, at any
+    level; a self-assertion or NOT_FIDO_CERTIFIED alone is no certification."""
+    certified = any(r.status in CERTIFIED_STATUSES for r in entry.raw.status_reports)
+    require(certified, NOT_CERTIFIED,
+            f"The metadata of {entry.description or entry.aaguid} shows no FIDO certification "
+            f"(statuses: {', '.join(entry.statuses) or 'none'}).")
+
+
 def _require_eligible(entry: MetadataEntry) -> None:
     """entra-facts §9: the metadata must state FIDO 2.0+, UV or PIN, rk, hmac-secret or PRF."""
     statement = entry.raw.metadata_statement
@@ -147,7 +164,8 @@ def _require_eligible(entry: MetadataEntry) -> None:
 
 def verify_trust(statement: VerifiedStatement, aaguid: str, metadata: Metadata,
                  at: datetime) -> MetadataEntry:
-    """Entra's enforced attestation: a listed, unrevoked, eligible model and a valid chain."""
+    """Entra's enforced attestation: a listed, unrevoked, certified, eligible model and a valid
+    chain."""
     require(statement.trust_path, ATTESTATION_REQUIRED,
             f"A {statement.attestation_type} attestation has no certificate to trust.")
     entry = (metadata.entry(aaguid) if aaguid.lower() != ZERO_AAGUID else None) \
@@ -164,6 +182,7 @@ def verify_trust(statement: VerifiedStatement, aaguid: str, metadata: Metadata,
         require(not compromised, KEY_COMPROMISED,
                 f"The metadata reports the attestation key of {entry.description or aaguid} "
                 "as compromised.")
+    _require_certified(entry)
     _require_eligible(entry)
     validate_chain(statement.trust_path, entry.root_certificates, at)
     return entry

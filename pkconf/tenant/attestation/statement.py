@@ -14,6 +14,7 @@ import cbor2
 from fido2.attestation.base import Attestation, AttestationType
 from fido2.webauthn import AttestationObject
 
+from . import fields
 from .android_key import AndroidKeyAttestation
 from .failure import FORMAT_NOT_ACCEPTED, STATEMENT_INVALID, require, typed_failures
 from .formats import (
@@ -83,3 +84,17 @@ def verify_statement(attestation_object: AttestationObject, client_data_hash: by
     result = _verifier(fmt, at).verify(statement, attestation_object.auth_data,
                                        client_data_hash)
     return VerifiedStatement(fmt, _TYPE_NAMES[result.attestation_type], tuple(result.trust_path))
+
+
+@typed_failures
+def check_packed_form(attestation_object: AttestationObject) -> None:
+    """A packed statement's form, verifying nothing: alg, sig, and an x5c of certificates that
+    parse (rules.py: what an unenforced profile asks of packed). Self attestation has no x5c."""
+    statement = attestation_object.att_stmt
+    require(isinstance(statement, Mapping), STATEMENT_INVALID, "attStmt is not a CBOR map.")
+    fields.algorithm(statement, "packed")
+    fields.field(statement, "sig", bytes, "packed")
+    require("x5c" in statement, STATEMENT_INVALID,
+            "The packed statement has no x5c: self attestation carries no certificate.")
+    for der in fields.x5c(statement, "packed"):  # complete: every certificate parses
+        fields.leaf([der], "packed")
