@@ -265,6 +265,7 @@ class EmulatorControls:
             attestation_certificates=(),
             windows_hello_for_business=existing.windows_hello_for_business)
 
+
 def _client(body: dict[str, Any]) -> str:
     """Whom a session is for: Security info (the default) or the user's own Graph client."""
     client = json_field(body, "client", str, default=SECURITY_INFO_CLIENT)

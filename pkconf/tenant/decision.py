@@ -11,11 +11,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from .rules import WINDOWS_HELLO_AAGUIDS, Family, Reason, Rule, Status, rule
+from .rules import VERSIONS, WINDOWS_HELLO_AAGUIDS, Cloud, Family, Reason, Rule, Status, rule
 
 
 class Outcome(StrEnum):
@@ -227,10 +227,13 @@ class Decision:
     matched_profiles: tuple[str, ...] = ()
     profile_failures: Mapping[str, Reason] = field(default_factory=dict)  # profile id -> reason
     inferred: bool = False  # a documented rule applied where only an inference reaches
+    as_of: date | None = None  # the day whose rule book decided; None: undated
+    cloud: Cloud = Cloud.WORLDWIDE
+    version: str = "original"  # which version of the reason's rule applied
 
     @property
     def rule(self) -> Rule:
-        return rule(self.reason)
+        return rule(self.reason, self.version)
 
     @property
     def family(self) -> Family | None:
@@ -258,7 +261,9 @@ class Decision:
             "attestationLevel": self.attestation_level,
             "matchedProfiles": list(self.matched_profiles),
             "profileFailures": {pid: str(r) for pid, r in self.profile_failures.items()},
-            "source": {**self.rule.source(), "status": str(self.status)},
+            "source": {**self.rule.source(self.cloud), "status": str(self.status)},
+            "asOf": self.as_of.isoformat() if self.as_of else None,
+            "cloud": str(self.cloud),
         }
 
     @classmethod
@@ -270,7 +275,11 @@ class Decision:
         if (outcome is Outcome.ACCEPTED) != (reason is Reason.ACCEPTED):
             raise DecisionFormatError("reason", f"{reason} is no reason for {outcome}")
         failures = _field(json, "profileFailures", dict)
-        status = _enum(_field(json, "source", dict), "status", Status, "source.status")
+        source = _field(json, "source", dict)
+        status = _enum(source, "status", Status, "source.status")
+        version = _field(source, "version", str, "source.version")
+        if version not in {r.version for r in VERSIONS[reason]}:
+            raise DecisionFormatError("source.version", f"{reason} has no version {version!r}")
         decision = cls(
             outcome, reason, _field(json, "detail", str),
             aaguid=_optional_text(json, "aaguid"),
@@ -282,7 +291,11 @@ class Decision:
             profile_failures={pid: _enum(failures, pid, Reason, f"profileFailures.{pid}")
                               for pid in failures},
             # an inferred rule is inferred anyway: only a documented one can be applied so
-            inferred=status is Status.INFERRED and rule(reason).status is Status.DOCUMENTED,
+            inferred=status is Status.INFERRED and rule(reason, version).status
+            is Status.DOCUMENTED,
+            as_of=_optional_date(json, "asOf"),
+            cloud=_enum(json, "cloud", Cloud),
+            version=version,
         )
         written = decision.to_json()
         for key in sorted(json.keys() | written.keys()):
@@ -317,6 +330,14 @@ def _optional_text(json: Mapping[str, object], key: str) -> str | None:
     if json.get(key, "") is None:
         return None
     return _field(json, key, str)
+
+
+def _optional_date(json: Mapping[str, object], key: str) -> date | None:
+    text = _optional_text(json, key)
+    try:
+        return None if text is None else date.fromisoformat(text)
+    except ValueError:
+        raise DecisionFormatError(key, f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def _enum(json: Mapping[str, object], key: str, kind: type[E], where: str = "") -> E:

@@ -40,7 +40,7 @@ from .decision import (
 )
 from .policy import ALL_USERS, DEVICE_BOUND, SYNCED, Fido2Policy, PasskeyProfile
 from .registration import Registration
-from .rules import Reason
+from .rules import Change, Reason, RuleBook
 
 
 class _Rejected(Exception):
@@ -59,7 +59,10 @@ class _Evidence:
     registration: Registration
     ceremony: CeremonyContext
     metadata: Metadata | None
+    book: RuleBook
     trust_entry: MetadataEntry | None = field(default=None, init=False)
+    notes: list[str] = field(default_factory=list, init=False)  # said in the detail
+    dated_inference: bool = field(default=False, init=False)  # a rollout window was assumed
 
     @property
     def auth_data(self) -> AuthenticatorData:
@@ -115,12 +118,23 @@ class _Evidence:
                  matched_profiles: tuple[str, ...] = (),
                  profile_failures: dict[str, Reason] | None = None,
                  inferred: bool = False) -> Decision:
-        """A decision reporting what the evidence shows, whichever check decided."""
-        return Decision(outcome, reason, detail, aaguid=self.aaguid,
+        """A decision reporting what the evidence shows, whichever check decided, with the
+        rule book's day and the version of the rule that applied."""
+        return Decision(outcome, reason, "; ".join([detail, *self.notes]), aaguid=self.aaguid,
                         passkey_type=self.passkey_type, attestation_format=self.fmt,
                         attestation_level=self.attestation_level,
                         matched_profiles=matched_profiles,
-                        profile_failures=profile_failures or {}, inferred=inferred)
+                        profile_failures=profile_failures or {},
+                        inferred=inferred or self.dated_inference,
+                        as_of=self.book.as_of, cloud=self.book.cloud,
+                        version=self.book.rule(reason).version)
+
+    def note_rollout(self, change: Change) -> None:
+        """Inside `change`'s rollout window the decision rests on an inference: say so."""
+        note = self.book.rollout_note(change)
+        if note and note not in self.notes:
+            self.notes.append(note)
+            self.dated_inference = True
 
 
 def decide(
@@ -131,9 +145,12 @@ def decide(
     ceremony: CeremonyContext,
     *,
     metadata: Metadata | None = None,
+    book: RuleBook | None = None,
 ) -> Decision:
-    """Decide one registration attempt."""
-    evidence = _Evidence(registration, ceremony, metadata)
+    """Decide one registration attempt by the rules as they hold in `book` (default: today,
+    worldwide)."""
+    evidence = _Evidence(registration, ceremony, metadata, book or RuleBook.today())
+    _note_legacy_form(policy, evidence)
     try:
         profiles = _policy_scope(policy, user, path)
         _bootstrap(user, path)
@@ -147,6 +164,20 @@ def decide(
     return evidence.decision(Outcome.ACCEPTED, Reason.ACCEPTED,
                              f"the passkey fully satisfies the scoped passkey profile(s) {names}",
                              matched_profiles=tuple(p.id for p in matched))
+
+
+def _note_legacy_form(policy: Fido2Policy, ev: _Evidence) -> None:
+    """A legacy-form export (no passkeyProfiles) read after the migration is a snapshot from
+    before it: it is decided as it reads, and the decision says so (entra-facts §0)."""
+    if not policy.legacy:
+        return
+    migration = rules.PASSKEY_PROFILES_MIGRATION
+    ev.note_rollout(migration)
+    migrated = migration.effective(ev.book.cloud)
+    if ev.book.as_of >= migrated:
+        ev.notes.append(f"the policy has no passkeyProfiles: a snapshot from before the "
+                        f"migration to passkey profiles ({migration.notice}), which "
+                        f"{ev.book.cloud} tenants completed by {migrated}; read as it was then")
 
 
 # --- policy scope --------------------------------------------------------------------------------
@@ -361,13 +392,19 @@ def _profile_problems(profile: PasskeyProfile, ev: _Evidence) -> Iterator[tuple[
         allowed = ",".join(sorted(profile.passkey_types)) or "none"
         yield (Reason.PASSKEY_TYPE_NOT_ALLOWED,
                f"a {ev.passkey_type} passkey (BE flag) is not among the allowed types {allowed}")
+    elif ev.passkey_type == SYNCED and profile.attestation_enforced:
+        yield (Reason.PASSKEY_TYPE_NOT_ALLOWED, "the profile enforces attestation, so only "
+               "device-bound passkeys are allowed; synced passkeys are excluded")
     aaguid, restrictions = ev.aaguid, profile.key_restrictions
     if aaguid in rules.WINDOWS_HELLO_AAGUIDS:
-        if not restrictions.explicitly_allows(aaguid):
+        ev.note_rollout(rules.WINDOWS_HELLO_GA)
+        preview = ev.book.holds(Reason.WINDOWS_HELLO_NOT_ALLOWED)
+        if preview and not restrictions.explicitly_allows(aaguid):
             yield (Reason.WINDOWS_HELLO_NOT_ALLOWED, f"Windows Hello AAGUID {aaguid} must be on an "
-                   "enforced allow list during the preview")
+                   "enforced allow list before Windows Hello passkeys are generally available")
         if profile.attestation_enforced:
-            yield (Reason.WINDOWS_HELLO_ATTESTATION_ENFORCED, "Windows Hello passkeys (preview) "
+            when = "(preview)" if preview else "(GA: the preview's rule, kept)"
+            yield (Reason.WINDOWS_HELLO_ATTESTATION_ENFORCED, f"Windows Hello passkeys {when} "
                    "cannot register where attestation is enforced")
     yield from _attestation_problems(profile, ev)
     if not restrictions.admits(aaguid):

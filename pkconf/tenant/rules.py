@@ -13,6 +13,7 @@ Reason codes are ours (UPPER_SNAKE): Entra publishes no registration error codes
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 
 
@@ -90,6 +91,81 @@ class Status(StrEnum):
     INFERRED = "inferred"
 
 
+class Cloud(StrEnum):
+    """The Microsoft clouds a tenant lives in: changes reach them at different dates."""
+
+    WORLDWIDE = "worldwide"
+    GCC = "gcc"
+    GCC_HIGH = "gcchigh"
+    DOD = "dod"
+
+
+GOVERNMENT = frozenset({Cloud.GCC, Cloud.GCC_HIGH, Cloud.DOD})
+
+
+@dataclass(frozen=True)
+class Rollout:
+    """When a change reached the tenants of some clouds: from `start` until `end`, documented."""
+
+    clouds: frozenset[Cloud]
+    start: date
+    end: date
+
+
+@dataclass(frozen=True)
+class Change:
+    """A dated change in Entra, the notice that dates it, and its rollout in each cloud.
+
+    A tenant inside a rollout window may be either way; the rule book decides by the documented
+    end of the rollout ([INFERRED]) and a decision made inside the window says so.
+    """
+
+    name: str
+    title: str
+    notice: str  # the Message Center notice (or page) that dates it
+    url: str
+    rollouts: tuple[Rollout, ...]
+    effect: str = ""  # what it changes in decisions where no rule version names it
+
+    def rollout(self, cloud: Cloud) -> Rollout:
+        return next(r for r in self.rollouts if cloud in r.clouds)
+
+    def effective(self, cloud: Cloud) -> date:
+        """The day the change holds in `cloud`: the documented end of its rollout there."""
+        return self.rollout(cloud).end
+
+    def rolling_out(self, as_of: date, cloud: Cloud) -> bool:
+        rollout = self.rollout(cloud)
+        return rollout.start <= as_of < rollout.end
+
+
+# --- The 2026 changes (entra-facts §0) ----------------------------------------------------------
+# [3P mirror of a Microsoft notice] MC1221452: profiles and synced passkeys GA; tenants not opted in
+# were migrated "worldwide April-May 2026, GCC/GCC High/DoD June 2026" (month bounds [INFERRED]).
+PASSKEY_PROFILES_MIGRATION = Change(
+    "passkey-profiles-migration", "Passkey profiles and synced passkeys: generally available; "
+    "tenants migrated automatically", "MC1221452", "https://mc.merill.net/message/MC1221452",
+    (Rollout(frozenset({Cloud.WORLDWIDE}), date(2026, 4, 1), date(2026, 5, 31)),
+     Rollout(GOVERNMENT, date(2026, 6, 1), date(2026, 6, 30))),
+    "A policy export without passkeyProfiles (the legacy form) read after the migration is a "
+    "snapshot from before it: decided as it reads, and the decision says so ([INFERRED]).",
+)
+# [3P mirror of a Microsoft notice] MC1282568: "rollout worldwide from late April 2026, complete
+# mid-June 2026; GCC/GCC High/DoD early to late July 2026" ("late April" = 20 April, "mid-June" =
+# 15 June, "early/late July" = 1/31 July: [INFERRED] day bounds).
+MC1282568 = (
+    "https://message.cengizyilmaz.net/message/"
+    "mc1282568-general-availability-microsoft-entra-passkeys-on-windows"
+)
+WINDOWS_HELLO_GA = Change(
+    "windows-hello-ga", "Microsoft Entra passkeys on Windows: generally available; Windows Hello "
+    "AAGUIDs no longer need allow-listing", "MC1282568", MC1282568,
+    (Rollout(frozenset({Cloud.WORLDWIDE}), date(2026, 4, 20), date(2026, 6, 15)),
+     Rollout(GOVERNMENT, date(2026, 7, 1), date(2026, 7, 31))),
+)
+CHANGES = (PASSKEY_PROFILES_MIGRATION, WINDOWS_HELLO_GA)
+
+
 S1 = "https://learn.microsoft.com/entra/identity/authentication/how-to-authentication-passkeys-fido2"
 S2 = "https://learn.microsoft.com/entra/identity/authentication/how-to-authentication-passkey-profiles"
 S3 = "https://learn.microsoft.com/entra/identity/authentication/concept-fido2-hardware-vendor"
@@ -119,11 +195,16 @@ SELECTION = (
     "webauthnauthenticatorselectioncriteria?view=graph-rest-beta"
 )
 WEBAUTHN = "https://www.w3.org/TR/webauthn-3/#sctn-registering-a-new-credential"
+C1 = (
+    "https://learn.microsoft.com/entra/identity/authentication/"
+    "concept-authentication-passkeys-fido2"
+)
 
 
 @dataclass(frozen=True)
 class Rule:
-    """One rule: its reason code, family, where it comes from, and whether that is documented."""
+    """One rule: its reason code, family, where it comes from, whether that is documented, and
+    when it holds (from the change `since` until the change `until`, in `clouds`)."""
 
     reason: Reason
     family: Family | None  # None for acceptance
@@ -131,12 +212,34 @@ class Rule:
     fact: str  # the entra-facts.md section (or spec) the rule implements
     url: str
     note: str = ""  # for inferred rules: what we chose and why
+    since: Change | None = None  # None: since before 2026
+    until: Change | None = None  # None: still in force
+    clouds: frozenset[Cloud] = frozenset(Cloud)
 
-    def source(self) -> dict[str, str]:
+    @property
+    def version(self) -> str:
+        """Which version of the reason's rule this is: named by the change that began it."""
+        return self.since.name if self.since else "original"
+
+    def holds(self, as_of: date, cloud: Cloud) -> bool:
+        return (cloud in self.clouds
+                and (self.since is None or as_of >= self.since.effective(cloud))
+                and (self.until is None or as_of < self.until.effective(cloud)))
+
+    def period(self, cloud: Cloud) -> tuple[date | None, date | None]:
+        """From when until when (exclusive) the rule holds in `cloud`."""
+        return (self.since.effective(cloud) if self.since else None,
+                self.until.effective(cloud) if self.until else None)
+
+    def source(self, cloud: Cloud = Cloud.WORLDWIDE) -> dict[str, str]:
         out = {"rule": self.reason.value, "fact": self.fact, "url": self.url,
                "status": self.status.value}
         if self.note:
             out["note"] = self.note
+        out["version"] = self.version
+        if self.since or self.until:
+            since, until = self.period(cloud)
+            out.update({k: v.isoformat() for k, v in (("since", since), ("until", until)) if v})
         return out
 
 
@@ -249,6 +352,15 @@ RULE_BOOK: tuple[Rule, ...] = (
         "Applies to Security info and, per the Graph known issue, to admin provisioning too.",
     ),
     Rule(Reason.GUEST_NOT_SUPPORTED, PS, DOC, "§3 Guests", S1),
+    # The product's policy scope: "the user is not in an applicable passkey profile, or the
+    # profile does not allow the type of authenticator being attempted" (the type, per profile)
+    Rule(
+        Reason.PASSKEY_TYPE_NOT_ALLOWED, PS, DOC,
+        "§2 Passkey types; §0 Attestation excludes synced passkeys", C1,
+        "The passkey type is derived from the BE flag: backup eligible means synced "
+        "(the derivation is [NOT FOUND]). A profile that enforces attestation allows "
+        "device-bound passkeys only, whatever its passkeyTypes say.",
+    ),
     # Bootstrap (entra-facts §3)
     Rule(Reason.MFA_REQUIRED, BS, DOC, "§3 Recent MFA", S1),
     Rule(
@@ -314,12 +426,6 @@ RULE_BOOK: tuple[Rule, ...] = (
         "server cannot see residency otherwise and some clients omit credProps.",
     ),
     # Authenticator governance: one profile at a time (entra-facts §2, §4, §5)
-    Rule(
-        Reason.PASSKEY_TYPE_NOT_ALLOWED, AG, DOC, "§2 Passkey types; §4 synced vs device-bound",
-        S1,
-        "The passkey type is derived from the BE flag: backup eligible means synced "
-        "(the derivation is [NOT FOUND]).",
-    ),
     Rule(Reason.ATTESTATION_REQUIRED, AG, DOC, "§4 Enforce attestation = Yes", S3),
     Rule(Reason.ATTESTATION_FORMAT_NOT_ACCEPTED, AG, DOC, "§4 Format list", S3),
     Rule(Reason.ATTESTATION_STATEMENT_INVALID, AG, DOC, "§4 Enforce attestation = Yes", S3),
@@ -361,10 +467,21 @@ RULE_BOOK: tuple[Rule, ...] = (
     Rule(Reason.AAGUID_BLOCKED, AG, DOC, "§1.2 fido2KeyRestrictions; §2 key restrictions",
          S2),
     Rule(
-        Reason.WINDOWS_HELLO_NOT_ALLOWED, AG, DOC, "§5 Required configuration", S4,
-        "A block list never counts as 'explicitly allowed'.",
+        Reason.WINDOWS_HELLO_NOT_ALLOWED, AG, DOC, "§5 Required configuration; §0", S4,
+        "Preview only: a block list never counts as 'explicitly allowed'. Since GA in the "
+        "tenant's cloud Windows Hello needs no allow-listing; allow and block lists still apply "
+        "as to any authenticator ([INFERRED] from 'control stays with Authentication Methods "
+        "policies').",
+        until=WINDOWS_HELLO_GA,
     ),
-    Rule(Reason.WINDOWS_HELLO_ATTESTATION_ENFORCED, AG, DOC, "§5 Attestation", S4),
+    Rule(Reason.WINDOWS_HELLO_ATTESTATION_ENFORCED, AG, DOC, "§5 Attestation", S4,
+         until=WINDOWS_HELLO_GA),
+    Rule(
+        Reason.WINDOWS_HELLO_ATTESTATION_ENFORCED, AG, INF, "§0 Windows Hello GA", S4,
+        "Attestation for Windows Hello under GA is [NOT FOUND]: the preview's failure is kept, "
+        "since Windows Hello attests with tpm and an enforcing profile accepts packed only.",
+        since=WINDOWS_HELLO_GA,
+    ),
     Rule(
         Reason.NO_PROFILE_SATISFIED, AG, INF, "§2 Precedence", S2,
         "When several scoped profiles fail for different reasons, no single reason is Entra's; "
@@ -389,9 +506,51 @@ RULE_BOOK: tuple[Rule, ...] = (
     # Acceptance: a scoped profile is fully satisfied
     Rule(Reason.ACCEPTED, None, DOC, "§2 Precedence", S2),
 )
-RULES: dict[Reason, Rule] = {r.reason: r for r in RULE_BOOK}
+VERSIONS: dict[Reason, tuple[Rule, ...]] = {
+    reason: tuple(r for r in RULE_BOOK if r.reason is reason) for reason in Reason}
+RULES: dict[Reason, Rule] = {r.reason: r for r in RULE_BOOK}  # each reason's latest version
 
 
-def rule(reason: Reason) -> Rule:
-    """The rule behind a reason code (the book has one for every Reason)."""
-    return RULES[reason]
+def rule(reason: Reason, version: str | None = None) -> Rule:
+    """The rule behind a reason code: its latest version, or the version named."""
+    if version is None:
+        return RULES[reason]
+    for candidate in VERSIONS[reason]:
+        if candidate.version == version:
+            return candidate
+    raise KeyError(f"{reason} has no rule version {version!r}")
+
+
+@dataclass(frozen=True)
+class RuleBook:
+    """The rules as they hold on one day in one cloud: what a decision as of that day applies."""
+
+    as_of: date
+    cloud: Cloud = Cloud.WORLDWIDE
+
+    @classmethod
+    def today(cls, cloud: Cloud = Cloud.WORLDWIDE) -> RuleBook:
+        return cls(date.today(), cloud)
+
+    def holds(self, reason: Reason) -> bool:
+        return any(r.holds(self.as_of, self.cloud) for r in VERSIONS[reason])
+
+    def rule(self, reason: Reason) -> Rule:
+        """The version of the reason's rule in force; a reason no rule holds for is an error of
+        the engine, which must not reach it."""
+        for candidate in VERSIONS[reason]:
+            if candidate.holds(self.as_of, self.cloud):
+                return candidate
+        raise LookupError(f"no rule for {reason} holds on {self.as_of} in {self.cloud}")
+
+    def in_force(self) -> list[Rule]:
+        return [r for r in RULE_BOOK if r.holds(self.as_of, self.cloud)]
+
+    def rollout_note(self, change: Change) -> str | None:
+        """Inside a change's rollout window, what the decision assumed ([INFERRED])."""
+        if not change.rolling_out(self.as_of, self.cloud):
+            return None
+        window = change.rollout(self.cloud)
+        return (f"{self.as_of} falls in the rollout of '{change.title}' ({change.notice}) to "
+                f"{self.cloud} tenants, {window.start} to {window.end}: a tenant may be either "
+                f"way; decided as before its end")

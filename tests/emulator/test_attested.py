@@ -62,4 +62,4 @@ def test_enforced_attestation_refuses_an_unattested_synced_passkey(tenant: Tenan
                "passkeyTypes": "deviceBound", "attestationEnforcement": "registrationOnly"}
     assert tenant.patch_policy(passkeyProfiles=[profile]).status_code == 204
     r = _enroll(tenant, "apple-passwords")
-    assert (r.status_code, reason_of(r)) == (400, "PASSKEY_TYPE_NOT_ALLOWED")
+    assert (r.status_code, reason_of(r)) == (403, "PASSKEY_TYPE_NOT_ALLOWED")  # policy scope: 403

@@ -138,7 +138,7 @@ def test_device_bound_only_profile_refuses_a_synced_passkey(tenant: Tenant) -> N
     profile = {**policy["passkeyProfiles"][0], "passkeyTypes": "deviceBound"}
     assert tenant.patch_policy(passkeyProfiles=[profile]).status_code == 204
     r = tenant.provision(tenant.user(), flags=FLAG.UP | FLAG.UV | FLAG.AT | FLAG.BE)
-    assert (r.status_code, reason_of(r)) == (400, "PASSKEY_TYPE_NOT_ALLOWED")
+    assert (r.status_code, reason_of(r)) == (403, "PASSKEY_TYPE_NOT_ALLOWED")  # policy scope: 403
 
 
 def test_registering_the_same_credential_twice_is_refused(tenant: Tenant) -> None:

@@ -34,6 +34,7 @@ from pkconf.tenant.decision import (
 from pkconf.tenant.engine import decide
 from pkconf.tenant.policy import parse_policy
 from pkconf.tenant.registration import parse_registration
+from pkconf.tenant.rules import RuleBook
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 CHALLENGE = b"c" * 32
@@ -136,8 +137,9 @@ def ceremony(*, used: bool = False, expires_in: float = 300, now: datetime = NOW
 def run(policy: dict[str, Any] | None = None, *, user: UserContext | None = None,
         response: dict[str, Any] | None = None, context: CeremonyContext | None = None,
         path: RegistrationPath = RegistrationPath.SELF_SERVICE,
-        metadata: Any = None) -> Decision:
-    """Decide one attempt; defaults: the base policy, a member with fresh MFA, a clean key."""
+        metadata: Any = None, book: RuleBook | None = None) -> Decision:
+    """Decide one attempt; defaults: the base policy, a member with fresh MFA, a clean key,
+    today's rule book."""
     return decide(
         parse_policy(policy or make_policy()),
         user or UserContext(user_id="u1", mfa_age_seconds=60),
@@ -145,4 +147,5 @@ def run(policy: dict[str, Any] | None = None, *, user: UserContext | None = None
         parse_registration(response or make_response()),
         context or ceremony(),
         metadata=metadata,
+        book=book,
     )

@@ -48,7 +48,7 @@ def test_accepted_registration_exits_0_and_prints_the_decision_as_json(files, ca
     assert decision["outcome"] == "accepted" and decision["reason"] == "ACCEPTED"
     assert set(decision) == {"outcome", "family", "reason", "detail", "aaguid", "passkeyType",
                              "attestationFormat", "attestationLevel", "matchedProfiles",
-                             "profileFailures", "source"}
+                             "profileFailures", "source", "asOf", "cloud"}
 
 
 def test_rejected_registration_exits_1_and_names_family_and_reason(files, capsys):

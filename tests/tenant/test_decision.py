@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from datetime import date
 from typing import Any
 
 import pytest
 
 from pkconf.tenant.decision import Decision, DecisionFormatError, Outcome, UserContext
-from pkconf.tenant.rules import Reason, Status, rule
+from pkconf.tenant.rules import Cloud, Reason, Status, rule
 
 from .builders import make_response, run
 
@@ -60,8 +62,19 @@ def test_the_json_shape_is_the_one_reports_read() -> None:
         "attestationFormat": "packed", "attestationLevel": "notAttested",
         "matchedProfiles": [], "profileFailures": {},
         "source": {"rule": "TAP_EXPIRED", "fact": tap.fact, "url": tap.url,
-                   "status": "inferred", "note": tap.note},
+                   "status": "inferred", "note": tap.note, "version": "original"},
+        "asOf": None, "cloud": "worldwide",
     })
+
+
+def test_a_dated_decision_names_its_day_cloud_and_rule_version() -> None:
+    decision = replace(_decision(Reason.WINDOWS_HELLO_NOT_ALLOWED), as_of=date(2026, 6, 20),
+                       cloud=Cloud.GCC, version="original")
+    wire = decision.to_json()
+    assert (wire["asOf"], wire["cloud"]) == ("2026-06-20", "gcc")
+    assert wire["source"]["version"] == "original"
+    assert wire["source"]["until"] == "2026-07-31"  # GA in the government clouds
+    assert Decision.from_json(wire) == decision
 
 
 def _changed(path: str, value: Any) -> Any:

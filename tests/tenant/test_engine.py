@@ -5,6 +5,8 @@ Every expected outcome is written here, from entra-facts.md, never computed by t
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from fido2 import cbor
 from fido2.utils import websafe_decode, websafe_encode
@@ -17,6 +19,7 @@ from pkconf.tenant.decision import (
     UserContext,
     UserType,
 )
+from pkconf.tenant.rules import Cloud, RuleBook
 
 from .builders import (
     DEFAULT_PROFILE,
@@ -40,6 +43,8 @@ AUTHENTICATOR_IOS = "90a3ccdf-635c-4729-a248-9b709135078f"
 OTHER_PROFILE = "22222222-2222-2222-2222-222222222222"
 SYNCED_FLAGS = FLAG.UP | FLAG.UV | FLAG.BE | FLAG.BS | FLAG.AT
 PLATFORM = {"transports": ("internal",), "attachment": "platform"}
+PREVIEW = RuleBook(date(2026, 3, 20))  # before Windows Hello GA, worldwide
+GA = RuleBook(date(2026, 11, 29))
 
 
 def member(**kw) -> UserContext:
@@ -336,12 +341,12 @@ class TestPasskeyTypes:
     def test_synced_passkey_is_rejected_where_only_device_bound_is_allowed(self):
         decision = run(with_profiles(profile(types="deviceBound")),
                        response=make_response(flags=SYNCED_FLAGS, **PLATFORM))
-        assert_rejected(decision, "authenticator_governance", "PASSKEY_TYPE_NOT_ALLOWED")
+        assert_rejected(decision, "policy_scope", "PASSKEY_TYPE_NOT_ALLOWED")
         assert decision.passkey_type == "synced"
 
     def test_device_bound_passkey_is_rejected_where_only_synced_is_allowed(self):
         decision = run(with_profiles(profile(types="synced")))
-        assert_rejected(decision, "authenticator_governance", "PASSKEY_TYPE_NOT_ALLOWED")
+        assert_rejected(decision, "policy_scope", "PASSKEY_TYPE_NOT_ALLOWED")
         assert decision.passkey_type == "deviceBound"
 
     def test_backup_eligible_without_backup_state_counts_as_synced(self):
@@ -355,6 +360,14 @@ class TestPasskeyTypes:
         decision = run(response=make_response(flags=SYNCED_FLAGS, **PLATFORM))
         assert_accepted(decision)
         assert decision.passkey_type == "synced"
+
+    def test_attestation_excludes_synced_passkeys_whatever_the_types_say(self):
+        """C1: "If attestation is enabled, only device-bound passkeys are allowed"."""
+        policy = with_profiles(profile(attestation="registrationOnly"))
+        decision = run(policy, response=make_response(flags=SYNCED_FLAGS, fmt="none",
+                                                      att_stmt={}, **PLATFORM))
+        assert_rejected(decision, "policy_scope", "PASSKEY_TYPE_NOT_ALLOWED")
+        assert "synced passkeys are excluded" in decision.detail
 
 
 class TestKeyRestrictions:
@@ -421,33 +434,82 @@ class TestAttestationEnforcement:
 
 
 class TestWindowsHelloPreview:
+    """Before Windows Hello passkeys were generally available in the tenant's cloud (S4)."""
+
     @pytest.mark.parametrize("aaguid", WINDOWS_HELLO)
     def test_windows_hello_registers_when_explicitly_allowed_without_attestation(self, aaguid):
         policy = with_profiles(profile(enforced=True, aaguids=(aaguid,)))
-        assert_accepted(run(policy, response=make_response(aaguid=aaguid, alg=-257, **PLATFORM)))
+        response = make_response(aaguid=aaguid, alg=-257, **PLATFORM)
+        assert_accepted(run(policy, response=response, book=PREVIEW))
 
     @pytest.mark.parametrize("aaguid", WINDOWS_HELLO)
     def test_windows_hello_is_blocked_when_key_restrictions_are_off(self, aaguid):
-        decision = run(response=make_response(aaguid=aaguid, **PLATFORM))
+        decision = run(response=make_response(aaguid=aaguid, **PLATFORM), book=PREVIEW)
         assert_rejected(decision, "authenticator_governance", "WINDOWS_HELLO_NOT_ALLOWED")
 
     def test_windows_hello_is_blocked_by_an_allow_list_that_omits_it(self):
         policy = with_profiles(profile(enforced=True, aaguids=(YUBIKEY_5,)))
-        decision = run(policy, response=make_response(aaguid=WINDOWS_HELLO[0], **PLATFORM))
+        decision = run(policy, response=make_response(aaguid=WINDOWS_HELLO[0], **PLATFORM),
+                       book=PREVIEW)
         assert_rejected(decision, "authenticator_governance", "WINDOWS_HELLO_NOT_ALLOWED")
 
     def test_a_block_list_never_counts_as_explicitly_allowing_windows_hello(self):
         policy = with_profiles(profile(enforced=True, kind="block", aaguids=(YUBIKEY_5,)))
-        decision = run(policy, response=make_response(aaguid=WINDOWS_HELLO[0], **PLATFORM))
+        decision = run(policy, response=make_response(aaguid=WINDOWS_HELLO[0], **PLATFORM),
+                       book=PREVIEW)
         assert_rejected(decision, "authenticator_governance", "WINDOWS_HELLO_NOT_ALLOWED")
 
     def test_windows_hello_fails_where_attestation_is_enforced_even_if_allowed(self):
         policy = with_profiles(profile(attestation="registrationOnly", enforced=True,
                                        aaguids=(WINDOWS_HELLO[0],)))
         decision = run(policy, response=make_response(aaguid=WINDOWS_HELLO[0], fmt="tpm",
-                                                      att_stmt={"x": 1}, **PLATFORM))
+                                                      att_stmt={"x": 1}, **PLATFORM), book=PREVIEW)
         assert_rejected(decision, "authenticator_governance",
                         "WINDOWS_HELLO_ATTESTATION_ENFORCED")
+
+
+class TestWindowsHelloGenerallyAvailable:
+    """Since GA in the tenant's cloud (MC1282568): no allow-listing, the normal rules apply."""
+
+    @pytest.mark.parametrize("aaguid", WINDOWS_HELLO)
+    def test_windows_hello_registers_without_being_allow_listed(self, aaguid):
+        decision = run(response=make_response(aaguid=aaguid, alg=-257, **PLATFORM), book=GA)
+        assert_accepted(decision)
+        assert (decision.as_of, decision.cloud) == (GA.as_of, GA.cloud)
+
+    def test_an_allow_list_that_omits_windows_hello_rejects_it_as_any_other_aaguid(self):
+        policy = with_profiles(profile(enforced=True, aaguids=(YUBIKEY_5,)))
+        decision = run(policy, response=make_response(aaguid=WINDOWS_HELLO[0], **PLATFORM),
+                       book=GA)
+        assert_rejected(decision, "authenticator_governance", "AAGUID_NOT_ALLOWED")
+
+    def test_a_block_list_naming_windows_hello_blocks_it(self):
+        policy = with_profiles(profile(enforced=True, kind="block", aaguids=(WINDOWS_HELLO[0],)))
+        decision = run(policy, response=make_response(aaguid=WINDOWS_HELLO[0], **PLATFORM),
+                       book=GA)
+        assert_rejected(decision, "authenticator_governance", "AAGUID_BLOCKED")
+
+    def test_enforced_attestation_still_fails_windows_hello_as_an_inferred_rule(self):
+        policy = with_profiles(profile(attestation="registrationOnly"))
+        decision = run(policy, response=make_response(aaguid=WINDOWS_HELLO[0], fmt="tpm",
+                                                      att_stmt={"x": 1}, **PLATFORM), book=GA)
+        assert_rejected(decision, "authenticator_governance",
+                        "WINDOWS_HELLO_ATTESTATION_ENFORCED")
+        assert decision.version == "windows-hello-ga"
+        assert decision.to_json()["source"]["status"] == "inferred"
+
+    def test_government_clouds_keep_the_preview_rules_until_their_own_ga(self):
+        decision = run(response=make_response(aaguid=WINDOWS_HELLO[0], **PLATFORM),
+                       book=RuleBook(date(2026, 6, 20), Cloud.GCC))
+        assert_rejected(decision, "authenticator_governance", "WINDOWS_HELLO_NOT_ALLOWED")
+        assert decision.to_json()["source"]["until"] == "2026-07-31"
+
+    def test_inside_the_rollout_window_the_decision_is_inferred_and_names_the_window(self):
+        decision = run(response=make_response(aaguid=WINDOWS_HELLO[0], **PLATFORM),
+                       book=RuleBook(date(2026, 5, 10)))
+        assert_rejected(decision, "authenticator_governance", "WINDOWS_HELLO_NOT_ALLOWED")
+        assert "2026-04-20 to 2026-06-15" in decision.detail
+        assert decision.to_json()["source"]["status"] == "inferred"
 
 
 class TestProfileUnion:
@@ -469,7 +531,7 @@ class TestProfileUnion:
         policy = with_profiles(profile(types="deviceBound"),
                                profile(OTHER_PROFILE, types="deviceBound"))
         decision = run(policy, response=make_response(flags=SYNCED_FLAGS, **PLATFORM))
-        assert_rejected(decision, "authenticator_governance", "PASSKEY_TYPE_NOT_ALLOWED")
+        assert_rejected(decision, "policy_scope", "PASSKEY_TYPE_NOT_ALLOWED")
         assert decision.profile_failures == {DEFAULT_PROFILE: "PASSKEY_TYPE_NOT_ALLOWED",
                                              OTHER_PROFILE: "PASSKEY_TYPE_NOT_ALLOWED"}
 
@@ -542,7 +604,7 @@ class TestDecisionRecord:
         decision = run(make_policy(state="disabled")).to_json()
         assert set(decision) == {"outcome", "family", "reason", "detail", "aaguid", "passkeyType",
                                  "attestationFormat", "attestationLevel", "matchedProfiles",
-                                 "profileFailures", "source"}
+                                 "profileFailures", "source", "asOf", "cloud"}
         assert decision["source"]["rule"] == "METHOD_DISABLED"
         assert decision["source"]["status"] == "documented"
         assert decision["source"]["url"].startswith("https://learn.microsoft.com/")
@@ -553,3 +615,33 @@ class TestDecisionRecord:
                             "aaguid": YUBIKEY_5, "passkeyType": "deviceBound",
                             "attestationFormat": "none", "attestationLevel": "notAttested",
                             "matchedProfiles": [DEFAULT_PROFILE]}
+
+
+class TestLegacyFormSnapshots:
+    """A policy without passkeyProfiles is a snapshot from before the automatic migration
+    (MC1221452): read as it was, and said so when the day is after the migration."""
+
+    def _run(self, day: date, cloud: Cloud = Cloud.WORLDWIDE):
+        legacy = {key: value for key, value in make_policy().items()
+                  if key not in ("passkeyProfiles", "defaultPasskeyProfile")}
+        legacy = {**legacy, "isAttestationEnforced": False,
+                  "keyRestrictions": {"isEnforced": False, "enforcementType": "block",
+                                      "aaGuids": []},
+                  "includeTargets": [{"targetType": "group", "id": "all_users",
+                                      "isRegistrationRequired": False}]}
+        return run(legacy, book=RuleBook(day, cloud))
+
+    def test_after_the_migration_the_decision_calls_the_policy_a_pre_migration_snapshot(self):
+        decision = self._run(date(2026, 11, 29))
+        assert_accepted(decision)
+        assert "snapshot from before the migration" in decision.detail
+
+    def test_before_the_migration_a_legacy_policy_is_simply_the_tenants_policy(self):
+        decision = self._run(date(2026, 3, 1))
+        assert_accepted(decision)
+        assert "snapshot" not in decision.detail and "rollout" not in decision.detail
+
+    def test_inside_the_migration_window_the_decision_names_the_window_and_is_inferred(self):
+        decision = self._run(date(2026, 6, 10), Cloud.GCC_HIGH)
+        assert "2026-06-01 to 2026-06-30" in decision.detail
+        assert decision.to_json()["source"]["status"] == "inferred"
