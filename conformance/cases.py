@@ -17,6 +17,10 @@ has an array of objects with ids (`passkeyProfiles`, `includeTargets`) patches t
 id, e.g. `[case.patch.passkeyProfiles.00000000-0000-0000-0000-000000000001]` then
 `attestationEnforcement = "registrationOnly"`. An id the array does not hold is an error.
 
+A row's `as_of` (a TOML date) and `cloud` pin the day and cloud whose rule book decides, for
+rules that began or ended in 2026 (entra-facts §0); without them the run's `--as-of` (today)
+and `--cloud` (worldwide) apply.
+
 Only the suite reads these files; the emulator and the decision engine never do.
 """
 
@@ -28,6 +32,7 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
@@ -37,7 +42,7 @@ from pkconf.ceremonies.ctap import VARIATIONS
 from pkconf.ceremonies.result import ClientError
 from pkconf.paths import FIXTURES
 from pkconf.tenant.decision import Outcome, UserContext, UserJsonError
-from pkconf.tenant.rules import Family, Reason, rule
+from pkconf.tenant.rules import Cloud, Family, Reason, rule
 
 CASES_DIR = FIXTURES / "cases"
 POLICIES_DIR = FIXTURES / "policies"
@@ -132,6 +137,8 @@ class Case:
     conveyance: str | None = None  # browser ceremonies: override the page's attestation
     file: str = ""
     tags: tuple[str, ...] = field(default=())
+    as_of: date | None = None  # the day whose rule book decides; None: the run's (--as-of)
+    cloud: Cloud | None = None  # None: the run's (--cloud)
 
     @property
     def id(self) -> str:
@@ -284,6 +291,12 @@ def load_case_file(path: Path, users: Mapping[str, UserContext],
         _require(conveyance is None or conveyance in CONVEYANCES, where,
                  f"conveyance must be one of {CONVEYANCES}")
         expect, source = _expectation(row, where), _source(row, where, docs)
+        as_of = row.get("as_of")
+        _require(as_of is None or type(as_of) is date, where,
+                 "as_of must be a TOML date (as_of = 2026-03-20)")
+        cloud = row.get("cloud")
+        _require(cloud is None or cloud in tuple(Cloud), where,
+                 f"cloud must be one of {', '.join(Cloud)}")
         for profile in profiles:
             for ceremony in ceremonies:
                 cases.append(Case(
@@ -293,6 +306,7 @@ def load_case_file(path: Path, users: Mapping[str, UserContext],
                     expect=expect, source=source, variation=variation, conveyance=conveyance,
                     file=f"fixtures/cases/{path.name}",
                     tags=tuple(row.get("tags", ())),
+                    as_of=as_of, cloud=Cloud(cloud) if cloud else None,
                 ))
     return cases
 

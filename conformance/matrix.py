@@ -24,6 +24,7 @@ import random
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 from itertools import combinations, product
 from math import prod
 from pathlib import Path
@@ -32,7 +33,7 @@ from typing import Any
 from pkconf.authenticators.profiles import PROFILES, Profile
 from pkconf.paths import FIXTURES
 from pkconf.tenant.decision import UserContext
-from pkconf.tenant.rules import RULES, Family, Reason
+from pkconf.tenant.rules import RULES, Cloud, Family, Reason
 
 from .cases import Case, Expectation, Source, Verdict, load_users
 
@@ -55,6 +56,7 @@ KNOB_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
     USER_KNOB: {},
     "profile": {"attests": bool},
     "ceremony": {"path": str},
+    "day": {"as_of": str, "cloud": str},
 }
 KNOBS = tuple(KNOB_KEYS)
 
@@ -70,6 +72,7 @@ FACTS = frozenset({
     "user.registrationInterrupt", "user.conditionalAccessUnmet",
     "profile.aaguid", "profile.fmt", "profile.passkey_type", "profile.attests",
     "profile.transports",
+    "day.as_of", "day.cloud",  # the rule book's day (YYYYMMDD, a number to order) and cloud
 })
 
 
@@ -479,6 +482,8 @@ def _facts(row: Row, policy: Mapping[str, Any], user: UserContext, profile: Prof
         "profile.passkey_type": "synced" if profile.backup_eligible else "deviceBound",
         "profile.attests": row["profile"].values["attests"],
         "profile.transports": list(profile.transports),
+        "day.as_of": int(row["day"].values["as_of"].replace("-", "")),
+        "day.cloud": row["day"].values["cloud"],
     }
 
 
@@ -492,13 +497,16 @@ def _case(number: int, row: Row, factors: Factors, table: RuleTable) -> Case:
     knobs = ("state", "self_service", "types", "attestation", "keys", "targeting")
     return Case(
         case_id=f"MX-{number:05d}", area=AREA,
-        title=(f"{profile.name} via {row['ceremony'].name} for {user_name}: "
+        title=(f"{profile.name} via {row['ceremony'].name} for {user_name} "
+               f"on {row['day'].name}: "
                + ", ".join(f"{k.replace('_', '-')} {row[k].name}" for k in knobs)),
         policy_name="matrix:" + "/".join(row[k].name for k in knobs),
         policy=policy, user=user, user_name=user_name, profile=profile.name,
         ceremony=row["ceremony"].name,
         expect=expect, source=source, file=FACTORS_FILE.name,
         tags=tuple(f"{k}={row[k].name}" for k in KNOBS),
+        as_of=date.fromisoformat(row["day"].values["as_of"]),
+        cloud=Cloud(row["day"].values["cloud"]),
     )
 
 

@@ -56,6 +56,7 @@ BASE = {
     "user.registrationInterrupt": False, "user.conditionalAccessUnmet": False,
     "profile.aaguid": YUBIKEY_5_NFC, "profile.fmt": "packed", "profile.passkey_type": "deviceBound",
     "profile.attests": True, "profile.transports": ["usb"],
+    "day.as_of": 20261129, "day.cloud": "worldwide",
 }
 def _tap(once: bool, age: float) -> dict:
     """The user facts of a TAP sign-in, as UserContext.to_json() gives them."""
@@ -63,6 +64,7 @@ def _tap(once: bool, age: float) -> dict:
             "user.tap.isUsableOnce": once, "user.tap.ageSeconds": age}
 
 
+WH_PREVIEW = {"day.as_of": 20260320, "day.cloud": "worldwide"}  # before Windows Hello GA
 WH_ALLOWED = {"profile.aaguid": WH_HARDWARE, "profile.fmt": "tpm", "policy.keys": "allow",
               "policy.key_aaguids": [WH_HARDWARE]}
 
@@ -98,11 +100,19 @@ WH_ALLOWED = {"profile.aaguid": WH_HARDWARE, "profile.fmt": "tpm", "policy.keys"
     ({"user.mfaAgeSeconds": None, "path": "graph-me"}, "MFA_REQUIRED"),
     ({"profile.passkey_type": "synced", "policy.types": ["deviceBound"]},
      "PASSKEY_TYPE_NOT_ALLOWED"),
-    ({"profile.aaguid": WH_HARDWARE, "profile.fmt": "tpm"}, "WINDOWS_HELLO_NOT_ALLOWED"),
-    ({"profile.aaguid": WH_HARDWARE, "profile.fmt": "tpm", "policy.keys": "block"},
+    ({**WH_PREVIEW, "profile.aaguid": WH_HARDWARE, "profile.fmt": "tpm"},
      "WINDOWS_HELLO_NOT_ALLOWED"),
-    ({"profile.aaguid": WH_HARDWARE, "profile.fmt": "tpm", "policy.attestation":
+    ({**WH_PREVIEW, "profile.aaguid": WH_HARDWARE, "profile.fmt": "tpm", "policy.keys": "block"},
+     "WINDOWS_HELLO_NOT_ALLOWED"),
+    ({**WH_PREVIEW, "profile.aaguid": WH_HARDWARE, "profile.fmt": "tpm", "policy.attestation":
       "registrationOnly"}, "WINDOWS_HELLO_NOT_ALLOWED"),
+    ({"day.as_of": 20260620, "day.cloud": "gcc", "profile.aaguid": WH_HARDWARE,
+      "profile.fmt": "tpm"}, "WINDOWS_HELLO_NOT_ALLOWED"),
+    ({"profile.aaguid": WH_HARDWARE, "profile.fmt": "tpm"}, "ACCEPTED"),  # GA: no allow list
+    ({"profile.aaguid": WH_HARDWARE, "profile.fmt": "tpm", "policy.keys": "block",
+      "policy.key_aaguids": [WH_HARDWARE]}, "AAGUID_BLOCKED"),
+    ({"profile.passkey_type": "synced", "profile.fmt": "none",
+      "policy.attestation": "registrationOnly"}, "PASSKEY_TYPE_NOT_ALLOWED"),
     ({**WH_ALLOWED, "policy.attestation": "registrationOnly"},
      "WINDOWS_HELLO_ATTESTATION_ENFORCED"),
     (WH_ALLOWED, "ACCEPTED"),
@@ -251,8 +261,8 @@ def test_covering_array_of_strength_three_covers_every_triple() -> None:
 def test_sizes_are_as_printed(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([]) == 0
     assert capsys.readouterr().out.splitlines() == [
-        "factors: policy 144, profile 22, user 13, state 2, self_service 2, ceremony 2",
-        "full product: 329472 cases",
+        "factors: policy 144, profile 22, user 13, state 2, self_service 2, ceremony 2, day 3",
+        "full product: 988416 cases",
         "strength 2: 3168 cases",
     ]
     # 3168 = 144 x 22, the least any pairwise array over these factors can have
