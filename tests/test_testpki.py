@@ -37,7 +37,7 @@ def test_the_pki_is_rebuilt_byte_for_byte_by_a_fresh_interpreter() -> None:
         v.root, v.intermediate, batch_certificate(v, AAGUID), aik_certificate(v, AAGUID)) if c)])
         for v in pki.VENDORS.values()]
     assert fresh == here
-    assert len(fresh) == 12
+    assert len(fresh) == 13
 
 
 def test_building_a_root_twice_from_one_seed_gives_the_same_der() -> None:
@@ -55,7 +55,7 @@ def test_the_vendor_names_are_the_stable_list_profiles_refer_to() -> None:
     assert list(pki.VENDORS) == [
         "yubico", "yubico-fips", "feitian", "google-titan", "microsoft-tpm",
         "microsoft-authenticator", "apple-anonymous", "android-key-google", "test-revoked",
-        "test-compromised", "test-ineligible", "self-signed-spoofer",
+        "test-compromised", "test-ineligible", "test-uncertified", "self-signed-spoofer",
     ]
 
 
