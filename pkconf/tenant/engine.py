@@ -62,7 +62,7 @@ class _Evidence:
     book: RuleBook
     trust_entry: MetadataEntry | None = field(default=None, init=False)
     notes: list[str] = field(default_factory=list, init=False)  # said in the detail
-    dated_inference: bool = field(default=False, init=False)  # a rollout window was assumed
+    assumed: bool = field(default=False, init=False)  # an inferred choice decided it
 
     @property
     def auth_data(self) -> AuthenticatorData:
@@ -125,16 +125,21 @@ class _Evidence:
                         attestation_level=self.attestation_level,
                         matched_profiles=matched_profiles,
                         profile_failures=profile_failures or {},
-                        inferred=inferred or self.dated_inference,
+                        inferred=inferred or self.assumed,
                         as_of=self.book.as_of, cloud=self.book.cloud,
                         version=self.book.rule(reason).version)
 
     def note_rollout(self, change: Change) -> None:
         """Inside `change`'s rollout window the decision rests on an inference: say so."""
         note = self.book.rollout_note(change)
-        if note and note not in self.notes:
+        if note:
+            self.assume(note)
+
+    def assume(self, note: str) -> None:
+        """An inferred choice bears on the decision: say which, and mark it inferred."""
+        if note not in self.notes:
             self.notes.append(note)
-            self.dated_inference = True
+        self.assumed = True
 
 
 def decide(
@@ -156,6 +161,8 @@ def decide(
         _bootstrap(user, path)
         _ceremony(registration, ceremony, user)
         matched = _profiles(profiles, evidence)
+        for reading in (r for p in matched for r in p.readings):
+            evidence.assume(reading)  # a field read from unknownFutureValue admitted it
         _platform_path(matched, evidence, user, path)
     except _Rejected as r:
         return evidence.decision(Outcome.REJECTED, r.reason, r.detail,
@@ -368,11 +375,17 @@ def _profiles(profiles: list[PasskeyProfile], evidence: _Evidence) -> list[Passk
         reason = reasons.pop()
         detail = "; ".join(f"profile '{_name(profiles, pid)}': {d}"
                            for pid, (_, d) in failures.items())
-        raise _Rejected(reason, detail, by_profile)
+        raise _Rejected(reason, detail, by_profile, inferred=_read(profiles))
     listing = "; ".join(f"'{_name(profiles, pid)}': {reason}"
                         for pid, reason in by_profile.items())
     raise _Rejected(Reason.NO_PROFILE_SATISFIED,
-                    f"no scoped passkey profile is fully satisfied ({listing})", by_profile)
+                    f"no scoped passkey profile is fully satisfied ({listing})", by_profile,
+                    inferred=_read(profiles))
+
+
+def _read(profiles: list[PasskeyProfile]) -> bool:
+    """Whether a profile has a field read from unknownFutureValue ([INFERRED] readings)."""
+    return any(p.readings for p in profiles)
 
 
 def _name(profiles: list[PasskeyProfile], profile_id: str) -> str:
@@ -464,11 +477,15 @@ def _platform_path(matched: list[PasskeyProfile], ev: _Evidence, user: UserConte
                         "attested Microsoft Authenticator passkeys register only in the "
                         "Authenticator app, not through a cross-device (hybrid) flow")
     if (aaguid in rules.WINDOWS_HELLO_AAGUIDS
-            and any(c.windows_hello_for_business for c in user.existing_credentials)
-            and user.platform_credentials <= rules.WHFB_CONFLICT_MAX_PLATFORM_CREDENTIALS):
-        raise _Rejected(Reason.WINDOWS_HELLO_FOR_BUSINESS_CONFLICT,
-                        "a Windows Hello for Business credential already exists for this "
-                        "account and container: the passkey is already registered")
+            and any(c.windows_hello_for_business for c in user.existing_credentials)):
+        limit = rules.WHFB_CONFLICT_MAX_PLATFORM_CREDENTIALS
+        if user.platform_credentials <= limit:
+            raise _Rejected(Reason.WINDOWS_HELLO_FOR_BUSINESS_CONFLICT,
+                            "a Windows Hello for Business credential already exists for this "
+                            "account and container: the passkey is already registered")
+        ev.assume(f"the user has {user.platform_credentials} platform credentials, over "
+                  f"{limit}: the Windows Hello for Business conflict 'may not apply' and is "
+                  f"taken not to ([INFERRED])")
     if path is not RegistrationPath.PROVISIONING:
         return
     if ev.fmt not in rules.PROVISIONING_FORMATS:
@@ -479,4 +496,6 @@ def _platform_path(matched: list[PasskeyProfile], ev: _Evidence, user: UserConte
     if ev.passkey_type == SYNCED or aaguid in platform:
         what = "a synced passkey" if ev.passkey_type == SYNCED else "a platform authenticator"
         raise _Rejected(Reason.PROVISIONING_AUTHENTICATOR_NOT_SUPPORTED,
-                        f"Graph provisioning is limited to security keys; this is {what}")
+                        f"Graph provisioning is limited to security keys; this is {what}",
+                        # recognised by its AAGUID, not its BE flag: the detection is inferred
+                        inferred=ev.passkey_type != SYNCED)

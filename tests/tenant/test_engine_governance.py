@@ -5,13 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from fido2.webauthn import AuthenticatorData
 
 from pkconf import testpki as pki
 from pkconf.authenticators.statements import Defect
 from pkconf.authenticators.statements.packed import PackedAttester
 from pkconf.tenant import rules
 from pkconf.tenant.decision import WHFB_AAGUID as WINDOWS_HELLO
-from pkconf.tenant.decision import ExistingCredential, UserContext, UserJsonError
+from pkconf.tenant.decision import (
+    ExistingCredential,
+    RegistrationPath,
+    UserContext,
+    UserJsonError,
+)
 
 from .builders import make_response, profile, run, with_profiles
 
@@ -33,6 +39,29 @@ def test_the_whfb_conflict_lifts_above_50_platform_credentials(count: int, reaso
     response = make_response(aaguid=WINDOWS_HELLO, attachment="platform", transports=("internal",))
     decision = run(WINDOWS_HELLO_ALLOWED, user=user, response=response)
     assert decision.reason == reason, decision.to_json()
+
+
+def test_lifting_the_whfb_conflict_is_an_inferred_decision_that_says_why() -> None:
+    count = rules.WHFB_CONFLICT_MAX_PLATFORM_CREDENTIALS + 1
+    user = UserContext(mfa_age_seconds=60, existing_credentials=WHFB, platform_credentials=count)
+    response = make_response(aaguid=WINDOWS_HELLO, attachment="platform", transports=("internal",))
+    decision = run(WINDOWS_HELLO_ALLOWED, user=user, response=response)
+    assert decision.accepted and decision.to_json()["source"]["status"] == "inferred"
+    assert f"{count} platform credentials" in decision.detail
+
+
+@pytest.mark.parametrize(("aaguid", "flags", "status"), [
+    ("de1e552d-db1d-4423-a619-566b625cdc84", None, "inferred"),  # Authenticator: by its AAGUID
+    (YUBIKEY_5_NFC, "synced", "documented"),  # a synced passkey: by its BE flag
+])
+def test_a_non_key_refused_for_provisioning_is_inferred_only_when_known_by_its_aaguid(
+        aaguid: str, flags: str | None, status: str) -> None:
+    flag = AuthenticatorData.FLAG
+    be = flag.UP | flag.UV | flag.BE | flag.BS | flag.AT
+    response = make_response(aaguid=aaguid, **({"flags": be} if flags else {}))
+    decision = run(response=response, path=RegistrationPath.PROVISIONING)
+    assert decision.reason == "PROVISIONING_AUTHENTICATOR_NOT_SUPPORTED"
+    assert decision.to_json()["source"]["status"] == status
 
 
 def test_platform_credentials_round_trip_through_user_json() -> None:

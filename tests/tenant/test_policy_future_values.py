@@ -73,6 +73,14 @@ def test_a_rejection_by_a_profile_read_from_unknown_future_value_says_so() -> No
     decision = run(FUTURE_POLICIES["attestationEnforcement"])
     assert "attestationEnforcement unknownFutureValue" in decision.detail
     assert "read as 'registrationOnly'" in decision.detail
+    assert decision.to_json()["source"]["status"] == "inferred"
+
+
+def test_an_acceptance_by_a_profile_read_from_unknown_future_value_is_inferred() -> None:
+    decision = run(FUTURE_POLICIES["enforcementType"],
+                   response=make_response(aaguid=ALLOWED_AAGUID))
+    assert decision.accepted and "enforcementType unknownFutureValue" in decision.detail
+    assert decision.to_json()["source"]["status"] == "inferred"
 
 
 def written(tmp_path: Path, name: str, content: object) -> Path:
