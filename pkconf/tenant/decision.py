@@ -67,20 +67,26 @@ _TAP_KEYS = ("isUsableOnce", "ageSeconds")
 WHFB_AAGUID = sorted(WINDOWS_HELLO_AAGUIDS)[0]
 
 
+# Bounds far beyond anything a decision counts, so no store or clock arithmetic overflows.
+MAX_AGE_SECONDS = 100 * 365 * 86400
+MAX_COUNT = 2**31 - 1
+
+
 def _seconds(obj: dict[str, Any], key: str, where: str) -> float | None:
     value = obj.get(key)
     if value is None:
         return None
-    if (isinstance(value, bool) or not isinstance(value, int | float) or value < 0
-            or not math.isfinite(value)):
-        raise UserJsonError(f"{where}.{key} must be a non-negative number or null")
+    if (isinstance(value, bool) or not isinstance(value, int | float)
+            or not 0 <= value <= MAX_AGE_SECONDS or not math.isfinite(value)):
+        raise UserJsonError(f"{where}.{key} must be a number from 0 to {MAX_AGE_SECONDS}, "
+                            f"or null")
     return float(value)
 
 
 def _count(obj: dict[str, Any], key: str, where: str) -> int:
     value = obj.get(key, 0)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise UserJsonError(f"{where}.{key} must be a non-negative integer")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
+        raise UserJsonError(f"{where}.{key} must be an integer from 0 to {MAX_COUNT}")
     return value
 
 

@@ -47,14 +47,20 @@ def test_windows_hello_for_business_is_the_existing_credential_the_engine_reads(
     assert WHFB_AAGUID in WINDOWS_HELLO_AAGUIDS
 
 
+AGE_PROBLEM = "user.mfaAgeSeconds must be a number from 0 to 3153600000, or null"
+
+
 @pytest.mark.parametrize(("obj", "message"), [
     ([], "user must be a JSON object"),
     ({"userType": "Admin"}, "user.userType must be Member or Guest, not 'Admin'"),
     ({"groups": "pilots"}, "user.groups must be a list"),
     ({"id": 7}, "user.id must be a string"),
-    ({"mfaAgeSeconds": "recent"}, "user.mfaAgeSeconds must be a non-negative number or null"),
-    ({"mfaAgeSeconds": -1}, "user.mfaAgeSeconds must be a non-negative number or null"),
-    ({"mfaAgeSeconds": True}, "user.mfaAgeSeconds must be a non-negative number or null"),
+    ({"mfaAgeSeconds": "recent"}, AGE_PROBLEM),
+    ({"mfaAgeSeconds": -1}, AGE_PROBLEM),
+    ({"mfaAgeSeconds": True}, AGE_PROBLEM),
+    ({"mfaAgeSeconds": 1e300}, AGE_PROBLEM),
+    ({"platformCredentials": 10**20},
+     "user.platformCredentials must be an integer from 0 to 2147483647"),
     ({"tap": {"isUsableOnce": True}}, "user.tap.ageSeconds is required"),
     ({"tap": {"ageSeconds": 3}}, "user.tap must be null or {isUsableOnce: bool, ageSeconds}"),
     ({"tap": {"isUsableOnce": True, "ageSeconds": 3, "once": 1}}, "user.tap.once is unknown"),
