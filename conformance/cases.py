@@ -61,6 +61,11 @@ _DOM_EXCEPTION = re.compile(r"^[A-Z][A-Za-z]*Error$")
 _CASE_ID = re.compile(r"^[A-Z]{2,5}(-[A-Z0-9]+)*-\d{3,}$")
 
 
+# Every key a case row may have: a misspelt one (`asof`) must not silently mean "not given".
+ROW_KEYS = frozenset({"id", "title", "policy", "patch", "user", "profiles", "ceremonies",
+                      "variation", "conveyance", "expect", "source", "tags", "as_of", "cloud"})
+
+
 class CaseError(ValueError):
     """A case file that cannot be used; the message names the file and the case."""
 
@@ -265,6 +270,9 @@ def load_case_file(path: Path, users: Mapping[str, UserContext],
         where = f"{path.name} {case_id}"
         _require(isinstance(case_id, str) and bool(_CASE_ID.match(case_id)), where,
                  "id must look like KR-BLOCK-004")
+        unknown = sorted(row.keys() - ROW_KEYS)
+        _require(not unknown, where, f"unknown key {', '.join(unknown)} (a case row takes "
+                                     f"{', '.join(sorted(ROW_KEYS))})")
         _require(isinstance(row.get("title"), str), where, "title is required")
         policy_name = _typed(row.get("policy"), str, where,
                              "policy (a file in fixtures/policies)")

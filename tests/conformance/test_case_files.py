@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from collections import Counter
+from datetime import date
 from functools import cache
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from pkconf.authenticators.profiles import PROFILES
 from pkconf.tenant import rules
 from pkconf.tenant.decision import TemporaryAccessPass, UserContext, UserType
 from pkconf.tenant.policy import PolicyError, parse_policy
+from pkconf.tenant.rules import Cloud
 
 AREAS = {
     "policy-scope": "PS",
@@ -154,6 +156,22 @@ def test_a_source_cites_a_known_doc_id(tmp_path: Path) -> None:
         'source = { doc = "S9", section = "§2 Precedence", status = "documented" }\n'))
     with pytest.raises(CaseError, match=r"KR-SCRATCH-001: source\.doc 'S9' is not in"):
         load_case_file(unknown, load_users())
+
+
+def test_a_misspelt_row_key_is_an_error_not_a_default(tmp_path: Path) -> None:
+    misspelt = _scratch_case(tmp_path, (
+        'policy = "permissive.json"\nasof = 2026-03-20\n'
+        'source = { doc = "S2", section = "§2 Precedence", status = "documented" }\n'))
+    with pytest.raises(CaseError, match=r"KR-SCRATCH-001: unknown key asof"):
+        load_case_file(misspelt, load_users())
+
+
+def test_a_case_pins_its_day_and_cloud(tmp_path: Path) -> None:
+    (case,) = load_case_file(_scratch_case(tmp_path, (
+        'policy = "permissive.json"\nas_of = 2026-06-20\ncloud = "gcc"\n'
+        'source = { doc = "S2", section = "§2 Precedence", status = "documented" }\n')),
+        load_users())
+    assert (case.as_of, case.cloud) == (date(2026, 6, 20), Cloud.GCC)
 
 
 def test_a_deep_patch_changes_one_profile_field() -> None:
