@@ -94,7 +94,7 @@ def test_rules_json_holds_the_version_of_each_rule_in_force(capsys, as_of, cloud
 def test_rules_changes_lists_windows_hello_and_the_profiles_migration(capsys):
     assert main(["rules", "--changes", "2026-01-01", "2026-11-29"]) == 0
     out = capsys.readouterr().out
-    assert "2026-05-31  Passkey profiles and synced passkeys" in out
+    assert "2026-06-01  Passkey profiles and synced passkeys" in out
     assert "effect: A policy export without passkeyProfiles" in out
     assert "2026-06-15  Microsoft Entra passkeys on Windows" in out
     assert "rollout 2026-04-20 to 2026-06-15" in out
@@ -111,8 +111,8 @@ def test_rules_changes_lists_windows_hello_and_the_profiles_migration(capsys):
     (("2026-01-01", "2026-11-29"), "worldwide", [MIGRATION, GA]),
     (("2026-06-15", "2026-11-29"), "worldwide", []),  # FROM is outside the window
     (("2026-06-14", "2026-06-15"), "worldwide", [GA]),  # TO is inside
-    (("2026-06-15", "2026-06-30"), "gcc", [MIGRATION]),  # the government clouds' dates
-    (("2026-06-30", "2026-11-29"), "dod", [GA]),
+    (("2026-06-15", "2026-07-01"), "gcc", [MIGRATION]),  # the government clouds' dates
+    (("2026-07-01", "2026-11-29"), "dod", [GA]),
 ])
 def test_rules_changes_json_takes_the_changes_that_take_effect_in_the_window(
         capsys, window, cloud, names):

@@ -141,12 +141,13 @@ class Change:
 
 # --- The 2026 changes (entra-facts §0) ----------------------------------------------------------
 # [3P mirror of a Microsoft notice] MC1221452: profiles and synced passkeys GA; tenants not opted in
-# were migrated "worldwide April-May 2026, GCC/GCC High/DoD June 2026" (month bounds [INFERRED]).
+# were migrated "worldwide April-May 2026, GCC/GCC High/DoD June 2026": whole months, so each
+# rollout ends on the first day after them ([INFERRED] day bounds).
 PASSKEY_PROFILES_MIGRATION = Change(
     "passkey-profiles-migration", "Passkey profiles and synced passkeys: generally available; "
     "tenants migrated automatically", "MC1221452", "https://mc.merill.net/message/MC1221452",
-    (Rollout(frozenset({Cloud.WORLDWIDE}), date(2026, 4, 1), date(2026, 5, 31)),
-     Rollout(GOVERNMENT, date(2026, 6, 1), date(2026, 6, 30))),
+    (Rollout(frozenset({Cloud.WORLDWIDE}), date(2026, 4, 1), date(2026, 6, 1)),
+     Rollout(GOVERNMENT, date(2026, 6, 1), date(2026, 7, 1))),
     "A policy export without passkeyProfiles (the legacy form) read after the migration is a "
     "snapshot from before it: decided as it reads, and the decision says so ([INFERRED]).",
 )

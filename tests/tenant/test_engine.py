@@ -643,5 +643,5 @@ class TestLegacyFormSnapshots:
 
     def test_inside_the_migration_window_the_decision_names_the_window_and_is_inferred(self):
         decision = self._run(date(2026, 6, 10), Cloud.GCC_HIGH)
-        assert "2026-06-01 to 2026-06-30" in decision.detail
+        assert "2026-06-01 to 2026-07-01" in decision.detail
         assert decision.to_json()["source"]["status"] == "inferred"
