@@ -261,12 +261,12 @@ def test_covering_array_of_strength_three_covers_every_triple() -> None:
 def test_sizes_are_as_printed(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([]) == 0
     assert capsys.readouterr().out.splitlines() == [
-        "factors: policy 144, profile 22, user 13, state 2, self_service 2, ceremony 2, day 3",
-        "full product: 988416 cases",
-        "strength 2: 3168 cases",
+        "factors: policy 144, profile 22, user 19, state 2, self_service 2, ceremony 3, day 3",
+        "full product: 2166912 cases",
+        "strength 2: 3170 cases",
     ]
-    # 3168 = 144 x 22, the least any pairwise array over these factors can have
-    assert len(pairwise()) == 3168
+    # 144 x 22 = 3168 is the least any pairwise array over these factors can have
+    assert len(pairwise()) == 3170
 
 
 def test_generation_is_deterministic_for_a_seed() -> None:
@@ -279,7 +279,7 @@ def test_generation_is_deterministic_for_a_seed() -> None:
 
 def test_cases_are_numbered_matrix_instances_without_the_u2f_key() -> None:
     cases = pairwise()
-    assert cases[0].case_id == "MX-00001" and cases[-1].case_id == "MX-03168"
+    assert cases[0].case_id == "MX-00001" and cases[-1].case_id == "MX-03170"
     assert cases[41].id == f"MX-00042[{cases[41].profile}/{cases[41].ceremony}]"
     assert {c.area for c in cases} == {"matrix"}
     assert "u2f-only-key" not in {c.profile for c in cases}
