@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from .paths import TEST_MDS_BLOB, TEST_MDS_ROOT
 from .tenant.attestation import Metadata, MetadataError
 from .tenant.decision import UserContext, UserJsonError
-from .tenant.policy import Fido2Policy, PolicyError, load_policy
+from .tenant.policy import Fido2Policy, PolicyError, parse_policy
 from .tenant.rules import Cloud, RuleBook
 
 
@@ -38,18 +38,48 @@ def read_json(path: str | Path, what: str) -> Any:
         return json.loads(read_bytes(path, what))
     except (ValueError, UnicodeDecodeError) as e:
         raise UsageError(f"{what} {path} is not JSON: {e}") from None
+    except RecursionError:  # json's decoder recurses per level: a deep file is refused, not a crash
+        raise UsageError(f"{what} {path} nests too deeply to read") from None
+
+
+FIDO2_ODATA_TYPE = "#microsoft.graph.fido2AuthenticationMethodConfiguration"
+
+
+def fido2_configuration(obj: Any) -> tuple[Any, str]:
+    """The fido2 configuration and its JSON path: the object itself, or the fido2 entry of a
+    whole authentication methods policy (`authenticationMethodConfigurations[]`, id "Fido2" or
+    the fido2 @odata.type), which is what `GET /policies/authenticationMethodsPolicy` exports."""
+    if not isinstance(obj, dict) or "authenticationMethodConfigurations" not in obj:
+        return obj, "$"
+    entries = obj["authenticationMethodConfigurations"]
+    if not isinstance(entries, list):
+        raise PolicyError([("$.authenticationMethodConfigurations", "must be an array")])
+    for i, entry in enumerate(entries):
+        if isinstance(entry, dict) and (str(entry.get("id", "")).lower() == "fido2"
+                                        or entry.get("@odata.type") == FIDO2_ODATA_TYPE):
+            return entry, f"$.authenticationMethodConfigurations[{i}]"
+    raise PolicyError([("$.authenticationMethodConfigurations",
+                        'has no fido2 entry (id "Fido2")')])
 
 
 def read_policy(path: str | Path) -> Fido2Policy:
     """The policy; what it holds only by inference (unknownFutureValue) is warned of on stderr,
     one line each, and does not fail it."""
+    base = "$"
     try:
-        policy = load_policy(read_bytes(path, "policy"))
+        obj, base = fido2_configuration(read_json(path, "policy"))
+        policy = parse_policy(obj)
     except PolicyError as e:
-        raise UsageError(f"policy {path} is invalid: {e}") from None
+        raise UsageError(f"policy {path} is invalid: "
+                         f"{'; '.join(f'{_under(base, p)}: {m}' for p, m in e.problems)}") from None
     for where, message in policy.warnings:
-        print(f"warning: policy {path}: {where}: {message}", file=sys.stderr)
+        print(f"warning: policy {path}: {_under(base, where)}: {message}", file=sys.stderr)
     return policy
+
+
+def _under(base: str, path: str) -> str:
+    """A JSON path inside the fido2 configuration, as a path in the file read."""
+    return base + path.removeprefix("$") if path.startswith("$") else path
 
 
 def parse_user(obj: Any, where: str = "user") -> UserContext:

@@ -12,6 +12,7 @@ from ..ceremonies.tenant import TenantApi, TenantError
 from ..emulator.server import EmulatorServer
 from ..inputs import (
     UsageError,
+    fido2_configuration,
     parse_user,
     read_json,
     read_metadata,
@@ -42,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     read_policy(args.policy)  # refuse an invalid policy with its JSON paths before starting
     # the emulator makes a fresh user: USER.json's id (for `verify`'s targets) has no use here
     user = replace(parse_user(read_json(args.user, "user")), user_id="")
-    setup = Setup(read_json(args.policy, "policy"), user)
+    setup = Setup(fido2_configuration(read_json(args.policy, "policy"))[0], user)
     metadata = read_metadata(args.mds, args.mds_root)
     with (EmulatorServer(metadata=metadata, as_of=book.as_of, cloud=book.cloud) as server,
           TenantApi(server.base_url) as api):
