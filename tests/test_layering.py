@@ -29,6 +29,8 @@ ALLOWED: dict[str, set[str]] = {
     "pkconf.ceremonies": {"pkconf.authenticators", "pkconf.tenant", *SHARED},
     "pkconf.inputs": {"pkconf.tenant", "pkconf.paths"},
     "pkconf.report": {"pkconf", "pkconf.ceremonies", "pkconf.tenant", "pkconf.paths"},
+    "pkconf.admin": {"pkconf.tenant", "pkconf.authenticators", "pkconf.ceremonies", "pkconf.inputs",
+                     "pkconf.paths", "pkconf.testpki", "pkconf.report"},
     "conformance": {"pkconf.authenticators", "pkconf.ceremonies", "pkconf.emulator",
                     "pkconf.inputs", "pkconf.report", "pkconf.tenant", *SHARED},
 }
