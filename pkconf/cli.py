@@ -16,7 +16,7 @@ from . import __version__
 from .ceremonies.speedups import enable_fido2_speedups
 from .inputs import UsageError
 
-COMMANDS = ("run", "decide", "verify", "serve", "report", "authenticators", "rules")
+COMMANDS = ("run", "decide", "verify", "serve", "report", "authenticators", "rules", "impact")
 
 
 def _parser() -> argparse.ArgumentParser:
