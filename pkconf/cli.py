@@ -16,7 +16,8 @@ from . import __version__
 from .ceremonies.speedups import enable_fido2_speedups
 from .inputs import UsageError
 
-COMMANDS = ("run", "decide", "verify", "serve", "report", "authenticators", "rules", "impact")
+COMMANDS = ("run", "decide", "verify", "serve", "report", "authenticators", "rules", "lint",
+            "impact")
 
 
 def _parser() -> argparse.ArgumentParser:

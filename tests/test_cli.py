@@ -42,7 +42,7 @@ REQUIRED = {  # each command's required arguments; the files need not exist, fla
     "decide": ["--policy", "p.json", "--user", "u.json", "--profile", "yubikey-5-usb"],
     "verify": ["r.json", "--policy", "p.json", "--user", "u.json", "--challenge", "AA",
                "--origin", "https://login.microsoft.com", "--rp-id", "login.microsoft.com"],
-    "serve": [], "run": [], "rules": [],
+    "serve": [], "run": [], "rules": [], "lint": ["p.json"],
 }
 
 
