@@ -17,7 +17,8 @@ from typing import Any
 import allure
 import allure_commons
 import pytest
-from allure_commons.utils import md5
+from allure_commons.model2 import StatusDetails
+from allure_commons.utils import md5, represent
 
 from pkconf.authenticators.profiles import PROFILES, Platform
 from pkconf.ceremonies.browser import BrowserSession
@@ -31,16 +32,10 @@ from pkconf.inputs import AS_OF_HELP, CLOUD_HELP, UsageError, read_metadata, rea
 from pkconf.tenant.decision import Decision
 from pkconf.tenant.rules import RuleBook
 
-from .cases import (
-    CEREMONIES,
-    DEFAULT_USER,
-    Case,
-    Expectation,
-    Source,
-    Verdict,
-    load_cases,
-    load_users,
-)
+from .cases import CEREMONIES, Case, Verdict, load_cases
+from .own_policy import AREA as OWN_POLICY
+from .own_policy import EPIC as OWN_POLICY_EPIC
+from .own_policy import headline, own_policy_cases
 from .runner import BROWSER_AUTHENTICATORS, actual, case_book, check, run_case
 
 RESULTS = "results.jsonl"
@@ -49,6 +44,9 @@ AREAS = ("policy-scope", "bootstrap", "passkey-types", "key-restrictions", "atte
          "matrix", "own-policy")
 _CASE_KEY = pytest.StashKey[dict[str, Any]]()
 _RUN_BOOK = pytest.StashKey[RuleBook]()  # --as-of/--cloud, read once
+_OWN_CASES = pytest.StashKey[list[Case]]()  # --policy (--user, --directory), read once
+_ALLURE_HOOK = pytest.StashKey["_AllureResultHook"]()
+DECISION = "decision"  # the user property an own-policy case's decision travels in
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -65,6 +63,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--policy", metavar="FILE",
                 help="run every profile against this policy instead of the case files; the "
                      "decisions are recorded, not compared")
+    g.addoption("--user", metavar="FILE",
+                help="with --policy: decide for this user (USER.json; its groups are the "
+                     "tenant's group ids)")
+    g.addoption("--directory", metavar="PATH",
+                help="with --policy: decide once for each user class of this directory export")
     g.addoption("--matrix-strength", type=int, default=2,
                 help="t-wise strength of the generated matrix (0: full product; default 2)")
     g.addoption("--shard", metavar="I/N", help="run only shard I of N (1-based)")
@@ -92,6 +95,11 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         config.stash[_RUN_BOOK] = read_rule_book(config.getoption("--as-of"),
                                                  config.getoption("--cloud"))
+        if policy := config.getoption("--policy"):
+            config.stash[_OWN_CASES] = own_policy_cases(policy, config.getoption("--user"),
+                                                        config.getoption("--directory"))
+        elif config.getoption("--user") or config.getoption("--directory"):
+            raise UsageError("--user and --directory go with --policy")
     except UsageError as e:
         raise pytest.UsageError(str(e)) from None
     results_dir = config.getoption("--results-dir")
@@ -103,17 +111,25 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
-    allure_commons.plugin_manager.register(_CaseIdAsTestCaseId(), "pkconf-test-case-id")
+    hook = session.config.stash[_ALLURE_HOOK] = _AllureResultHook()
+    allure_commons.plugin_manager.register(hook, "pkconf-test-case-id")
 
 
-class _CaseIdAsTestCaseId:
-    """Allure's testCaseId from the case id, so history lines up across runs and workers."""
+class _AllureResultHook:
+    """Allure's testCaseId from the case id, so history lines up across runs and workers; and
+    an own-policy case's decision as its status message, which allure-pytest leaves empty on a
+    pass (messages are per worker process, as the results are written)."""
+
+    def __init__(self) -> None:
+        self.messages: dict[str, str] = {}  # case id, as parameters show it -> message
 
     @allure_commons.hookimpl
     def report_result(self, result: Any) -> None:
         for p in result.parameters:
             if p.name == "case id":
                 result.testCaseId = md5(p.value)
+                if (message := self.messages.get(p.value)) and result.statusDetails is None:
+                    result.statusDetails = StatusDetails(message=message)
 
 
 def _shard(config: pytest.Config, cases: list[Case]) -> list[Case]:
@@ -128,26 +144,10 @@ def _shard(config: pytest.Config, cases: list[Case]) -> list[Case]:
     return [c for i, c in enumerate(cases) if i % count == index - 1]
 
 
-def _own_policy_cases(path: str) -> list[Case]:
-    """Every profile × ceremony against an admin's own policy; nothing to compare with."""
-    try:
-        policy = json.loads(Path(path).read_text())
-    except (OSError, ValueError) as e:
-        raise pytest.UsageError(f"--policy {path}: {e}") from None
-    user = load_users()[DEFAULT_USER]
-    source = Source("the admin's own policy", "", "undocumented")
-    return [Case(case_id="OWN-001", area="own-policy", title=f"{name} under {Path(path).name}",
-                 policy_name=Path(path).name, policy=policy, user=user,
-                 user_name=DEFAULT_USER, profile=name,
-                 ceremony=ceremony, expect=Expectation(Verdict.RECORDED, None, ""), source=source)
-            for name, profile in PROFILES.items() if not profile.test_only
-            for ceremony in ("ctap", "graph")]
-
-
 def select(config: pytest.Config, source: str) -> list[Case]:
     """The cases of one source, filtered by the command-line selectors."""
     if config.getoption("--policy"):
-        cases = _own_policy_cases(config.getoption("--policy")) if source == "explicit" else []
+        cases = config.stash[_OWN_CASES] if source == "explicit" else []
     elif source == "explicit":
         cases = load_cases()
     else:
@@ -246,6 +246,7 @@ def conformance(request: pytest.FixtureRequest, tenant: TenantApi):
             _attach(case, result)
             if case.expect.outcome is Verdict.RECORDED:
                 assert isinstance(result.decision, Decision), result.decision
+                _record(request, case, result.decision)
             else:
                 check(case, result)
         except BaseException:
@@ -257,10 +258,26 @@ def conformance(request: pytest.FixtureRequest, tenant: TenantApi):
     return run
 
 
+def _record(request: pytest.FixtureRequest, case: Case, decision: Decision) -> None:
+    """An own-policy decision where a reader looks for the outcome: pytest's status (through a
+    user property, which xdist carries to the controller), Allure's title, label and status."""
+    said = headline(decision)
+    request.node.user_properties.append((DECISION, said))
+    outcome, _, why = said.partition(" ")
+    allure.dynamic.title(f"{outcome.upper()} {why} — {case.profile}/{case.ceremony}, "
+                         f"{case.user_name}")
+    allure.dynamic.label(DECISION, outcome)
+    allure.dynamic.parameter(DECISION, said, excluded=True)  # a changed policy: same history
+    allure.dynamic.description(decision.detail)
+    request.config.stash[_ALLURE_HOOK].messages[represent(case.id)] = f"{said}: {decision.detail}"
+
+
 def _label(case: Case, book: RuleBook) -> None:
     profile = PROFILES[case.profile]
-    allure.dynamic.epic(case.expect.family_name or case.expect.outcome.value)
-    allure.dynamic.feature(profile.platform.value)
+    own = case.area == OWN_POLICY  # own policy > user class > profile; else family > platform
+    allure.dynamic.epic(OWN_POLICY_EPIC if own
+                        else case.expect.family_name or case.expect.outcome.value)
+    allure.dynamic.feature(case.user_name if own else profile.platform.value)
     allure.dynamic.story(case.profile)
     allure.dynamic.title(f"{case.id} {case.title}")
     allure.dynamic.parameter("case id", case.id)
@@ -320,6 +337,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
         "asOf": record["book"].as_of.isoformat(), "cloud": str(record["book"].cloud),
         "expected": case.expect.as_dict(),
         "actual": actual(result).as_dict() if result else None,
+        "detail": result.decision.detail if result else None,
         "status": "broken" if broken else report.outcome,
         "duration_ms": round(record.get("ms", 0.0), 2),
         "source": {"fact": case.source.fact, "url": case.source.url,
@@ -329,3 +347,21 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     path = Path(results_dir) / RESULTS
     with path.open("a") as f:
         f.write(json.dumps(line) + "\n")
+
+
+def pytest_report_teststatus(report: pytest.TestReport,
+                             config: pytest.Config) -> tuple[str, str, str] | None:
+    """An own-policy case counts as its decision (`40 accepted, 8 rejected`), not as passed."""
+    said = dict(report.user_properties).get(DECISION)
+    if report.when != "call" or not report.passed or not isinstance(said, str):
+        return None
+    outcome = said.split()[0]
+    return outcome, outcome[0].upper(), outcome.upper()
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    if policy := config.getoption("--policy"):
+        counts = {o: len(terminalreporter.stats.get(o, ())) for o in ("accepted", "rejected")}
+        terminalreporter.write_line(
+            f"{sum(counts.values())} decisions recorded ({counts['accepted']} accepted, "
+            f"{counts['rejected']} rejected) under {Path(policy).name}")

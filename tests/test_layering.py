@@ -31,8 +31,9 @@ ALLOWED: dict[str, set[str]] = {
     "pkconf.report": {"pkconf", "pkconf.ceremonies", "pkconf.tenant", "pkconf.paths"},
     "pkconf.admin": {"pkconf.tenant", "pkconf.authenticators", "pkconf.ceremonies", "pkconf.inputs",
                      "pkconf.paths", "pkconf.testpki", "pkconf.report"},
-    "conformance": {"pkconf.authenticators", "pkconf.ceremonies", "pkconf.emulator",
-                    "pkconf.inputs", "pkconf.report", "pkconf.tenant", *SHARED},
+    "conformance": {"pkconf.admin", "pkconf.authenticators", "pkconf.ceremonies",
+                    "pkconf.emulator", "pkconf.inputs", "pkconf.report", "pkconf.tenant",
+                    *SHARED},
 }
 
 

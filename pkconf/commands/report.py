@@ -26,7 +26,6 @@ def write_reports(reports: Path, target: str, *, html: bool) -> None:
         ResultsError,
         load_results,
         render,
-        render_decisions,
         write_summary,
     )
 
@@ -36,8 +35,6 @@ def write_reports(reports: Path, target: str, *, html: bool) -> None:
     except ResultsError as e:
         raise UsageError(str(e)) from None
     print(render(summary))
-    if recorded := [r for r in results if r["expected"]["outcome"] == "recorded"]:
-        print(render_decisions(recorded))
     allure_results = reports / "allure-results"
     print(f"\nSummary:        {reports / 'summary.json'}")
     if (reports / "junit.xml").exists():

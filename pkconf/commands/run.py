@@ -19,6 +19,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                        help=f"only cases of this {what} (repeatable)")
     p.add_argument("--policy", metavar="FILE",
                    help="run every profile against your own policy (decisions recorded)")
+    who = p.add_mutually_exclusive_group()
+    who.add_argument("--user", metavar="FILE",
+                     help="with --policy: decide for this user (USER.json; its groups are your "
+                          "tenant's group ids)")
+    who.add_argument("--directory", metavar="PATH",
+                     help="with --policy: decide once per user class of this directory export")
     p.add_argument("--matrix-strength", type=int, default=2, metavar="T",
                    help="t-wise strength of the generated matrix (0: full product; default 2)")
     p.add_argument("--no-matrix", action="store_true", help="explicit cases only")
@@ -59,7 +65,7 @@ def pytest_args(args: argparse.Namespace, reports: Path) -> list[str]:
     for flag in ("ceremony", "profile", "case", "area"):
         for value in getattr(args, flag) or ():
             out += [f"--{flag}", value]
-    for flag in ("policy", "shard", "mds", "mds_root", "as_of", "cloud"):
+    for flag in ("policy", "user", "directory", "shard", "mds", "mds_root", "as_of", "cloud"):
         if getattr(args, flag):
             out += [f"--{flag.replace('_', '-')}", getattr(args, flag)]
     return out
@@ -72,6 +78,12 @@ def run(args: argparse.Namespace) -> int:
     from .report import write_reports
 
     read_rule_book(args.as_of, args.cloud)  # a bad day or cloud: one line here, not pytest's
+    if args.policy:  # a bad policy, user or directory: the same
+        from conformance.own_policy import own_policy_cases
+
+        own_policy_cases(args.policy, args.user, args.directory)
+    elif args.user or args.directory:
+        raise UsageError("--user and --directory go with --policy")
     reports = Path(args.reports).resolve()
     reports.mkdir(parents=True, exist_ok=True)
     code = pytest.main(pytest_args(args, reports))

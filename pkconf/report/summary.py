@@ -1,5 +1,8 @@
 """The run at a glance: reports/results.jsonl counted into summary.json and a terminal table.
 
+An own-policy run (`--policy`) compares nothing, so its cases' "passed" says only that the
+harness worked: its summary and table are the decisions, per user class and profile, instead.
+
 The conformance plugin appends one JSON line per case, from several xdist workers, so the file
 can end in a half-written line when a run is cut short; that line is dropped, not fatal. A case
 written twice (a rerun appended to the same file) counts once, with its latest result.
@@ -19,6 +22,8 @@ STATUSES = ("passed", "failed", "broken", "skipped")
 NOT_PASSED = ("failed", "broken")
 WIDTH = 100
 FAILURE_FIELDS = ("id", "title", "status", "expected", "actual", "source", "message")
+RECORDED = "recorded"  # the expected outcome of an own-policy case
+DECIDED = ("accepted", "rejected")
 
 
 class ResultsError(ValueError):
@@ -58,7 +63,40 @@ def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
             groups.setdefault(row_of(record), []).append(record)
         summary[table] = {key: _count(groups[key]) for key in sorted(groups)}
     summary["not_passed"] = [_failure(r) for r in results if r["status"] in NOT_PASSED]
+    if recorded := [r for r in results if (r.get("expected") or {}).get("outcome") == RECORDED]:
+        summary["decisions"] = _decisions(recorded)
     return summary
+
+
+def _decisions(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """What an own-policy run decided: counts, counts per user class, and one row per case
+    in user class, profile and path order."""
+    rows = [{"userClass": r.get("user") or "unknown", "profile": r["profile"],
+             "ceremony": r["ceremony"], "outcome": _outcome(r),
+             "family": (r.get("actual") or {}).get("family"),
+             "reason": (r.get("actual") or {}).get("reason"),
+             "detail": r.get("detail") or _first_line(r.get("message")),
+             "policy": r.get("policy")}
+            for r in sorted(records, key=lambda r: (str(r.get("case_id")), r["profile"],
+                                                    r["ceremony"]))]
+    by_class: dict[str, dict[str, int]] = {}
+    for row in rows:
+        tally = by_class.setdefault(row["userClass"], {"total": 0, **dict.fromkeys(DECIDED, 0)})
+        tally["total"] += 1
+        if row["outcome"] in DECIDED:
+            tally[row["outcome"]] += 1
+    totals = Counter(row["outcome"] for row in rows)
+    return {"total": len(rows), **{o: totals[o] for o in DECIDED},
+            "by_user_class": by_class, "rows": rows}
+
+
+def _outcome(record: dict[str, Any]) -> str:
+    """The tenant's outcome, or the harness status when no decision came back."""
+    return str((record.get("actual") or {}).get("outcome") or record["status"])
+
+
+def _first_line(text: str | None) -> str:
+    return (text or "").strip().partition("\n")[0]
 
 
 def write_summary(results: list[dict[str, Any]], path: Path) -> dict[str, Any]:
@@ -73,9 +111,12 @@ def write_summary(results: list[dict[str, Any]], path: Path) -> dict[str, Any]:
 def render(summary: dict[str, Any]) -> str:
     """A fixed-width text report for the terminal; only documentation URLs may pass 100 columns."""
     totals = summary["totals"]
-    counts = ", ".join(f"{totals[s]} {s}" for s in STATUSES)
-    blocks = [f"pkconf conformance: {totals['total']} cases: {counts}"]
-    blocks += [_table(column, summary[table]) for table, column, _ in TABLES]
+    if decisions := summary.get("decisions"):
+        blocks = [_decision_tables(decisions)]
+    else:
+        counts = ", ".join(f"{totals[s]} {s}" for s in STATUSES)
+        blocks = [f"pkconf conformance: {totals['total']} cases: {counts}"]
+        blocks += [_table(column, summary[table]) for table, column, _ in TABLES]
     failures = summary["not_passed"]
     if failures:
         lines = [f"not passed ({len(failures)})"]
@@ -85,16 +126,32 @@ def render(summary: dict[str, Any]) -> str:
     return "\n\n".join(blocks) + "\n"
 
 
-def render_decisions(results: list[dict[str, Any]]) -> str:
-    """`--policy` runs have nothing to compare with: what the tenant decided, per case."""
-    def row(r: dict[str, Any]) -> tuple[str, ...]:
-        got = r.get("actual") or {}
-        return (r["profile"], r["ceremony"], got.get("outcome") or r["status"],
-                got.get("family") or "", got.get("reason") or "")
-
-    rows = [row(r) for r in sorted(results, key=lambda r: (r["profile"], r["ceremony"]))]
-    head = ("profile", "ceremony", "outcome", "family", "reason")
-    return "\n".join(["", f"decisions under {results[0]['policy']}", *aligned(head, rows)])
+def _decision_tables(decisions: dict[str, Any]) -> str:
+    """The counts line, then per user class each profile with its decisions beneath, the paths
+    that decided alike on one row, so the columns fit the width before the detail is cut."""
+    policy = decisions["rows"][0]["policy"]
+    blocks = [f"pkconf own policy: {decisions['total']} decisions recorded under {policy} "
+              f"({decisions['accepted']} accepted, {decisions['rejected']} rejected)"]
+    for label, tally in decisions["by_user_class"].items():
+        merged: dict[tuple[str, ...], list[str]] = {}  # (profile, decision...) -> paths
+        for row in decisions["rows"]:
+            if row["userClass"] == label:
+                said = (row["profile"], row["outcome"], row["family"] or "-",
+                        row["reason"] or "-", row["detail"] or "")
+                merged.setdefault(said, []).append(row["ceremony"])
+        table = aligned(("    path", "outcome", "family", "reason", "detail"),
+                        [(f"    {', '.join(paths)}", *said[1:])
+                         for said, paths in merged.items()])
+        lines = [f"user class {label}: {tally['accepted']} accepted, "
+                 f"{tally['rejected']} rejected", table[0]]
+        shown = ""
+        for (profile, *_), line in zip(merged, table[1:], strict=True):
+            if profile != shown:
+                lines.append(f"  {profile}")
+                shown = profile
+            lines.append(line)
+        blocks.append("\n".join(_cut(line, WIDTH) for line in lines))
+    return "\n\n".join(blocks)
 
 
 def _check(record: Any, where: str) -> None:

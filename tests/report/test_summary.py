@@ -221,3 +221,17 @@ def test_render_fits_100_columns_except_documentation_urls():
     profile_row = next(line for line in lines if line.startswith("a-profile-name"))
     assert len(profile_row) == 100
     assert profile_row.endswith("… " + "       1       0       1       0       0")
+
+
+def test_an_own_policy_summary_counts_decisions_per_user_class_and_never_says_passed():
+    recorded = {"outcome": "recorded", "family": None, "reason": ""}
+    results = [{**case(f"OWN-00{n}", "yubikey-5-usb", "usb", "passed", recorded, actual=got),
+                "user": who, "policy": "mine.json", "detail": "why"}
+               for n, who, got in ((1, "pilots", ACCEPTED), (2, "guest", EXCLUDED))]
+    summary = summarize(results)
+    assert {k: summary["decisions"][k] for k in ("total", "accepted", "rejected")} == \
+        {"total": 2, "accepted": 1, "rejected": 1}
+    text = render(summary)
+    assert text.startswith("pkconf own policy: 2 decisions recorded under mine.json "
+                           "(1 accepted, 1 rejected)")
+    assert "user class guest: 0 accepted, 1 rejected" in text and "passed" not in text
