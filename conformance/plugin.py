@@ -264,8 +264,11 @@ def _record(request: pytest.FixtureRequest, case: Case, decision: Decision) -> N
     said = headline(decision)
     request.node.user_properties.append((DECISION, said))
     outcome, _, why = said.partition(" ")
-    allure.dynamic.title(f"{outcome.upper()} {why} — {case.profile}/{case.ceremony}, "
+    reason = "" if decision.accepted else f" {why}"  # an acceptance has no family or reason
+    allure.dynamic.title(f"{outcome.upper()}{reason} — {case.profile}/{case.ceremony}, "
                          f"{case.user_name}")
+    # the tree's top level says the outcome: a rejection is never among plain green passes
+    allure.dynamic.epic(f"{OWN_POLICY_EPIC}: {outcome}")
     allure.dynamic.label(DECISION, outcome)
     allure.dynamic.parameter(DECISION, said, excluded=True)  # a changed policy: same history
     allure.dynamic.description(decision.detail)
@@ -275,8 +278,8 @@ def _record(request: pytest.FixtureRequest, case: Case, decision: Decision) -> N
 def _label(case: Case, book: RuleBook) -> None:
     profile = PROFILES[case.profile]
     own = case.area == OWN_POLICY  # own policy > user class > profile; else family > platform
-    allure.dynamic.epic(OWN_POLICY_EPIC if own
-                        else case.expect.family_name or case.expect.outcome.value)
+    if not own:  # an own-policy case's epic names its decision (`_record`)
+        allure.dynamic.epic(case.expect.family_name or case.expect.outcome.value)
     allure.dynamic.feature(case.user_name if own else profile.platform.value)
     allure.dynamic.story(case.profile)
     allure.dynamic.title(f"{case.id} {case.title}")

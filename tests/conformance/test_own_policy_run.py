@@ -82,10 +82,13 @@ def test_an_allure_result_names_its_decision_instead_of_a_bare_pass(tmp_path: Pa
     rejected = next(r for r in results if "apple-passwords/ctap" in r["name"])
     labels = {(x["name"], x["value"]) for x in rejected["labels"]}
     assert rejected["name"].startswith("REJECTED authenticator_governance AAGUID_NOT_ALLOWED — ")
-    assert {("epic", "own policy"), ("feature", f"pilot.json: Member in {PILOTS}"),
+    assert {("epic", "own policy: rejected"), ("feature", f"pilot.json: Member in {PILOTS}"),
             ("story", "apple-passwords"), ("decision", "rejected")} <= labels
     assert rejected["statusDetails"]["message"].startswith(
         "rejected authenticator_governance AAGUID_NOT_ALLOWED: ")
+    accepted = next(r for r in results if "yubikey-5-usb/ctap" in r["name"])
+    assert accepted["name"].startswith("ACCEPTED — ")
+    assert ("epic", "own policy: accepted") in {(x["name"], x["value"]) for x in accepted["labels"]}
 
 
 def test_without_a_user_each_class_the_policy_names_is_decided(tmp_path: Path):

@@ -26,6 +26,13 @@ export default {
       groupBy: [{ label: "epic" }],
     },
     {
+      // `pkconf run --policy`: an admin's own policy refused a registration. The case itself
+      // passed (it records, it expects nothing); its status message starts with the decision.
+      name: "Own policy rejected it",
+      matchers: { statuses: ["passed"], message: /^rejected / },
+      groupBy: [{ label: "feature" }],
+    },
+    {
       // Anything else that did not pass: the harness, not the tenant, is at fault.
       name: "The harness broke",
       matchers: [{ statuses: ["broken"] }, { statuses: ["failed"] }],
