@@ -42,6 +42,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_software_registration.py
 	$(BIN)/python benchmarks/bench_conformance.py
 	$(BIN)/python benchmarks/bench_browser.py
+	$(BIN)/python benchmarks/bench_impact.py
 
 clean:
 	rm -rf $(VENV) reports/* .pytest_cache tools/allure/node_modules
