@@ -122,12 +122,10 @@ def chosen_profiles(names: Sequence[str] | None) -> list[Profile]:
     return [PROFILES[n] for n in names]
 
 
-def registrations(profiles: Iterable[Profile], now: datetime
-                  ) -> tuple[dict[str, Registration], dict[str, str], CeremonyContext]:
-    """One registration response per profile, made by its software authenticator against
-    Entra's options, and the ceremony context that issued its challenge; profiles whose client
-    refuses to register at all are returned with the client's reason."""
-    options = {"publicKey": {
+def entra_options() -> dict[str, Any]:
+    """Entra's creation options (one fixed challenge): every offline registration answers
+    these, so one `ceremony_context` judges them all."""
+    return {"publicKey": {
         "rp": {"id": rules.RP_ID, "name": "Microsoft"},
         "user": {"id": websafe_encode(b"impact"), "name": "impact@contoso.com",
                  "displayName": "pkconf impact"},
@@ -136,6 +134,21 @@ def registrations(profiles: Iterable[Profile], now: datetime
         "authenticatorSelection": {"requireResidentKey": True, "userVerification": "required"},
         "attestation": "direct",
     }}
+
+
+def ceremony_context(now: datetime) -> CeremonyContext:
+    """The tenant's side of `entra_options()`: its challenge, issued `now`, still unused."""
+    issued = IssuedChallenge(_CHALLENGE, now + timedelta(minutes=rules.CHALLENGE_TIMEOUT_MINUTES))
+    return CeremonyContext(now=now, challenge=issued, rp_id=rules.RP_ID,
+                           origins=rules.ALLOWED_ORIGINS)
+
+
+def registrations(profiles: Iterable[Profile], now: datetime
+                  ) -> tuple[dict[str, Registration], dict[str, str], CeremonyContext]:
+    """One registration response per profile, made by its software authenticator against
+    Entra's options, and the ceremony context that issued its challenge; profiles whose client
+    refuses to register at all are returned with the client's reason."""
+    options = entra_options()
     made: dict[str, Registration] = {}
     refused: dict[str, str] = {}
     for profile in profiles:
@@ -144,9 +157,7 @@ def registrations(profiles: Iterable[Profile], now: datetime
                 make_credential(profile, options, CeremonyResult()))
         except ClientError as e:
             refused[profile.name] = f"the client refuses to register: {e}"
-    issued = IssuedChallenge(_CHALLENGE, now + timedelta(minutes=rules.CHALLENGE_TIMEOUT_MINUTES))
-    return made, refused, CeremonyContext(now=now, challenge=issued, rp_id=rules.RP_ID,
-                                          origins=rules.ALLOWED_ORIGINS)
+    return made, refused, ceremony_context(now)
 
 
 def _target_ids(policy: Fido2Policy) -> frozenset[str]:

@@ -28,10 +28,15 @@ U2F_AAGUID = "00000000-0000-0000-0000-000000000000"
 class ConsoleInteraction(UserInteraction):
     """Talks to the person at the key on the terminal."""
 
-    def __init__(self, *, out: TextIO = sys.stderr,
+    def __init__(self, *, out: TextIO | None = None,
                  ask: Callable[[str], str] = getpass.getpass):
-        self.out = out
+        self._out = out
         self.ask = ask
+
+    @property
+    def out(self) -> TextIO:
+        """The stream given, else stderr as it is when prompting (not as it was at import)."""
+        return self._out or sys.stderr
 
     def prompt_up(self) -> None:
         print("Touch your security key now.", file=self.out, flush=True)

@@ -1,0 +1,500 @@
+"""Will Entra accept this authenticator? A vendor's answer, with evidence a customer can read.
+
+Two halves. Microsoft's published vendor requirements (entra-facts §9, §4) become a checklist,
+each item pass/fail with the evidence it was judged on: getInfo, the registration, the
+attestation chain (the tenant's own verifiers) and the FIDO metadata. Then the tenant
+configurations that matter for one authenticator — attestation, key restrictions, passkey types,
+self-service and provisioning — are built as policies and decided by the pure engine.
+
+One registration serves every configuration: only the policy differs between them, so a
+physical key is touched once however many configurations are decided.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import itertools
+import json
+import platform
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from fido2.client import ClientError
+from fido2.ctap import CtapDevice, CtapError
+from fido2.ctap2 import Ctap2, Info
+from fido2.hid import CAPABILITY
+from fido2.mds3 import AuthenticatorStatus
+from fido2.webauthn import AuthenticatorData
+
+from .. import __version__
+from ..authenticators.device import SoftwareAuthenticator
+from ..authenticators.profiles import Profile
+from ..ceremonies.physical import register_with_key
+from ..tenant import rules
+from ..tenant.attestation import (
+    AttestationFailure,
+    Metadata,
+    MetadataEntry,
+    VerifiedStatement,
+    validate_chain,
+    verify_statement,
+)
+from ..tenant.attestation.certificate import AttestationCertificate
+from ..tenant.attestation.der import DerError
+from ..tenant.attestation.metadata import (
+    CERTIFIED_STATUSES,
+    FIDO2_VERSIONS,
+    REVOKING_STATUSES,
+    SECRET_EXTENSIONS,
+    ZERO_AAGUID,
+)
+from ..tenant.decision import Decision, RegistrationPath, UserContext
+from ..tenant.engine import decide
+from ..tenant.policy import ALL_USERS, Fido2Policy, parse_policy
+from ..tenant.registration import Registration, parse_registration
+from ..tenant.rules import RuleBook
+from .impact import FRESH_MFA_SECONDS, PATHS, ceremony_context, entra_options, registrations
+
+FLAG = AuthenticatorData.FLAG
+S3 = "entra-facts §9 (S3 concept-fido2-hardware-vendor)"
+# An AAGUID no real model has, for "an allow list that does not name this authenticator".
+OTHER_AAGUID = "00000000-0000-4000-8000-0000000c0de5"
+
+
+@dataclass(frozen=True)
+class Sample:
+    """What one authenticator showed: its getInfo (None: it speaks no CTAP2) and one
+    registration against Entra's options, or the client's reason for refusing it."""
+
+    name: str
+    info: Info | None
+    registration: Registration | None
+    refused: str = ""
+    source: str = ""  # "authenticator NAME", "device PATH"
+
+    @property
+    def aaguid(self) -> str:
+        if self.registration is None:
+            return str(self.info.aaguid) if self.info else ZERO_AAGUID
+        credential = self.registration.auth_data.credential_data
+        return str(credential.aaguid) if credential else ZERO_AAGUID
+
+
+def get_info(device: CtapDevice) -> Info | None:
+    """authenticatorGetInfo, or None for a key that speaks CTAP1/U2F only."""
+    if not device.capabilities & CAPABILITY.CBOR:
+        return None
+    try:
+        return Ctap2(device).info
+    except CtapError:
+        return None
+
+
+def info_json(info: Info | None) -> dict[str, Any] | None:
+    """The getInfo fields the requirements read, by name (fido2's own dict is CBOR keys)."""
+    return None if info is None else {
+        "versions": list(info.versions), "extensions": list(info.extensions),
+        "aaguid": str(info.aaguid), "options": dict(info.options),
+        "transports": list(info.transports)}
+
+
+def sample_profile(profile: Profile, now: datetime) -> Sample:
+    """A built-in or file profile: its software authenticator registers as `impact` does."""
+    made, refused, _ = registrations([profile], now)
+    return Sample(profile.name, get_info(SoftwareAuthenticator(profile)),
+                  made.get(profile.name), refused.get(profile.name, ""),
+                  f"authenticator {profile.name}")
+
+
+def sample_device(device: CtapDevice, name: str, path: str) -> Sample:
+    """An attached key: one real registration (one touch, the PIN from PKCONF_PIN or a prompt)."""
+    info = get_info(device)
+    try:
+        response = register_with_key(device, entra_options()["publicKey"], rules.ORIGIN)
+    except ClientError as e:
+        return Sample(name, info, None, f"the client refuses to register: {e}", f"device {path}")
+    return Sample(name, info, parse_registration(dict(response)), source=f"device {path}")
+
+
+# --- the vendor requirements ----------------------------------------------------------------
+@dataclass(frozen=True)
+class Check:
+    """One requirement's verdict and what it was judged on."""
+
+    id: str
+    title: str
+    passed: bool
+    evidence: str
+    source: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "title": self.title, "passed": self.passed,
+                "evidence": self.evidence, "source": self.source}
+
+
+@dataclass
+class _Facts:
+    """What the checks read, worked out once: the metadata entry and the verified statement."""
+
+    sample: Sample
+    entry: MetadataEntry | None
+    statement: VerifiedStatement | AttestationFailure | None
+    at: datetime
+
+    @classmethod
+    def of(cls, sample: Sample, metadata: Metadata | None, at: datetime) -> _Facts:
+        reg = sample.registration
+        statement: VerifiedStatement | AttestationFailure | None = None
+        if reg is not None:
+            try:
+                statement = verify_statement(reg.attestation_object, reg.client_data.hash, at=at)
+            except AttestationFailure as e:
+                statement = e
+        entry = metadata.entry(sample.aaguid) if metadata else None
+        return cls(sample, entry, statement, at)
+
+    @property
+    def options(self) -> Mapping[str, Any]:
+        return self.sample.info.options if self.sample.info else {}
+
+    def flag(self, flag: FLAG) -> bool | None:
+        reg = self.sample.registration
+        return None if reg is None else bool(reg.auth_data.flags & flag)
+
+    def entry_info(self) -> Mapping[str, Any]:
+        statement = self.entry.raw.metadata_statement if self.entry else None
+        return (statement.authenticator_get_info if statement else None) or {}
+
+    def x5c(self) -> list[bytes]:
+        reg = self.sample.registration
+        x5c = reg.attestation_object.att_stmt.get("x5c") if reg else None
+        return [c for c in x5c if isinstance(c, bytes)] if isinstance(x5c, list) else []
+
+    def metadata_said(self) -> str:
+        return (f"metadata entry {self.entry.description!r}" if self.entry
+                else f"no metadata entry for AAGUID {self.sample.aaguid}")
+
+
+def _registered(facts: _Facts) -> str:
+    return "" if facts.sample.registration else f"; no registration ({facts.sample.refused})"
+
+
+def _fido2(facts: _Facts) -> tuple[bool, str]:
+    mine = tuple(facts.sample.info.versions) if facts.sample.info else ("U2F only, no getInfo",)
+    listed = tuple(facts.entry_info().get("versions") or ())
+    ok = bool(FIDO2_VERSIONS & set(mine)) and bool(FIDO2_VERSIONS & set(listed))
+    return ok, f"getInfo versions: {', '.join(mine)}; {facts.metadata_said()} versions: " \
+               f"{', '.join(listed) or 'none'}"
+
+
+def _uv(facts: _Facts) -> tuple[bool, str]:
+    capable = "uv" in facts.options or "clientPin" in facts.options
+    uv = facts.flag(FLAG.UV)
+    return capable and bool(uv), (f"getInfo options uv={facts.options.get('uv')}, "
+                                  f"clientPin={facts.options.get('clientPin')}; "
+                                  f"registration UV flag: {uv}{_registered(facts)}")
+
+
+def _rk(facts: _Facts) -> tuple[bool, str]:
+    ok = facts.options.get("rk") is True
+    return ok, f"getInfo option rk={facts.options.get('rk')}"
+
+
+def _secret(facts: _Facts) -> tuple[bool, str]:
+    extensions = set(facts.sample.info.extensions) if facts.sample.info else set()
+    found = sorted(SECRET_EXTENSIONS & extensions)
+    return bool(found), f"getInfo extensions: {', '.join(sorted(extensions)) or 'none'}"
+
+
+def _certified(facts: _Facts) -> tuple[bool, str]:
+    statuses = facts.entry.raw.status_reports if facts.entry else []
+    ok = any(r.status in CERTIFIED_STATUSES for r in statuses)
+    return ok, f"{facts.metadata_said()}; statuses: " \
+               f"{', '.join(facts.entry.statuses) if facts.entry else 'none'}"
+
+
+def _packed(facts: _Facts) -> tuple[bool, str]:
+    statement = facts.statement
+    if statement is None:
+        return False, f"no attestation statement{_registered(facts)}"
+    if isinstance(statement, AttestationFailure):
+        return False, f"the statement does not verify: {statement.reason}: {statement.detail}"
+    said = f"fmt {statement.fmt}, {statement.attestation_type} attestation, " \
+           f"x5c of {len(statement.trust_path)} certificate(s)"
+    if statement.fmt != "packed" or not statement.trust_path:
+        return False, f"{said}: not a full packed attestation"
+    if facts.entry is None:
+        return False, f"{said}; {facts.metadata_said()}: no root to chain to"
+    try:
+        validate_chain(statement.trust_path, facts.entry.root_certificates, facts.at)
+    except AttestationFailure as e:
+        return False, f"{said}; the chain fails: {e.reason}: {e.detail}"
+    return True, f"{said}; chains to a root of {facts.metadata_said()}"
+
+
+def _aaguid(facts: _Facts) -> tuple[bool, str]:
+    aaguid = facts.sample.aaguid
+    if aaguid == ZERO_AAGUID:
+        return False, "authData's AAGUID is all zeros"
+    x5c = facts.x5c()
+    if not x5c:
+        return False, f"AAGUID {aaguid}; no attestation certificate to compare it with"
+    try:
+        vouched = AttestationCertificate.load(x5c[0]).aaguid()
+    except (DerError, ValueError) as e:
+        return False, f"AAGUID {aaguid}; the attestation certificate does not read: {e}"
+    if vouched is None:
+        return False, f"AAGUID {aaguid}; the certificate has no id-fido-gen-ce-aaguid extension"
+    theirs = str(_uuid(vouched))
+    return theirs == aaguid, f"authData AAGUID {aaguid}; certificate's {theirs}"
+
+
+def _uuid(raw: bytes) -> str:
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}" if len(raw) == 16 else h
+
+
+def _status(facts: _Facts) -> tuple[bool, str]:
+    if facts.entry is None:
+        return False, facts.metadata_said()
+    bad = [r.status.value for r in facts.entry.raw.status_reports
+           if r.status in REVOKING_STATUSES
+           or r.status == AuthenticatorStatus.ATTESTATION_KEY_COMPROMISE]
+    return not bad, f"{facts.metadata_said()}; statuses: {', '.join(facts.entry.statuses)}"
+
+
+def _device_bound(facts: _Facts) -> tuple[bool, str]:
+    be, bs = facts.flag(FLAG.BE), facts.flag(FLAG.BS)
+    return be is False, f"authData BE={be}, BS={bs}{_registered(facts)}"
+
+
+Judge = Callable[[_Facts], tuple[bool, str]]
+REQUIREMENTS: tuple[tuple[str, str, Judge, str], ...] = (
+    ("fido2", "FIDO2 (2.0 or higher) in getInfo and metadata", _fido2, S3),
+    ("user-verification", "User verification (biometrics or PIN)", _uv, S3),
+    ("resident-keys", "Resident keys (discoverable credentials)", _rk, S3),
+    ("hmac-secret-or-prf", "hmac-secret or PRF extension", _secret, S3),
+    ("fido-certified", "FIDO certification at any level", _certified, S3),
+    ("packed-attestation", "Full packed attestation, x5c chaining to the metadata's root",
+     _packed, "entra-facts §4, §9"),
+    ("aaguid", "Non-zero AAGUID matching the certificate's (id-fido-gen-ce-aaguid)", _aaguid,
+     "entra-facts §4, §9; WebAuthn §8.2.1"),
+    ("metadata-status", "Metadata entry neither revoked nor compromised", _status,
+     "entra-facts §9; FIDO MDS3 status reports"),
+    ("device-bound", "BE not set: a device-bound key", _device_bound,
+     "entra-facts §0, §4: attestation admits device-bound passkeys only"),
+)
+
+
+# --- the configurations ---------------------------------------------------------------------
+ATTESTATION = ("disabled", "registrationOnly")
+RESTRICTIONS = ("none", "allow-listed", "block-listed", "allow-list-without-it")
+PASSKEY_TYPES = ("deviceBound", "synced", "deviceBound,synced")
+
+
+@dataclass(frozen=True)
+class Configuration:
+    """One tenant setting for everyone: a single passkey profile and a registration path."""
+
+    attestation: str
+    restriction: str
+    passkey_types: str
+    path: RegistrationPath
+
+    @property
+    def name(self) -> str:
+        return (f"attestation {self.attestation}, keys {self.restriction}, "
+                f"types {self.passkey_types}, {self.path}")
+
+    def policy(self, aaguid: str) -> Fido2Policy:
+        """The configuration as an exported fido2 policy, with this authenticator's AAGUID
+        where the key restriction names it."""
+        listed = {"none": [], "allow-listed": [aaguid], "block-listed": [aaguid],
+                  "allow-list-without-it": [OTHER_AAGUID]}[self.restriction]
+        pid = "00000000-0000-0000-0000-000000000001"
+        return parse_policy({
+            "state": "enabled", "isSelfServiceRegistrationAllowed": True,
+            "defaultPasskeyProfile": pid,
+            "includeTargets": [{"targetType": "group", "id": ALL_USERS,
+                                "isRegistrationRequired": False,
+                                "allowedPasskeyProfiles": [pid]}],
+            "excludeTargets": [],
+            "passkeyProfiles": [{
+                "id": pid, "name": "certification", "passkeyTypes": self.passkey_types,
+                "attestationEnforcement": self.attestation,
+                "keyRestrictions": {"isEnforced": self.restriction != "none",
+                                    "enforcementType": "block" if self.restriction
+                                    == "block-listed" else "allow",
+                                    "aaGuids": listed}}],
+        })
+
+    def to_json(self) -> dict[str, Any]:
+        return {"attestationEnforcement": self.attestation, "keyRestrictions": self.restriction,
+                "passkeyTypes": self.passkey_types, "path": str(self.path)}
+
+
+def plan() -> list[Configuration]:
+    """Every combination of the settings an admin chooses for one authenticator (issue 11 §3)."""
+    return [Configuration(*combo) for combo in
+            itertools.product(ATTESTATION, RESTRICTIONS, PASSKEY_TYPES, PATHS)]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    configuration: Configuration
+    decision: Decision | None  # None: the authenticator never registered
+    refused: str = ""
+
+    @property
+    def accepted(self) -> bool:
+        return self.decision is not None and self.decision.accepted
+
+    @property
+    def summary(self) -> str:
+        if self.decision is None:
+            return f"not registered: {self.refused}"
+        d = self.decision
+        return "accepted" if d.accepted else f"rejected {d.family} {d.reason}: {d.detail}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.configuration.name, **self.configuration.to_json(),
+                "accepted": self.accepted,
+                "decision": self.decision.to_json() if self.decision else None,
+                **({"refused": self.refused} if self.decision is None else {})}
+
+
+# --- the certification ----------------------------------------------------------------------
+@dataclass
+class Certification:
+    sample: Sample
+    checks: list[Check]
+    verdicts: list[Verdict]
+    book: RuleBook
+    inputs: dict[str, str] = field(default_factory=dict)  # path -> SHA-256
+
+    @property
+    def ready(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+    def summary_line(self) -> str:
+        held = sum(c.passed for c in self.checks)
+        accepted = sum(v.accepted for v in self.verdicts)
+        return (f"Entra-ready: {'yes' if self.ready else 'no'} — {held}/{len(self.checks)} "
+                f"requirements; accepted under {accepted} of {len(self.verdicts)} configurations")
+
+    def to_json(self) -> dict[str, Any]:
+        info = self.sample.info
+        return {
+            "name": self.sample.name, "source": self.sample.source, "aaguid": self.sample.aaguid,
+            "entraReady": self.ready, "summary": self.summary_line(),
+            "getInfo": info_json(info),
+            "requirements": [c.to_json() for c in self.checks],
+            "configurations": [v.to_json() for v in self.verdicts],
+            "suiteVersion": __version__,
+            "ruleBook": {"asOf": self.book.as_of.isoformat(), "cloud": str(self.book.cloud)},
+            "tools": tool_versions(), "inputs": self.inputs,
+        }
+
+
+def tool_versions() -> dict[str, str]:
+    """The versions whose behaviour the verdicts depend on, for a report read months later."""
+    found = {"python": platform.python_version()}
+    for name in ("fido2", "cryptography", "cbor2"):
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def sha256_files(paths: Sequence[Path]) -> dict[str, str]:
+    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in paths if p.is_file()}
+
+
+def certify(sample: Sample, metadata: Metadata | None, book: RuleBook, now: datetime,
+            inputs: Sequence[Path] = ()) -> Certification:
+    """The checklist and every configuration of `plan()`, from the sample's one registration."""
+    facts = _Facts.of(sample, metadata, now)
+    checks = [Check(rid, title, *judge(facts), source)
+              for rid, title, judge, source in REQUIREMENTS]
+    ceremony = ceremony_context(now)
+    user = UserContext(mfa_age_seconds=FRESH_MFA_SECONDS)
+    verdicts = [
+        Verdict(c, decide(c.policy(sample.aaguid), user, c.path, sample.registration, ceremony,
+                          metadata=metadata, book=book))
+        if sample.registration else Verdict(c, None, sample.refused)
+        for c in plan()
+    ]
+    return Certification(sample, checks, verdicts, book, sha256_files(inputs))
+
+
+# --- the report files -----------------------------------------------------------------------
+_CSS = ("body{font-family:system-ui,sans-serif;margin:2em;max-width:70em}"
+        "table{border-collapse:collapse;width:100%;margin-bottom:2em}"
+        "td,th{border:1px solid #ccc;padding:.3em .5em;text-align:left;vertical-align:top}"
+        ".pass{color:#1a7f37;font-weight:bold}.fail{color:#cf222e;font-weight:bold}"
+        "small{color:#555}")
+
+
+def _mark(ok: bool) -> str:
+    return '<span class="pass">pass</span>' if ok else '<span class="fail">fail</span>'
+
+
+def render_html(cert: Certification) -> str:
+    """A single self-contained page a customer can read: no script, no external files."""
+    e = html.escape
+    checks = "".join(f"<tr><td>{_mark(c.passed)}</td><td>{e(c.title)}</td>"
+                     f"<td>{e(c.evidence)}<br><small>{e(c.source)}</small></td></tr>"
+                     for c in cert.checks)
+    configs = "".join(f"<tr><td>{_mark(v.accepted)}</td><td>{e(v.configuration.name)}</td>"
+                      f"<td>{e(v.summary)}</td></tr>" for v in cert.verdicts)
+    return (f"<!doctype html><html><head><meta charset=\"utf-8\"><title>Entra certification: "
+            f"{e(cert.sample.name)}</title><style>{_CSS}</style></head><body>"
+            f"<h1>{e(cert.sample.name)}</h1><p><strong>{e(cert.summary_line())}</strong></p>"
+            f"<p>AAGUID {e(cert.sample.aaguid)} · {e(cert.sample.source)} · rule book as of "
+            f"{cert.book.as_of.isoformat()} ({cert.book.cloud}) · pkconf {__version__}</p>"
+            f"<h2>Microsoft's vendor requirements</h2><table><tr><th></th><th>requirement</th>"
+            f"<th>evidence</th></tr>{checks}</table>"
+            f"<h2>Tenant configurations (accepted / rejected)</h2><table><tr><th></th>"
+            f"<th>configuration</th><th>decision</th></tr>{configs}</table></body></html>\n")
+
+
+def render_junit(cert: Certification) -> str:
+    """One testcase per requirement and per configuration. A requirement fails when it does not
+    hold; a configuration only when the authenticator never registered, since a rejection there
+    can be the tenant working (a block-listed key) — its decision is the testcase's output."""
+    suites = ET.Element("testsuites", name=f"pkconf certify {cert.sample.name}")
+    for suite_name, cases in (
+        ("requirements", [(c.id, c.passed, c.evidence) for c in cert.checks]),
+        ("configurations", [(v.configuration.name, v.decision is not None, v.summary)
+                            for v in cert.verdicts]),
+    ):
+        suite = ET.SubElement(suites, "testsuite", name=suite_name, tests=str(len(cases)),
+                              failures=str(sum(not ok for _, ok, _ in cases)))
+        for name, ok, text in cases:
+            case = ET.SubElement(suite, "testcase", classname=f"{cert.sample.name}.{suite_name}",
+                                 name=name)
+            if ok:
+                ET.SubElement(case, "system-out").text = text
+            else:
+                ET.SubElement(case, "failure", message=text[:200]).text = text
+    return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def write_reports(cert: Certification, directory: Path) -> list[Path]:
+    """certification.json, certification.html and junit.xml in `directory`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in (("certification.json", json.dumps(cert.to_json(), indent=2) + "\n"),
+                       ("certification.html", render_html(cert)),
+                       ("junit.xml", render_junit(cert))):
+        path = directory / name
+        path.write_text(text)
+        written.append(path)
+    return written

@@ -1,0 +1,95 @@
+"""`pkconf certify`: will Entra accept this authenticator? A vendor's report for a customer."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ..admin.certify import (
+    Sample,
+    certify,
+    get_info,
+    info_json,
+    sample_device,
+    sample_profile,
+    write_reports,
+)
+from ..authenticators import hid
+from ..authenticators.profiles import PROFILES
+from ..inputs import UsageError, read_metadata, read_rule_book
+from ..paths import REPORTS, TEST_MDS_BLOB, TEST_MDS_ROOT
+from .common import add_rule_book_arguments
+
+HELP = ("check an authenticator against Microsoft's vendor requirements and the tenant "
+        "configurations that matter for it; write a report a customer can read")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--authenticator", metavar="NAME",
+                        help="a built-in profile (`pkconf authenticators` lists them), "
+                             "registered by its software authenticator")
+    source.add_argument("--device", nargs="?", const="", metavar="PATH",
+                        help="an attached FIDO key (default: the first one found); one touch, "
+                             "the PIN from PKCONF_PIN or a prompt")
+    p.add_argument("--mds", metavar="BLOB",
+                   help="a FIDO MDS3 BLOB (default: the suite's test BLOB)")
+    p.add_argument("--mds-root", metavar="PEM", help="the root certificate the BLOB chains to")
+    add_rule_book_arguments(p)
+    p.add_argument("--json", action="store_true", help="print certification.json")
+    p.add_argument("--reports", metavar="DIR",
+                   help="write the report here (default: reports/certification/<name>/)")
+
+
+def _device_sample(path: str) -> Sample:
+    """The attached key at `path` (or the first), its getInfo shown before the touch."""
+    keys = list(hid.attached_keys())
+    chosen = [k for k in keys if not path or _path(k) == path]
+    if not chosen:
+        raise UsageError(f"no FIDO key attached{f' at {path}' if path else ''} "
+                         f"({len(keys)} found; `pkconf authenticators` lists them)")
+    device = chosen[0]
+    info = get_info(device)
+    print(f"device {_path(device)}: {device.product_name or 'unnamed'}", file=sys.stderr)
+    print(f"  getInfo: {json.dumps(info_json(info)) if info else 'none (CTAP1/U2F only)'}",
+          file=sys.stderr)
+    return sample_device(device, device.product_name or str(info.aaguid if info else "u2f-key"),
+                         _path(device))
+
+
+def _path(device: hid.CtapHidDevice) -> str:
+    path = device.descriptor.path
+    return path.decode(errors="replace") if isinstance(path, bytes) else str(path)
+
+
+def run(args: argparse.Namespace) -> int:
+    book = read_rule_book(args.as_of, args.cloud)
+    metadata = read_metadata(args.mds, args.mds_root)
+    now = datetime.now(UTC)
+    inputs = [Path(p) for p in (args.mds, args.mds_root) if p] or [TEST_MDS_BLOB, TEST_MDS_ROOT]
+    if args.authenticator is not None:
+        if args.authenticator not in PROFILES:
+            raise UsageError(f"unknown authenticator {args.authenticator!r}; "
+                             "`pkconf authenticators` lists them")
+        sample = sample_profile(PROFILES[args.authenticator], now)
+    else:
+        sample = _device_sample(args.device)
+    cert = certify(sample, metadata, book, now, inputs)
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", sample.name).strip("-") or "authenticator"
+    directory = Path(args.reports) if args.reports else REPORTS / "certification" / slug
+    try:
+        write_reports(cert, directory)
+    except OSError as e:
+        raise UsageError(f"cannot write the report to {directory}: {e.strerror or e}") from None
+    if args.json:
+        print(json.dumps(cert.to_json(), indent=2))
+    else:
+        for check in cert.checks:
+            print(f"{'PASS' if check.passed else 'FAIL'}  {check.id}: {check.evidence}")
+        print(f"report: {directory}")
+    print(cert.summary_line(), file=sys.stderr if args.json else sys.stdout)
+    return 0 if cert.ready else 1

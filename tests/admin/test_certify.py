@@ -1,0 +1,116 @@
+"""`pkconf certify`: a sound key is Entra-ready, each defect fails the requirement it breaks,
+an attached key is certified from one touch, and the report is written; bad input exits 2."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fido2.hid import CtapHidDevice
+
+from pkconf.admin.certify import plan
+from pkconf.authenticators import hid
+from pkconf.authenticators.device import SoftwareAuthenticator
+from pkconf.authenticators.physical import PIN_ENV
+from pkconf.authenticators.profiles import PROFILES
+from pkconf.cli import main
+
+AS_OF = "2026-11-25"
+
+
+def _certify(tmp_path: Path, *source: str) -> tuple[int, dict]:
+    """Run certify with --json into tmp_path; the exit code and the printed JSON."""
+    code = main(["certify", *source, "--as-of", AS_OF, "--reports", str(tmp_path), "--json"])
+    return code, json.loads((tmp_path / "certification.json").read_text())
+
+
+def _failed(report: dict) -> set[str]:
+    return {r["id"] for r in report["requirements"] if not r["passed"]}
+
+
+def test_a_certified_packed_security_key_is_entra_ready_and_exits_0(tmp_path, capsys):
+    code, report = _certify(tmp_path, "--authenticator", "yubikey-5-usb")
+    assert code == 0
+    assert report["entraReady"] is True and not _failed(report)
+    assert json.loads(capsys.readouterr().out) == report
+    accepted = {c["name"] for c in report["configurations"] if c["accepted"]}
+    assert len(report["configurations"]) == len(plan()) == 48
+    assert "attestation registrationOnly, keys allow-listed, types deviceBound, provisioning" \
+        in accepted
+    assert not any("block-listed" in name or "types synced," in name for name in accepted)
+
+
+@pytest.mark.parametrize(("name", "failed"), [
+    ("u2f-only-key", {"fido2", "user-verification", "resident-keys", "packed-attestation",
+                      "aaguid"}),
+    ("apple-passwords", {"device-bound", "packed-attestation", "fido-certified"}),
+    ("test-revoked-key", {"metadata-status"}),
+    ("yubikey-5-usb-aaguid-mismatch", {"aaguid", "packed-attestation"}),
+    ("spoofer-unattested", {"packed-attestation", "aaguid"}),
+    ("test-uncertified-key", {"fido-certified"}),
+])
+def test_a_defective_authenticator_exits_1_naming_the_failed_requirement(
+        name, failed, tmp_path, capsys):
+    code, report = _certify(tmp_path, "--authenticator", name)
+    assert code == 1 and report["entraReady"] is False
+    assert failed <= _failed(report)
+    assert "Entra-ready: no" in capsys.readouterr().err
+
+
+def test_the_summary_line_counts_requirements_and_configurations(tmp_path, capsys):
+    assert main(["certify", "--authenticator", "test-revoked-key", "--as-of", AS_OF,
+                 "--reports", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL  metadata-status:" in out
+    assert out.strip().endswith("Entra-ready: no — 8/9 requirements; accepted under 8 of 48 "
+                                "configurations")
+
+
+def test_the_report_is_json_html_and_junit_with_provenance(tmp_path):
+    _, report = _certify(tmp_path, "--authenticator", "yubikey-5-usb")
+    assert report["ruleBook"] == {"asOf": AS_OF, "cloud": "worldwide"}
+    assert {"python", "fido2", "cryptography"} <= set(report["tools"])
+    assert all(len(digest) == 64 for digest in report["inputs"].values())
+    assert any(p.endswith("test-mds-blob.jwt") for p in report["inputs"])
+    page = (tmp_path / "certification.html").read_text()
+    assert "Entra-ready: yes" in page and "<script" not in page and "<link" not in page
+    suites = ET.parse(tmp_path / "junit.xml").getroot()
+    cases = suites.findall("./testsuite/testcase")
+    assert len(cases) == len(report["requirements"]) + len(report["configurations"])
+
+
+def test_an_attached_key_is_certified_over_ctaphid_with_one_touch(tmp_path, capfd,
+                                                                   monkeypatch):
+    device = SoftwareAuthenticator(PROFILES["yubikey-5-usb"])
+    key = hid.virtual_key(device)
+
+    def attached() -> Iterator[CtapHidDevice]:
+        yield key
+
+    monkeypatch.setattr(hid, "attached_keys", attached)
+    monkeypatch.setenv(PIN_ENV, device.pin or "")
+    code, report = _certify(tmp_path, "--device")
+    assert code == 0, _failed(report)
+    assert report["source"] == "device virtual:yubikey-5-usb"
+    assert report["getInfo"]["versions"] == ["FIDO_2_0", "FIDO_2_1"]
+    err = capfd.readouterr().err
+    assert "getInfo" in err and err.count("Touch your security key") == 1
+
+
+def test_no_attached_key_is_unusable_input(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(hid, "attached_keys", lambda: iter(()))
+    assert main(["certify", "--device", "--reports", str(tmp_path)]) == 2
+    assert "no FIDO key attached" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args", [
+    ["--authenticator", "no-such-key"],
+    ["--authenticator", "yubikey-5-usb", "--mds", "missing.jwt"],
+    ["--authenticator", "yubikey-5-usb", "--as-of", "yesterday"],
+])
+def test_unusable_input_is_one_line_and_exit_2(args, tmp_path, capsys):
+    assert main(["certify", *args, "--reports", str(tmp_path)]) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
