@@ -156,8 +156,11 @@ class _Facts:
                 statement = verify_statement(reg.attestation_object, reg.client_data.hash, at=at)
             except AttestationFailure as e:
                 statement = e
-        entry = metadata.entry(sample.aaguid) if metadata else None
-        return cls(sample, entry, statement, at)
+        facts = cls(sample, None, statement, at)
+        if metadata is not None:  # as verify_trust finds it: by AAGUID, else by the chain
+            facts.entry = (metadata.entry(sample.aaguid) if sample.aaguid != ZERO_AAGUID
+                           else None) or metadata.entry_for_chain(facts.x5c())
+        return facts
 
     @property
     def options(self) -> Mapping[str, Any]:
