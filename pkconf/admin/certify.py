@@ -54,7 +54,7 @@ from ..tenant.attestation.metadata import (
     SECRET_EXTENSIONS,
     ZERO_AAGUID,
 )
-from ..tenant.decision import Decision, RegistrationPath, UserContext
+from ..tenant.decision import CeremonyContext, Decision, RegistrationPath, UserContext
 from ..tenant.engine import decide
 from ..tenant.policy import ALL_USERS, Fido2Policy, parse_policy
 from ..tenant.registration import Registration, parse_registration
@@ -69,19 +69,22 @@ OTHER_AAGUID = "00000000-0000-4000-8000-0000000c0de5"
 
 @dataclass(frozen=True)
 class Sample:
-    """What one authenticator showed: its getInfo (None: it speaks no CTAP2) and one
-    registration against Entra's options, or the client's reason for refusing it."""
+    """What one authenticator showed: its getInfo (`info_json`; None: it speaks no CTAP2, or
+    the response was captured without it) and one registration with the ceremony it answered,
+    or the client's reason for refusing to register."""
 
     name: str
-    info: Info | None
+    info: dict[str, Any] | None
     registration: Registration | None
+    ceremony: CeremonyContext
     refused: str = ""
-    source: str = ""  # "authenticator NAME", "device PATH"
+    source: str = ""  # "authenticator NAME", "device PATH", "response FILE"
+    captured: bool = False  # a response captured elsewhere: no getInfo was asked
 
     @property
     def aaguid(self) -> str:
         if self.registration is None:
-            return str(self.info.aaguid) if self.info else ZERO_AAGUID
+            return str((self.info or {}).get("aaguid") or ZERO_AAGUID)
         credential = self.registration.auth_data.credential_data
         return str(credential.aaguid) if credential else ZERO_AAGUID
 
@@ -106,20 +109,22 @@ def info_json(info: Info | None) -> dict[str, Any] | None:
 
 def sample_profile(profile: Profile, now: datetime) -> Sample:
     """A built-in or file profile: its software authenticator registers as `impact` does."""
-    made, refused, _ = registrations([profile], now)
-    return Sample(profile.name, get_info(SoftwareAuthenticator(profile)),
-                  made.get(profile.name), refused.get(profile.name, ""),
+    made, refused, ceremony = registrations([profile], now)
+    return Sample(profile.name, info_json(get_info(SoftwareAuthenticator(profile))),
+                  made.get(profile.name), ceremony, refused.get(profile.name, ""),
                   f"authenticator {profile.name}")
 
 
-def sample_device(device: CtapDevice, name: str, path: str) -> Sample:
+def sample_device(device: CtapDevice, name: str, path: str, now: datetime) -> Sample:
     """An attached key: one real registration (one touch, the PIN from PKCONF_PIN or a prompt)."""
-    info = get_info(device)
+    info, ceremony = info_json(get_info(device)), ceremony_context(now)
     try:
         response = register_with_key(device, entra_options()["publicKey"], rules.ORIGIN)
     except ClientError as e:
-        return Sample(name, info, None, f"the client refuses to register: {e}", f"device {path}")
-    return Sample(name, info, parse_registration(dict(response)), source=f"device {path}")
+        return Sample(name, info, None, ceremony, f"the client refuses to register: {e}",
+                      f"device {path}")
+    return Sample(name, info, parse_registration(dict(response)), ceremony,
+                  source=f"device {path}")
 
 
 # --- the vendor requirements ----------------------------------------------------------------
@@ -163,8 +168,20 @@ class _Facts:
         return facts
 
     @property
+    def info(self) -> Mapping[str, Any]:
+        """getInfo; for a captured response, which carries none, what the metadata states."""
+        if self.sample.info is None and self.sample.captured:
+            return self.entry_info()
+        return self.sample.info or {}
+
+    @property
+    def info_said(self) -> str:
+        return "metadata getInfo (a captured response has none)" \
+            if self.sample.captured else "getInfo"
+
+    @property
     def options(self) -> Mapping[str, Any]:
-        return self.sample.info.options if self.sample.info else {}
+        return self.info.get("options") or {}
 
     def flag(self, flag: FLAG) -> bool | None:
         reg = self.sample.registration
@@ -189,30 +206,30 @@ def _registered(facts: _Facts) -> str:
 
 
 def _fido2(facts: _Facts) -> tuple[bool, str]:
-    mine = tuple(facts.sample.info.versions) if facts.sample.info else ("U2F only, no getInfo",)
+    mine = tuple(facts.info.get("versions") or ())
     listed = tuple(facts.entry_info().get("versions") or ())
     ok = bool(FIDO2_VERSIONS & set(mine)) and bool(FIDO2_VERSIONS & set(listed))
-    return ok, f"getInfo versions: {', '.join(mine)}; {facts.metadata_said()} versions: " \
-               f"{', '.join(listed) or 'none'}"
+    return ok, f"{facts.info_said} versions: {', '.join(mine) or 'none (U2F only)'}; " \
+               f"{facts.metadata_said()} versions: {', '.join(listed) or 'none'}"
 
 
 def _uv(facts: _Facts) -> tuple[bool, str]:
     capable = "uv" in facts.options or "clientPin" in facts.options
     uv = facts.flag(FLAG.UV)
-    return capable and bool(uv), (f"getInfo options uv={facts.options.get('uv')}, "
+    return capable and bool(uv), (f"{facts.info_said} options uv={facts.options.get('uv')}, "
                                   f"clientPin={facts.options.get('clientPin')}; "
                                   f"registration UV flag: {uv}{_registered(facts)}")
 
 
 def _rk(facts: _Facts) -> tuple[bool, str]:
     ok = facts.options.get("rk") is True
-    return ok, f"getInfo option rk={facts.options.get('rk')}"
+    return ok, f"{facts.info_said} option rk={facts.options.get('rk')}"
 
 
 def _secret(facts: _Facts) -> tuple[bool, str]:
-    extensions = set(facts.sample.info.extensions) if facts.sample.info else set()
-    found = sorted(SECRET_EXTENSIONS & extensions)
-    return bool(found), f"getInfo extensions: {', '.join(sorted(extensions)) or 'none'}"
+    extensions = set(facts.info.get("extensions") or ())
+    return bool(SECRET_EXTENSIONS & extensions), \
+        f"{facts.info_said} extensions: {', '.join(sorted(extensions)) or 'none'}"
 
 
 def _certified(facts: _Facts) -> tuple[bool, str]:
@@ -392,11 +409,10 @@ class Certification:
                 f"requirements; accepted under {accepted} of {len(self.verdicts)} configurations")
 
     def to_json(self) -> dict[str, Any]:
-        info = self.sample.info
         return {
             "name": self.sample.name, "source": self.sample.source, "aaguid": self.sample.aaguid,
             "entraReady": self.ready, "summary": self.summary_line(),
-            "getInfo": info_json(info),
+            "getInfo": self.sample.info,
             "requirements": [c.to_json() for c in self.checks],
             "configurations": [v.to_json() for v in self.verdicts],
             "suiteVersion": __version__,
@@ -426,7 +442,7 @@ def certify(sample: Sample, metadata: Metadata | None, book: RuleBook, now: date
     facts = _Facts.of(sample, metadata, now)
     checks = [Check(rid, title, *judge(facts), source)
               for rid, title, judge, source in REQUIREMENTS]
-    ceremony = ceremony_context(now)
+    ceremony = sample.ceremony
     user = UserContext(mfa_age_seconds=FRESH_MFA_SECONDS)
     verdicts = [
         Verdict(c, decide(c.policy(sample.aaguid), user, c.path, sample.registration, ceremony,

@@ -6,10 +6,11 @@ import argparse
 import json
 import re
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from ..admin.certify import (
+    Certification,
     Sample,
     certify,
     get_info,
@@ -20,8 +21,11 @@ from ..admin.certify import (
 )
 from ..authenticators import hid
 from ..authenticators.profiles import PROFILES
-from ..inputs import UsageError, read_metadata, read_rule_book
+from ..inputs import UsageError, read_json, read_metadata, read_rule_book
 from ..paths import REPORTS, TEST_MDS_BLOB, TEST_MDS_ROOT
+from ..tenant import rules
+from ..tenant.decision import CeremonyContext, IssuedChallenge
+from ..tenant.registration import MalformedRegistration, b64url_decode, parse_registration
 from .common import add_rule_book_arguments
 
 HELP = ("check an authenticator against Microsoft's vendor requirements and the tenant "
@@ -36,6 +40,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     source.add_argument("--device", nargs="?", const="", metavar="PATH",
                         help="an attached FIDO key (default: the first one found); one touch, "
                              "the PIN from PKCONF_PIN or a prompt")
+    source.add_argument("--responses", metavar="DIR",
+                        help="registration responses captured elsewhere, one JSON file each: "
+                             '{"response": <browser JSON>, "challenge": B64URL, "origin": URL, '
+                             '"rpId": ID (default login.microsoft.com)}; each is certified')
     p.add_argument("--mds", metavar="BLOB",
                    help="a FIDO MDS3 BLOB (default: the suite's test BLOB)")
     p.add_argument("--mds-root", metavar="PEM", help="the root certificate the BLOB chains to")
@@ -45,7 +53,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="write the report here (default: reports/certification/<name>/)")
 
 
-def _device_sample(path: str) -> Sample:
+def _device_sample(path: str, now: datetime) -> Sample:
     """The attached key at `path` (or the first), its getInfo shown before the touch."""
     keys = list(hid.attached_keys())
     chosen = [k for k in keys if not path or _path(k) == path]
@@ -53,12 +61,35 @@ def _device_sample(path: str) -> Sample:
         raise UsageError(f"no FIDO key attached{f' at {path}' if path else ''} "
                          f"({len(keys)} found; `pkconf authenticators` lists them)")
     device = chosen[0]
-    info = get_info(device)
+    info = info_json(get_info(device))
     print(f"device {_path(device)}: {device.product_name or 'unnamed'}", file=sys.stderr)
-    print(f"  getInfo: {json.dumps(info_json(info)) if info else 'none (CTAP1/U2F only)'}",
+    print(f"  getInfo: {json.dumps(info) if info else 'none (CTAP1/U2F only)'}",
           file=sys.stderr)
-    return sample_device(device, device.product_name or str(info.aaguid if info else "u2f-key"),
-                         _path(device))
+    return sample_device(device, device.product_name or str((info or {}).get("aaguid")),
+                         _path(device), now)
+
+
+def _response_samples(directory: str, now: datetime) -> list[tuple[Sample, Path]]:
+    """Each captured response with the ceremony it answered, judged as if just issued."""
+    files = sorted(Path(directory).glob("*.json"))
+    if not files:
+        raise UsageError(f"--responses {directory}: no *.json response files there")
+    samples = []
+    for path in files:
+        capture = read_json(path, "response")
+        if not isinstance(capture, dict) or not {"response", "challenge", "origin"} <= set(capture):
+            raise UsageError(f"{path}: needs response, challenge and origin")
+        try:
+            registration = parse_registration(capture["response"])
+            challenge = b64url_decode(capture["challenge"], "challenge")
+        except MalformedRegistration as e:
+            raise UsageError(f"{path}: {e}") from None
+        ceremony = CeremonyContext(
+            now=now, challenge=IssuedChallenge(challenge, now + timedelta(minutes=5)),
+            rp_id=str(capture.get("rpId") or rules.RP_ID), origins=(str(capture["origin"]),))
+        samples.append((Sample(path.stem, None, registration, ceremony,
+                               source=f"response {path}", captured=True), path))
+    return samples
 
 
 def _path(device: hid.CtapHidDevice) -> str:
@@ -71,25 +102,36 @@ def run(args: argparse.Namespace) -> int:
     metadata = read_metadata(args.mds, args.mds_root)
     now = datetime.now(UTC)
     inputs = [Path(p) for p in (args.mds, args.mds_root) if p] or [TEST_MDS_BLOB, TEST_MDS_ROOT]
+    if args.responses is not None:
+        base = Path(args.reports) if args.reports else REPORTS / "certification"
+        codes = [_report(certify(sample, metadata, book, now, [*inputs, path]),
+                         base / sample.name, args.json)
+                 for sample, path in _response_samples(args.responses, now)]
+        return max(codes)
     if args.authenticator is not None:
         if args.authenticator not in PROFILES:
             raise UsageError(f"unknown authenticator {args.authenticator!r}; "
                              "`pkconf authenticators` lists them")
         sample = sample_profile(PROFILES[args.authenticator], now)
     else:
-        sample = _device_sample(args.device)
-    cert = certify(sample, metadata, book, now, inputs)
+        sample = _device_sample(args.device, now)
     slug = re.sub(r"[^A-Za-z0-9._-]+", "-", sample.name).strip("-") or "authenticator"
-    directory = Path(args.reports) if args.reports else REPORTS / "certification" / slug
+    return _report(certify(sample, metadata, book, now, inputs),
+                   Path(args.reports) if args.reports else REPORTS / "certification" / slug,
+                   args.json)
+
+
+def _report(cert: Certification, directory: Path, as_json: bool) -> int:
+    """Write the report, print it (`--json`: the JSON) and the summary line; the exit code."""
     try:
         write_reports(cert, directory)
     except OSError as e:
         raise UsageError(f"cannot write the report to {directory}: {e.strerror or e}") from None
-    if args.json:
+    if as_json:
         print(json.dumps(cert.to_json(), indent=2))
     else:
         for check in cert.checks:
             print(f"{'PASS' if check.passed else 'FAIL'}  {check.id}: {check.evidence}")
         print(f"report: {directory}")
-    print(cert.summary_line(), file=sys.stderr if args.json else sys.stdout)
+    print(cert.summary_line(), file=sys.stderr if as_json else sys.stdout)
     return 0 if cert.ready else 1

@@ -12,11 +12,15 @@ import pytest
 from fido2.hid import CtapHidDevice
 
 from pkconf.admin.certify import plan
+from pkconf.admin.impact import entra_options
 from pkconf.authenticators import hid
 from pkconf.authenticators.device import SoftwareAuthenticator
 from pkconf.authenticators.physical import PIN_ENV
 from pkconf.authenticators.profiles import PROFILES
+from pkconf.ceremonies.ctap import make_credential
+from pkconf.ceremonies.result import CeremonyResult
 from pkconf.cli import main
+from pkconf.tenant import rules
 
 AS_OF = "2026-11-25"
 
@@ -98,6 +102,38 @@ def test_an_attached_key_is_certified_over_ctaphid_with_one_touch(tmp_path, capf
     assert report["getInfo"]["versions"] == ["FIDO_2_0", "FIDO_2_1"]
     err = capfd.readouterr().err
     assert "getInfo" in err and err.count("Touch your security key") == 1
+
+
+def _capture(directory: Path, profile: str) -> Path:
+    """A response the profile's authenticator made, saved as a vendor captures it."""
+    options = entra_options()
+    capture = {"response": make_credential(PROFILES[profile], options, CeremonyResult()),
+               "challenge": options["publicKey"]["challenge"], "origin": rules.ORIGIN}
+    directory.mkdir(exist_ok=True)
+    path = directory / f"{profile}.json"
+    path.write_text(json.dumps(capture))
+    return path
+
+
+def test_captured_responses_are_each_certified_with_the_metadata_s_getinfo(tmp_path, capsys):
+    captures = tmp_path / "captures"
+    _capture(captures, "yubikey-5-usb")
+    assert main(["certify", "--responses", str(captures), "--as-of", AS_OF,
+                 "--reports", str(tmp_path / "out")]) == 0
+    report = json.loads((tmp_path / "out" / "yubikey-5-usb" / "certification.json").read_text())
+    assert report["entraReady"] is True and report["getInfo"] is None
+    assert "metadata getInfo" in report["requirements"][0]["evidence"]
+    _capture(captures, "spoofer-unattested")
+    assert main(["certify", "--responses", str(captures), "--as-of", AS_OF,
+                 "--reports", str(tmp_path / "out")]) == 1
+    assert "Entra-ready: no" in capsys.readouterr().out
+
+
+def test_a_malformed_captured_response_is_unusable_input(tmp_path, capsys):
+    (tmp_path / "bad.json").write_text(json.dumps(
+        {"response": {"id": "AA"}, "challenge": "AA", "origin": rules.ORIGIN}))
+    assert main(["certify", "--responses", str(tmp_path), "--reports", str(tmp_path)]) == 2
+    assert "bad.json" in capsys.readouterr().err
 
 
 def test_no_attached_key_is_unusable_input(tmp_path, monkeypatch, capsys):
