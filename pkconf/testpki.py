@@ -216,6 +216,9 @@ class VendorPki:
     label: str  # "Yubico-like": the vendor this stands in for, as written in subjects
     root: CertKey
     intermediate: CertKey | None = None
+    # A vendor's own batch certificate and key (PEM files): used as it is, since a vendor's
+    # root key is not ours to issue with.
+    batch: CertKey | None = None
 
     @property
     def issuer(self) -> CertKey:
@@ -231,7 +234,9 @@ class VendorPki:
         return leaf(self.issuer, subject, f"{self.name}/{purpose}", **kwargs)
 
 
-def _vendor(name: str, label: str, *, intermediate: bool = True) -> VendorPki:
+def make_vendor(name: str, label: str, *, intermediate: bool = True) -> VendorPki:
+    """A vendor hierarchy derived from `name` alone (its seeds), so the same name always gives
+    the same root: how the built-in vendors and an authenticator file's generated chain exist."""
     root = root_ca(subject_name(f"pkconf TEST {label} Root", org=label), f"{name}/root")
     ca = (intermediate_ca(root, subject_name(f"pkconf TEST {label} Attestation CA", org=label),
                           f"{name}/intermediate") if intermediate else None)
@@ -241,26 +246,31 @@ def _vendor(name: str, label: str, *, intermediate: bool = True) -> VendorPki:
 VENDORS: dict[str, VendorPki] = {
     v.name: v
     for v in (
-        _vendor("yubico", "Yubico-like"),
-        _vendor("yubico-fips", "Yubico-FIPS-like"),
-        _vendor("feitian", "Feitian-like"),
-        _vendor("google-titan", "Google-Titan-like"),
-        _vendor("microsoft-tpm", "Microsoft-TPM-like"),
-        _vendor("microsoft-authenticator", "Microsoft-Authenticator-like"),
-        _vendor("apple-anonymous", "Apple-WebAuthn-like"),
-        _vendor("android-key-google", "Google-HW-Attestation-like"),
-        _vendor("test-revoked", "Revoked-Vendor", intermediate=False),
-        _vendor("test-compromised", "Compromised-Vendor", intermediate=False),
-        _vendor("test-ineligible", "Ineligible-Vendor", intermediate=False),
-        _vendor("test-uncertified", "Uncertified-Vendor", intermediate=False),
+        make_vendor("yubico", "Yubico-like"),
+        make_vendor("yubico-fips", "Yubico-FIPS-like"),
+        make_vendor("feitian", "Feitian-like"),
+        make_vendor("google-titan", "Google-Titan-like"),
+        make_vendor("microsoft-tpm", "Microsoft-TPM-like"),
+        make_vendor("microsoft-authenticator", "Microsoft-Authenticator-like"),
+        make_vendor("apple-anonymous", "Apple-WebAuthn-like"),
+        make_vendor("android-key-google", "Google-HW-Attestation-like"),
+        make_vendor("test-revoked", "Revoked-Vendor", intermediate=False),
+        make_vendor("test-compromised", "Compromised-Vendor", intermediate=False),
+        make_vendor("test-ineligible", "Ineligible-Vendor", intermediate=False),
+        make_vendor("test-uncertified", "Uncertified-Vendor", intermediate=False),
         # Its root is in no metadata: a chain that verifies and still proves nothing.
-        _vendor("self-signed-spoofer", "Self-Signed-Spoofer", intermediate=False),
+        make_vendor("self-signed-spoofer", "Self-Signed-Spoofer", intermediate=False),
     )
 }
 
 
-def vendor(name: str) -> VendorPki:
-    """The vendor hierarchy by its stable name; an unknown name lists the known ones."""
+def vendor(name: str | VendorPki) -> VendorPki:
+    """The vendor hierarchy by its stable name; an unknown name lists the known ones.
+
+    A hierarchy given as such (an authenticator file's own, listed nowhere) is itself.
+    """
+    if isinstance(name, VendorPki):
+        return name
     try:
         return VENDORS[name]
     except KeyError:

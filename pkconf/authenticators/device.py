@@ -221,7 +221,7 @@ class SoftwareAuthenticator(CtapDevice):
         if Quirk.ALWAYS_UV in p.quirks:
             options["alwaysUv"] = True
         return args(
-            ["FIDO_2_0", "FIDO_2_1"], list(p.extensions), self.aaguid, options, MAX_MSG_SIZE,
+            list(p.versions), list(p.extensions), self.aaguid, options, MAX_MSG_SIZE,
             list(PIN_PROTOCOLS), MAX_CREDS_IN_LIST, MAX_CRED_ID_LENGTH, list(p.transports) or None,
             [{"alg": alg, "type": "public-key"} for alg in p.algorithms],
         )

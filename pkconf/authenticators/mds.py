@@ -77,7 +77,7 @@ class MetadataRecord:
     """The facts of one authenticator model; `entry()` spells them as an MDS3 entry."""
 
     description: str
-    vendor: str  # a pki.VENDORS name: its root is the model's attestation root
+    vendor: str | pki.VendorPki  # a pki.VENDORS name or a hierarchy: its root is the model's
     aaguid: str | None = None  # FIDO2 models
     key_identifiers: tuple[bytes, ...] = ()  # U2F models: SKIs of attestation certificates
     attestation_types: tuple[str, ...] = ("basic_full",)
@@ -87,6 +87,8 @@ class MetadataRecord:
     statuses: tuple[StatusRecord, ...] = CERTIFIED
     key_protection: tuple[str, ...] = ("hardware", "secure_element")
     attachment_hint: tuple[str, ...] = ("external", "wired", "nfc")
+    # a vendor's own metadataStatement (an authenticator file's), used instead of the above
+    vendor_statement: Mapping[str, Any] | None = None
 
     @property
     def is_u2f(self) -> bool:
@@ -94,6 +96,8 @@ class MetadataRecord:
 
     def statement(self) -> dict[str, Any]:
         """metadataStatement (Metadata Statement v3.0 §4): the fields parsers require."""
+        if self.vendor_statement is not None:
+            return dict(self.vendor_statement)
         out: dict[str, Any] = {
             "legalHeader": LEGAL_HEADER,
             "description": self.description,

@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from fido2.cose import ES256, RS256
 
+from ..testpki import VendorPki
 from .mds import (
     TEST_COMPROMISED_AAGUID,
     TEST_INELIGIBLE_AAGUID,
@@ -69,7 +70,8 @@ class AttesterSpec:
     for a deliberately broken test variant, the one mistake it makes."""
 
     fmt: str  # none | packed | tpm | android-key | apple | fido-u2f
-    vendor: str | None = None  # a key of pkconf.testpki.VENDORS; None: self/none
+    # a key of pkconf.testpki.VENDORS, or an authenticator file's own hierarchy; None: self/none
+    vendor: str | VendorPki | None = None
     defect: Defect | None = None  # None: a sound statement
 
 
@@ -102,6 +104,7 @@ class Profile:
     quirks: frozenset[Quirk] = frozenset()
     assumed: frozenset[str] = frozenset()  # field names that are our assumption
     test_only: bool = False  # exists to reach one rule (a TEST ONLY key or a broken variant)
+    versions: tuple[str, ...] = ("FIDO_2_0", "FIDO_2_1")  # getInfo versions
 
     @property
     def passkey_type(self) -> PasskeyType:

@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 from dataclasses import replace
 
-from ..authenticators.profiles import PROFILES
+from ..authenticators.files import (
+    ProfileError,
+    is_authenticator_file,
+    read_authenticator_file,
+    resolve_profile,
+)
 from ..ceremonies import CTAP_CEREMONIES
 from ..ceremonies.ctap import VARIATIONS, Setup
 from ..ceremonies.tenant import TenantApi, TenantError
@@ -19,6 +24,7 @@ from ..inputs import (
     read_policy,
     read_rule_book,
 )
+from ..tenant.attestation import Metadata
 from ..tenant.decision import Decision
 from .common import add_decision_arguments, print_decision
 
@@ -28,8 +34,9 @@ HELP = "run one registration ceremony against a fresh emulator and print the dec
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_decision_arguments(p, policy_help="the fido2 policy as Graph exports it (group "
                                           "targets by name or id)")
-    p.add_argument("--profile", required=True, metavar="NAME",
-                   help="an authenticator profile (see `pkconf authenticators`)")
+    p.add_argument("--profile", required=True, metavar="NAME|FILE",
+                   help="an authenticator profile (see `pkconf authenticators`) or an "
+                        "authenticator file (docs/authenticator-file.md)")
     p.add_argument("--ceremony", choices=sorted(CTAP_CEREMONIES), default="ctap",
                    help="ctap: the user on Security info; graph: admin provisioning; "
                         "graph-me: the user's own Graph client on /me")
@@ -37,18 +44,25 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.profile not in PROFILES:
-        raise UsageError(f"unknown profile {args.profile!r}; `pkconf authenticators` lists them")
+    try:
+        profile = resolve_profile(args.profile)
+    except ProfileError as e:
+        raise UsageError(str(e)) from None
     book = read_rule_book(args.as_of, args.cloud)
     read_policy(args.policy)  # refuse an invalid policy with its JSON paths before starting
     # the emulator makes a fresh user: USER.json's id (for `verify`'s targets) has no use here
     user = replace(parse_user(read_json(args.user, "user")), user_id="")
     setup = Setup(fido2_configuration(read_json(args.policy, "policy"))[0], user)
-    metadata = read_metadata(args.mds, args.mds_root)
+    metadata: Metadata | None
+    if is_authenticator_file(args.profile) and not args.mds:
+        # the file's model is in no committed BLOB: the test BLOB with its entry added
+        metadata = Metadata.from_blob(*read_authenticator_file(args.profile).metadata())
+    else:
+        metadata = read_metadata(args.mds, args.mds_root)
     with (EmulatorServer(metadata=metadata, as_of=book.as_of, cloud=book.cloud) as server,
           TenantApi(server.base_url) as api):
         try:
-            result = CTAP_CEREMONIES[args.ceremony](api, PROFILES[args.profile], setup,
+            result = CTAP_CEREMONIES[args.ceremony](api, profile, setup,
                                                     variation=args.variation)
         except TenantError as e:
             raise UsageError(str(e)) from None

@@ -47,7 +47,10 @@ def batch_certificate(vendor: pki.VendorPki, aaguid: bytes, *,
     §8.2.1 profile: version 3; subject C, O, OU "Authenticator Attestation", CN; CA=false;
     the AAGUID extension, which is a MUST when a root serves several models (our vendors do).
     The same (vendor, AAGUID) always gives the same certificate and key, as a batch does.
+    A vendor that brought its own batch certificate (`VendorPki.batch`) signs with that one.
     """
+    if vendor.batch is not None and not expired:
+        return vendor.batch
     subject = pki.subject_name(f"pkconf TEST {vendor.label} Batch", org=vendor.label,
                                ou=ATTESTATION_OU)
     purpose = f"packed-batch/{aaguid.hex()}" + ("/expired" if expired else "")
