@@ -1,4 +1,4 @@
-"""`pkconf report`: rebuild the summary and the single-file HTML report from the last run."""
+"""`pkconf report`: rebuild the summary and the single-file HTML reports from the last run."""
 
 from __future__ import annotations
 
@@ -47,11 +47,12 @@ def write_reports(reports: Path, target: str, *, html: bool) -> None:
         html_dir = reports / "html"
         shutil.rmtree(html_dir, ignore_errors=True)
         try:
-            page = generate_html(allure_results, html_dir)
+            pages = generate_html(allure_results, html_dir)
         except ReportError as e:
             raise UsageError(f"the HTML report failed: {e}") from None
-        if page is not None:
-            print(f"HTML report:    {page}")
+        if pages is not None:
+            print(f"HTML report:    {pages['by-family']} (by family)")
+            print(f"                {pages['by-profile']} (by profile)")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,4 +1,4 @@
-"""The single-file Allure 3 HTML report, built by the npm tooling pinned in tools/allure.
+"""The single-file Allure 3 HTML reports, built by the npm tooling pinned in tools/allure.
 
 Allure 3 is a Node program: the suite runs the copy `npm ci --prefix tools/allure` installed
 (scripts/install-system-deps.sh) so every machine renders with the same version and config.
@@ -14,6 +14,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import tempfile
 from importlib.metadata import version
 from pathlib import Path
 
@@ -25,16 +26,25 @@ from ..paths import CHECKOUT
 # skipped with the message that says how to get it, unless ./tools/allure holds a copy.
 ALLURE_TOOLS = (CHECKOUT or Path.cwd()) / "tools" / "allure"
 GENERATE_TIMEOUT_SECONDS = 600
+# The views allurerc.mjs declares (its plugin ids) and the file each becomes: by family stays
+# index.html, the report people already link to; by profile sits beside it for vendors.
+VIEWS = {"by-family": "index.html", "by-profile": "by-profile.html"}
 
 
 class ReportError(RuntimeError):
     """Allure could not build the report from these results."""
 
 
-def generate_html(results_dir: Path, out_dir: Path, *, tools: Path = ALLURE_TOOLS) -> Path | None:
-    """Build out_dir/index.html from an allure-results directory; None when Allure is missing.
+def generate_html(
+    results_dir: Path, out_dir: Path, *, tools: Path = ALLURE_TOOLS
+) -> dict[str, Path] | None:
+    """Build one HTML file per view in out_dir (VIEWS); None when Allure is missing.
 
-    The config is passed explicitly because Allure looks for allurerc only in its cwd.
+    One `allure generate` reads the results once for both views. With several plugins Allure
+    writes <id>/index.html per plugin and a multi-report landing page whose links are folders
+    (blank from file://), so it generates into a scratch folder and out_dir receives only the
+    views' files. The config is passed explicitly because Allure looks for allurerc only in
+    its cwd.
     """
     results_dir, out_dir = Path(results_dir), Path(out_dir)
     if not results_dir.is_dir():
@@ -46,19 +56,32 @@ def generate_html(results_dir: Path, out_dir: Path, *, tools: Path = ALLURE_TOOL
     if not allure.exists():
         _skip(results_dir, f"Allure is not installed in {tools}", f"run npm ci --prefix {tools}")
         return None
-    command = [str(allure), "generate", str(results_dir), "-o", str(out_dir)]
-    command += ["--config", str(tools / "allurerc.mjs")]
-    try:
-        done = subprocess.run(
-            command, capture_output=True, text=True, timeout=GENERATE_TIMEOUT_SECONDS, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise ReportError(f"allure generate did not run: {exc}") from exc
-    index = out_dir / "index.html"
-    if done.returncode != 0 or not index.is_file():
-        output = (done.stderr or done.stdout).strip()[-2000:]
-        raise ReportError(f"allure generate failed (exit {done.returncode}): {output}")
-    return index
+    out_dir.mkdir(parents=True, exist_ok=True)
+    # beside out_dir, so the pages (over 100 MB each on a full run) move by renaming
+    with tempfile.TemporaryDirectory(prefix=".allure-", dir=out_dir.parent) as scratch:
+        command = [str(allure), "generate", str(results_dir), "-o", scratch]
+        command += ["--config", str(tools / "allurerc.mjs")]
+        try:
+            done = subprocess.run(
+                command,
+                capture_output=True,
+                text=True,
+                timeout=GENERATE_TIMEOUT_SECONDS,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise ReportError(f"allure generate did not run: {exc}") from exc
+        if done.returncode != 0:
+            output = (done.stderr or done.stdout).strip()[-2000:]
+            raise ReportError(f"allure generate failed (exit {done.returncode}): {output}")
+        built = {view: Path(scratch) / view / "index.html" for view in VIEWS}
+        missing = [view for view, page in built.items() if not page.is_file()]
+        if missing:
+            config = tools / "allurerc.mjs"
+            raise ReportError(f"allure generate wrote no {', '.join(missing)} view: see {config}")
+        for view, page in built.items():
+            shutil.move(page, out_dir / VIEWS[view])
+    return {view: out_dir / name for view, name in VIEWS.items()}
 
 
 def write_environment(results_dir: Path, target: str) -> None:

@@ -1,7 +1,8 @@
-"""The single-file Allure report: environment files, missing tooling, and the report itself.
+"""The single-file Allure reports: environment files, missing tooling, and the two views.
 
 The end-to-end test runs a tiny pytest session with allure-pytest, builds the HTML with the
-pinned Allure 3, and opens it from file:// in headless Chromium, as a reader would.
+pinned Allure 3, and opens both views (by family, by profile) from file:// in headless
+Chromium, as a reader would.
 """
 
 from __future__ import annotations
@@ -119,6 +120,16 @@ def test_allure_failure_is_a_report_error_with_its_output(monkeypatch, tmp_path:
         generate_html(tmp_path, tmp_path / "out", tools=tools)
 
 
+def test_a_view_allure_did_not_write_is_a_report_error_naming_it(monkeypatch, tmp_path: Path):
+    fake_tool(tmp_path / "bin", "node", "exit 0")
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")  # mkdir
+    tools = tmp_path / "tools"
+    only_by_family = 'mkdir -p "$4/by-family" && touch "$4/by-family/index.html"'  # $4: -o DIR
+    fake_tool(tools / "node_modules" / ".bin", "allure", only_by_family)
+    with pytest.raises(ReportError, match=r"wrote no by-profile view: see .*allurerc\.mjs"):
+        generate_html(tmp_path, tmp_path / "out", tools=tools)
+
+
 # --- the real report, opened in Chromium -------------------------------------------------------
 
 CASES = """
@@ -134,6 +145,11 @@ def case(epic, platform, profile, title):
 @case("authenticator_governance", "iphone", "yubikey-5-nfc-iphone",
       "Blocked YubiKey AAGUID is rejected")
 def test_blocked():
+    pass
+
+
+@case("policy_scope", "iphone", "yubikey-5-nfc-iphone", "Guest is rejected")
+def test_guest():
     pass
 
 
@@ -154,8 +170,8 @@ def test_software():
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory) -> Path:
-    """index.html built from a real allure-pytest session of four cases."""
+def views(tmp_path_factory) -> dict[str, Path]:
+    """Both views built from a real allure-pytest session of five cases."""
     if (
         shutil.which("node") is None
         or not (ALLURE_TOOLS / "node_modules" / ".bin" / "allure").exists()
@@ -170,27 +186,50 @@ def report(tmp_path_factory) -> Path:
         cwd=work, env=env, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert session.returncode == 1, session.stdout + session.stderr  # the cases that fail do
-    index = generate_html(work / "results", work / "report")
-    assert index == work / "report" / "index.html"
-    return index
+    pages = generate_html(work / "results", work / "report")
+    assert pages == {
+        "by-family": work / "report" / "index.html",
+        "by-profile": work / "report" / "by-profile.html",
+    }
+    return pages
 
 
 @pytest.fixture(scope="module")
-def page(report: Path):
+def report(views: dict[str, Path]) -> Path:
+    return views["by-family"]
+
+
+@pytest.fixture(scope="module")
+def chromium():
     executable = chromium_executable()
     if executable is None:
         pytest.skip(f"no Chromium for Playwright: {INSTALL_HINT}")
-    chromium = shared_playwright().chromium.launch(executable_path=executable,
-                                                   args=launch_args())
-    page = chromium.new_page()
-    page.goto(report.as_uri())
-    page.get_by_test_id("tree-section-title").first.wait_for(timeout=45_000)  # loaded CI
-    yield page
+    chromium = shared_playwright().chromium.launch(executable_path=executable, args=launch_args())
+    yield chromium
     chromium.close()
 
 
-def titles_under(page, group_name: str) -> set[str]:
-    """The case titles in a tree group, after opening every collapsed section inside it."""
+def opened(chromium, report: Path):
+    page = chromium.new_page()
+    page.goto(report.as_uri())
+    page.get_by_test_id("tree-section-title").first.wait_for(timeout=45_000)  # loaded CI
+    return page
+
+
+@pytest.fixture(scope="module")
+def page(chromium, report: Path):
+    """The by-family view, index.html."""
+    return opened(chromium, report)
+
+
+@pytest.fixture(scope="module")
+def profile_page(chromium, views: dict[str, Path]):
+    """The by-profile view, by-profile.html."""
+    return opened(chromium, views["by-profile"])
+
+
+def opened_group(page, group_name: str):
+    """A tree group with every collapsed section inside it opened."""
     name = page.get_by_test_id("tree-section-title").filter(
         has_text=re.compile(f"^{re.escape(group_name)}$")
     )
@@ -202,21 +241,50 @@ def titles_under(page, group_name: str) -> set[str]:
         if closed.count() == 0:
             break
         closed.first.click()
-    return set(group.get_by_test_id("tree-leaf-title").all_inner_texts())
+    return group
 
 
-def test_report_is_one_self_contained_html_file(report: Path):
-    assert [p.name for p in report.parent.iterdir() if p.is_dir()] == []
-    assert "<html" in report.read_text(encoding="utf-8")[:2000].lower()
+def titles_under(page, group_name: str) -> set[str]:
+    """The case titles in a tree group."""
+    return set(opened_group(page, group_name).get_by_test_id("tree-leaf-title").all_inner_texts())
+
+
+# A case's place in the tree: the titles of the sections around it, outermost first, then its own.
+TREE_PATH = """leaf => {
+    const path = [leaf.innerText];
+    for (let content = leaf.closest("[data-testid='tree-content']"); content;
+         content = content.parentElement.closest("[data-testid='tree-content']")) {
+        const title = content.parentElement.querySelector(
+            ":scope > [data-testid='tree-section'] [data-testid='tree-section-title']");
+        if (title) path.unshift(title.innerText);
+    }
+    return path;
+}"""
+
+
+def paths_under(page, group_name: str) -> set[tuple[str, ...]]:
+    """Each case in a tree group as (group, sub-group, ..., case title)."""
+    leaves = opened_group(page, group_name).get_by_test_id("tree-leaf-title")
+    return {tuple(leaf.evaluate(TREE_PATH)) for leaf in leaves.all()}
+
+
+def top_level_groups(page) -> list[str]:
+    top_level = page.get_by_test_id("tree-content").first.locator(
+        "xpath=./div/div[@data-testid='tree-section']"
+    )
+    return sorted(top_level.get_by_test_id("tree-section-title").all_inner_texts())
+
+
+def test_report_is_two_self_contained_html_files_and_nothing_else(views: dict[str, Path]):
+    folder = views["by-family"].parent
+    assert sorted(p.name for p in folder.iterdir()) == ["by-profile.html", "index.html"]
+    for view in views.values():
+        assert "<html" in view.read_text(encoding="utf-8")[:2000].lower()
 
 
 def test_report_tree_lists_the_decision_families_as_epics(page):
     page.get_by_test_id("nav-tab-results").click()
-    top_level = page.get_by_test_id("tree-content").first.locator(
-        "xpath=./div/div[@data-testid='tree-section']"
-    )
-    names = top_level.get_by_test_id("tree-section-title").all_inner_texts()
-    assert sorted(names) == ["accepted", "authenticator_governance", "policy_scope"]
+    assert top_level_groups(page) == ["accepted", "authenticator_governance", "policy_scope"]
 
 
 @pytest.mark.parametrize(
@@ -224,7 +292,7 @@ def test_report_tree_lists_the_decision_families_as_epics(page):
     [
         ("authenticator_governance",
          {"Blocked YubiKey AAGUID is rejected", "Unlisted AAGUID is rejected"}),
-        ("policy_scope", {"Excluded user is rejected"}),
+        ("policy_scope", {"Excluded user is rejected", "Guest is rejected"}),
         ("accepted", {"Software passkey is accepted"}),
     ],
 )  # fmt: skip
@@ -243,3 +311,19 @@ def test_report_groups_each_case_under_its_family(page, epic, titles):
 def test_report_separates_decision_mismatches_from_harness_failures(page, category, titles):
     page.get_by_test_id("nav-tab-categories").click()
     assert titles_under(page, category) == titles
+
+
+def test_profile_view_lists_the_authenticator_profiles_at_the_top(profile_page):
+    profile_page.get_by_test_id("nav-tab-results").click()
+    assert top_level_groups(profile_page) == [
+        "chrome-virtual", "pixel-8", "windows-hello", "yubikey-5-nfc-iphone",
+    ]
+
+
+def test_profile_view_puts_all_of_a_profiles_cases_under_it_by_family_then_platform(profile_page):
+    profile_page.get_by_test_id("nav-tab-results").click()
+    assert paths_under(profile_page, "yubikey-5-nfc-iphone") == {
+        ("yubikey-5-nfc-iphone", "authenticator_governance", "iphone",
+         "Blocked YubiKey AAGUID is rejected"),
+        ("yubikey-5-nfc-iphone", "policy_scope", "iphone", "Guest is rejected"),
+    }  # fmt: skip
