@@ -20,10 +20,18 @@ from ..admin.certify import (
     write_reports,
 )
 from ..authenticators import hid
-from ..authenticators.profiles import PROFILES
+from ..authenticators.files import (
+    AuthenticatorFile,
+    AuthenticatorFileError,
+    ProfileError,
+    is_authenticator_file,
+    read_authenticator_file,
+    resolve_profile,
+)
 from ..inputs import UsageError, read_json, read_metadata, read_rule_book
 from ..paths import REPORTS, TEST_MDS_BLOB, TEST_MDS_ROOT
 from ..tenant import rules
+from ..tenant.attestation import Metadata
 from ..tenant.decision import CeremonyContext, IssuedChallenge
 from ..tenant.registration import MalformedRegistration, b64url_decode, parse_registration
 from .common import add_rule_book_arguments
@@ -34,9 +42,9 @@ HELP = ("check an authenticator against Microsoft's vendor requirements and the 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     source = p.add_mutually_exclusive_group(required=True)
-    source.add_argument("--authenticator", metavar="NAME",
-                        help="a built-in profile (`pkconf authenticators` lists them), "
-                             "registered by its software authenticator")
+    source.add_argument("--authenticator", metavar="FILE|NAME",
+                        help="an authenticator file (.toml; its model joins the test MDS) or a "
+                             "built-in profile, registered by its software authenticator")
     source.add_argument("--device", nargs="?", const="", metavar="PATH",
                         help="an attached FIDO key (default: the first one found); one touch, "
                              "the PIN from PKCONF_PIN or a prompt")
@@ -92,6 +100,13 @@ def _response_samples(directory: str, now: datetime) -> list[tuple[Sample, Path]
     return samples
 
 
+def _read_file(path: str) -> AuthenticatorFile:
+    try:
+        return read_authenticator_file(path)
+    except AuthenticatorFileError as e:
+        raise UsageError(str(e)) from None
+
+
 def _path(device: hid.CtapHidDevice) -> str:
     path = device.descriptor.path
     return path.decode(errors="replace") if isinstance(path, bytes) else str(path)
@@ -108,11 +123,18 @@ def run(args: argparse.Namespace) -> int:
                          base / sample.name, args.json)
                  for sample, path in _response_samples(args.responses, now)]
         return max(codes)
-    if args.authenticator is not None:
-        if args.authenticator not in PROFILES:
-            raise UsageError(f"unknown authenticator {args.authenticator!r}; "
-                             "`pkconf authenticators` lists them")
-        sample = sample_profile(PROFILES[args.authenticator], now)
+    if args.authenticator is not None and is_authenticator_file(args.authenticator):
+        loaded = _read_file(args.authenticator)
+        if not args.mds:  # the file's model is in the test MDS only as the loader builds it
+            metadata = Metadata.from_blob(*loaded.metadata())
+            inputs = []
+        inputs.append(loaded.source)
+        sample = sample_profile(loaded.profile, now)
+    elif args.authenticator is not None:
+        try:
+            sample = sample_profile(resolve_profile(args.authenticator), now)
+        except ProfileError as e:
+            raise UsageError(str(e)) from None
     else:
         sample = _device_sample(args.device, now)
     slug = re.sub(r"[^A-Za-z0-9._-]+", "-", sample.name).strip("-") or "authenticator"

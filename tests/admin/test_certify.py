@@ -3,6 +3,7 @@ an attached key is certified from one touch, and the report is written; bad inpu
 
 from __future__ import annotations
 
+import hashlib
 import json
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -20,9 +21,11 @@ from pkconf.authenticators.profiles import PROFILES
 from pkconf.ceremonies.ctap import make_credential
 from pkconf.ceremonies.result import CeremonyResult
 from pkconf.cli import main
+from pkconf.paths import FIXTURES
 from pkconf.tenant import rules
 
 AS_OF = "2026-11-25"
+EXAMPLE = FIXTURES / "authenticators" / "example-vendor-key.toml"
 
 
 def _certify(tmp_path: Path, *source: str) -> tuple[int, dict]:
@@ -62,6 +65,43 @@ def test_a_defective_authenticator_exits_1_naming_the_failed_requirement(
     assert code == 1 and report["entraReady"] is False
     assert failed <= _failed(report)
     assert "Entra-ready: no" in capsys.readouterr().err
+
+
+def test_the_example_vendor_file_is_entra_ready_with_its_own_metadata(tmp_path, capsys):
+    code, report = _certify(tmp_path, "--authenticator", str(EXAMPLE))
+    assert code == 0 and report["name"] == "example-vendor-key"
+    assert report["entraReady"] is True
+    assert json.loads(capsys.readouterr().out)["inputs"] == {
+        str(EXAMPLE): hashlib.sha256(EXAMPLE.read_bytes()).hexdigest()}
+
+
+@pytest.mark.parametrize(("edits", "failed"), [
+    ({'uv = "built-in"': 'uv = "none"'}, "user-verification"),
+    ({'format = "packed"': 'format = "none"', 'chain = "generated"': ""}, "packed-attestation"),
+    ({'chain = "generated"': 'chain = "self"'}, "packed-attestation"),
+    ({'aaguid = "7e57aa00-e8a1-4e00-8000-00000000e8a1"':
+      'aaguid = "00000000-0000-0000-0000-000000000000"'}, "aaguid"),
+    ({"backup_eligible = false": "backup_eligible = true"}, "device-bound"),
+    ({'status = ["FIDO_CERTIFIED_L1"]': 'status = ["FIDO_CERTIFIED_L1", "REVOKED"]'},
+     "metadata-status"),
+], ids=["no-uv", "fmt-none", "self-attestation", "zero-aaguid", "be-set", "revoked"])
+def test_a_copy_of_the_example_with_one_defect_fails_that_requirement(
+        edits, failed, tmp_path, capsys):
+    text = EXAMPLE.read_text()
+    for old, new in edits.items():
+        assert old in text
+        text = text.replace(old, new)
+    copy = tmp_path / "defective.toml"
+    copy.write_text(text)
+    code, report = _certify(tmp_path / "report", "--authenticator", str(copy))
+    assert code == 1 and failed in _failed(report)
+
+
+def test_an_unreadable_authenticator_file_is_unusable_input(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("name = [")
+    assert main(["certify", "--authenticator", str(bad), "--reports", str(tmp_path)]) == 2
+    assert "bad.toml" in capsys.readouterr().err
 
 
 def test_the_summary_line_counts_requirements_and_configurations(tmp_path, capsys):
