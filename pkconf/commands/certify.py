@@ -119,41 +119,46 @@ def run(args: argparse.Namespace) -> int:
     inputs = [Path(p) for p in (args.mds, args.mds_root) if p] or [TEST_MDS_BLOB, TEST_MDS_ROOT]
     if args.responses is not None:
         base = Path(args.reports) if args.reports else REPORTS / "certification"
-        codes = [_report(certify(sample, metadata, book, now, [*inputs, path]),
-                         base / sample.name, args.json)
-                 for sample, path in _response_samples(args.responses, now)]
-        return max(codes)
-    if args.authenticator is not None and is_authenticator_file(args.authenticator):
-        loaded = _read_file(args.authenticator)
-        if not args.mds:  # the file's model is in the test MDS only as the loader builds it
-            metadata = Metadata.from_blob(*loaded.metadata())
-            inputs = []
-        inputs.append(loaded.source)
-        sample = sample_profile(loaded.profile, now)
-    elif args.authenticator is not None:
+        reports = [(certify(sample, metadata, book, now, [*inputs, path]), base / sample.name)
+                   for sample, path in _response_samples(args.responses, now)]
+    else:
+        sample, metadata, inputs = _sample(args, now, metadata, inputs)
+        slug = re.sub(r"[^A-Za-z0-9._-]+", "-", sample.name).strip("-") or "authenticator"
+        reports = [(certify(sample, metadata, book, now, inputs),
+                    Path(args.reports) if args.reports else REPORTS / "certification" / slug)]
+    for cert, directory in reports:
+        _write(cert, directory, args.json)
+    if args.json:  # one object; an array of them for --responses
+        documents = [cert.to_json() for cert, _ in reports]
+        print(json.dumps(documents if args.responses is not None else documents[0], indent=2))
+    return 0 if all(cert.ready for cert, _ in reports) else 1
+
+
+def _sample(args: argparse.Namespace, now: datetime, metadata: Metadata | None,
+            inputs: list[Path]) -> tuple[Sample, Metadata | None, list[Path]]:
+    """The authenticator's or the device's sample, the metadata it is checked against and the
+    input files: an authenticator file brings its own model's metadata."""
+    if args.authenticator is None:
+        return _device_sample(args.device, now), metadata, inputs
+    if not is_authenticator_file(args.authenticator):
         try:
-            sample = sample_profile(resolve_profile(args.authenticator), now)
+            return sample_profile(resolve_profile(args.authenticator), now), metadata, inputs
         except ProfileError as e:
             raise UsageError(str(e)) from None
-    else:
-        sample = _device_sample(args.device, now)
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", sample.name).strip("-") or "authenticator"
-    return _report(certify(sample, metadata, book, now, inputs),
-                   Path(args.reports) if args.reports else REPORTS / "certification" / slug,
-                   args.json)
+    loaded = _read_file(args.authenticator)
+    if not args.mds:  # the file's model is in the test MDS only as the loader builds it
+        metadata, inputs = Metadata.from_blob(*loaded.metadata()), []
+    return sample_profile(loaded.profile, now), metadata, [*inputs, loaded.source]
 
 
-def _report(cert: Certification, directory: Path, as_json: bool) -> int:
-    """Write the report, print it (`--json`: the JSON) and the summary line; the exit code."""
+def _write(cert: Certification, directory: Path, as_json: bool) -> None:
+    """Write the report; print the checklist (unless `--json`) and the summary line."""
     try:
         write_reports(cert, directory)
     except OSError as e:
         raise UsageError(f"cannot write the report to {directory}: {e.strerror or e}") from None
-    if as_json:
-        print(json.dumps(cert.to_json(), indent=2))
-    else:
+    if not as_json:
         for check in cert.checks:
             print(f"{'PASS' if check.passed else 'FAIL'}  {check.id}: {check.evidence}")
         print(f"report: {directory}")
     print(cert.summary_line(), file=sys.stderr if as_json else sys.stdout)
-    return 0 if cert.ready else 1

@@ -164,9 +164,12 @@ def test_captured_responses_are_each_certified_with_the_metadata_s_getinfo(tmp_p
     assert report["entraReady"] is True and report["getInfo"] is None
     assert "metadata getInfo" in report["requirements"][0]["evidence"]
     _capture(captures, "spoofer-unattested")
+    capsys.readouterr()
     assert main(["certify", "--responses", str(captures), "--as-of", AS_OF,
-                 "--reports", str(tmp_path / "out")]) == 1
-    assert "Entra-ready: no" in capsys.readouterr().out
+                 "--reports", str(tmp_path / "out"), "--json"]) == 1
+    printed = json.loads(capsys.readouterr().out)
+    assert [(r["name"], r["entraReady"]) for r in printed] == [
+        ("spoofer-unattested", False), ("yubikey-5-usb", True)]
 
 
 def test_a_malformed_captured_response_is_unusable_input(tmp_path, capsys):
