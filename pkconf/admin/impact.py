@@ -23,6 +23,7 @@ from typing import Any
 from fido2.client import ClientError
 from fido2.utils import websafe_encode
 
+from ..authenticators.files import resolve_profile
 from ..authenticators.profiles import PROFILES, Profile
 from ..ceremonies.ctap import make_credential
 from ..ceremonies.result import CeremonyResult
@@ -116,10 +117,11 @@ class Impact:
 
 
 def chosen_profiles(names: Sequence[str] | None) -> list[Profile]:
-    """The named profiles, else every profile that models a real product (not test-only)."""
+    """The named profiles or authenticator files, else every profile that models a real
+    product (not test-only)."""
     if not names:
         return [p for p in PROFILES.values() if not p.test_only]
-    return [PROFILES[n] for n in names]
+    return [resolve_profile(n) for n in names]
 
 
 def entra_options() -> dict[str, Any]:

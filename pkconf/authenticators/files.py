@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -89,10 +89,18 @@ class AuthenticatorFile:
         return next(iter(self.profiles.values()))
 
     def metadata(self) -> tuple[bytes, bytes]:
-        """(BLOB, MDS root DER): the test MDS BLOB with this file's entry in place of any
-        built-in entry for the same AAGUID, signed as the committed one is."""
-        entries = [r for r in mds.records() if r.aaguid != self.record.aaguid]
-        return mds.build_blob([*entries, self.record]), mds.MDS_ROOT.der
+        """(BLOB, MDS root DER): the test MDS BLOB with this file's entry (`metadata_with`)."""
+        return metadata_with([self])
+
+
+def metadata_with(files: Sequence[AuthenticatorFile]) -> tuple[bytes, bytes]:
+    """(BLOB, MDS root DER): the test MDS BLOB with the files' entries in place of any built-in
+    entry for the same AAGUID, signed as the committed one is, so enforced attestation can
+    verify a model no committed BLOB lists."""
+    added = [f.record for f in files]
+    aaguids = {r.aaguid for r in added}
+    entries = [r for r in mds.records() if r.aaguid not in aaguids]
+    return mds.build_blob([*entries, *added]), mds.MDS_ROOT.der
 
 
 def read_authenticator_file(path: str | Path) -> AuthenticatorFile:

@@ -13,8 +13,14 @@ from ..admin.directory import (
 )
 from ..admin.impact import FAIL_ON, chosen_profiles, impact
 from ..admin.impact_report import CAP, FORMATS
-from ..authenticators.profiles import PROFILES
+from ..authenticators.files import (
+    ProfileError,
+    is_authenticator_file,
+    metadata_with,
+    read_authenticator_file,
+)
 from ..inputs import UsageError, read_metadata, read_policy, read_rule_book
+from ..tenant.attestation import Metadata
 from .common import add_rule_book_arguments
 
 HELP = ("compare the current and the proposed policy: registrations newly blocked or allowed "
@@ -31,8 +37,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    "policies' own targets name")
     p.add_argument("--registered", metavar="R", help="registered passkeys per user (Graph "
                    "fido2Methods); needs --directory")
-    p.add_argument("--profiles", nargs="+", metavar="NAME",
-                   help="authenticator profiles (default: every one that is not test-only)")
+    p.add_argument("--profiles", nargs="+", metavar="NAME|FILE",
+                   help="authenticator profiles or authenticator files (default: every "
+                        "profile that is not test-only)")
     add_rule_book_arguments(p)
     p.add_argument("--format", choices=sorted(FORMATS), default="table")
     p.add_argument("--output", metavar="FILE", help="write there instead of stdout")
@@ -44,19 +51,23 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     book = read_rule_book(args.as_of, args.cloud)
-    unknown = [n for n in args.profiles or () if n not in PROFILES]
-    if unknown:
-        raise UsageError(f"unknown profile {unknown[0]!r}; `pkconf authenticators` lists them")
+    try:
+        profiles = chosen_profiles(args.profiles)
+        files = [read_authenticator_file(n) for n in args.profiles or ()
+                 if is_authenticator_file(n)]
+    except ProfileError as e:
+        raise UsageError(str(e)) from None
     if args.registered and not args.directory:
         raise UsageError("--registered needs --directory: the users' groups decide sign-in")
     current, proposed = read_policy(args.current), read_policy(args.proposed)
     directory = load_directory(args.directory) if args.directory else None
     classes = (directory.user_classes(policy_targets([current, proposed]))
                if directory else user_classes_from_policy([current, proposed]))
-    result = impact(current, proposed, classes, chosen_profiles(args.profiles),
-                    directory=directory,
+    # an authenticator file's model is in no committed BLOB: the test BLOB with its entry
+    metadata = Metadata.from_blob(*metadata_with(files)) if files else read_metadata(None, None)
+    result = impact(current, proposed, classes, profiles, directory=directory,
                     registered=load_registered(args.registered) if args.registered else None,
-                    metadata=read_metadata(None, None), book=book)
+                    metadata=metadata, book=book)
     text = FORMATS[args.format](result, None if args.all else CAP)
     if args.output:
         try:

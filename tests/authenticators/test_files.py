@@ -182,3 +182,19 @@ def test_decide_refuses_a_bad_file_with_one_line_and_exit_2(tmp_path, capsys) ->
                      "--user", "u.json"]) == 2
     assert capsys.readouterr().err == (f"pkconf decide: {path}: uv: 'retina' is not one of "
                                        "built-in, client-pin, none\n")
+
+
+def test_impact_takes_a_file_and_verifies_its_model_with_its_own_metadata_entry(capsys) -> None:
+    assert cli.main(["impact", "--current", str(PERMISSIVE), "--proposed", str(ENFORCED),
+                     "--profiles", str(EXAMPLE), "spoofer-unattested", "--format", "json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["profiles"] == ["example-vendor-key", "spoofer-unattested"]
+    assert {row["profile"] for row in result["registration"]} == {"spoofer-unattested"}
+
+
+def test_impact_refuses_a_bad_file_with_one_line_and_exit_2(tmp_path, capsys) -> None:
+    path = _copy(tmp_path, 'uv = "built-in"', 'uv = "retina"')
+    assert cli.main(["impact", "--current", str(PERMISSIVE), "--proposed", str(ENFORCED),
+                     "--profiles", str(path)]) == 2
+    assert capsys.readouterr().err == (f"pkconf impact: {path}: uv: 'retina' is not one of "
+                                       "built-in, client-pin, none\n")
