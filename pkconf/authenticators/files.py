@@ -25,6 +25,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from fido2.cose import ES256, RS256
+from fido2.mds3 import AuthenticatorStatus
 
 from .. import testpki as pki
 from . import mds
@@ -58,10 +59,7 @@ EXTENSIONS = ("credProtect", "hmac-secret", "prf", "credProps")
 VERSIONS = ("U2F_V2", "FIDO_2_0", "FIDO_2_1_PRE", "FIDO_2_1", "FIDO_2_2")
 TRANSPORTS = ("usb", "nfc", "ble", "smart-card", "hybrid", "internal")
 FORMATS = ("none", "packed", "tpm", "android-key", "apple", "fido-u2f")
-STATUSES = ("FIDO_CERTIFIED", "FIDO_CERTIFIED_L1", "FIDO_CERTIFIED_L2", "FIDO_CERTIFIED_L3",
-            "NOT_FIDO_CERTIFIED", "REVOKED", "ATTESTATION_KEY_COMPROMISE",
-            "USER_VERIFICATION_BYPASS", "USER_KEY_REMOTE_COMPROMISE",
-            "USER_KEY_PHYSICAL_COMPROMISE")
+STATUSES = tuple(s.value for s in AuthenticatorStatus)  # MDS3 status reports (§3.1.4)
 _AAGUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _NAME = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 _LABEL_LENGTH = 30  # keeps the test certificates' subjects within RFC 5280's 64 characters

@@ -20,7 +20,14 @@ from pkconf.authenticators.files import (
     read_authenticator_file,
     resolve_profile,
 )
-from pkconf.authenticators.profiles import PROFILES, Attachment, Platform, Profile, Uv
+from pkconf.authenticators.profiles import (
+    PROFILES,
+    Attachment,
+    AttesterSpec,
+    Platform,
+    Profile,
+    Uv,
+)
 from pkconf.authenticators.statements.packed import batch_certificate
 from pkconf.ceremonies.ctap import Setup, register
 from pkconf.ceremonies.tenant import TenantApi
@@ -198,3 +205,24 @@ def test_impact_refuses_a_bad_file_with_one_line_and_exit_2(tmp_path, capsys) ->
                      "--profiles", str(path)]) == 2
     assert capsys.readouterr().err == (f"pkconf impact: {path}: uv: 'retina' is not one of "
                                        "built-in, client-pin, none\n")
+
+
+def test_a_vendor_metadata_statement_is_the_models_entry_in_the_blob(tmp_path) -> None:
+    statement = read_authenticator_file(EXAMPLE).record.statement()
+    (tmp_path / "statement.json").write_text(json.dumps({**statement,
+                                                         "description": "Vendor's own words"}))
+    path = _copy(tmp_path, 'status = ["FIDO_CERTIFIED_L1"]',
+                 'status = ["FIDO_CERTIFIED_L1", "REVOKED"]\nstatement = "statement.json"')
+    entry = Metadata.from_blob(*read_authenticator_file(path).metadata()).entry(
+        "7e57aa00-e8a1-4e00-8000-00000000e8a1")
+    assert entry is not None
+    assert (entry.description, entry.statuses) == ("Vendor's own words",
+                                                   ("FIDO_CERTIFIED_L1", "REVOKED"))
+
+
+def test_chain_self_is_packed_self_attestation_and_none_carries_no_chain(tmp_path) -> None:
+    assert load_authenticator(_copy(tmp_path, 'chain = "generated"', 'chain = "self"')
+                              ).attestation == AttesterSpec("packed")
+    unattested = _copy(tmp_path, 'format = "packed"', 'format = "none"')
+    unattested.write_text(unattested.read_text().replace('chain = "generated"', ""))
+    assert load_authenticator(unattested).attestation == AttesterSpec("none")
