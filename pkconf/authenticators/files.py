@@ -187,7 +187,7 @@ class _Reader:
                 *, non_empty: bool = False) -> tuple[str, ...]:
         values = self.get(table, key, list, default)
         for value in values:
-            if value not in choices:
+            if not isinstance(value, str) or value not in choices:
                 raise self.fail(key, f"{value!r} is not one of {', '.join(choices)}")
         if len(set(values)) != len(values):
             raise self.fail(key, "lists a value twice")

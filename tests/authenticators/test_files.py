@@ -140,6 +140,7 @@ def test_vendor_pem_files_make_a_working_packed_attester(tmp_path) -> None:
     ('paths = ["desktop", "iphone-nfc"]', 'paths = ["mainframe"]', "paths"),
     ('backup_state = false', 'backup_state = true', "backup_state"),
     ('algorithms = ["ES256"]', 'algorithms = ["ES512"]', "algorithms"),
+    ('algorithms = ["ES256"]', 'algorithms = [{ alg = -7 }]', "algorithms"),
     ('extensions = ["credProtect", "hmac-secret"]', 'extensions = ["largeBlob"]', "extensions"),
     ('versions = ["FIDO_2_0", "FIDO_2_1"]', 'versions = ["FIDO_3"]', "versions"),
     ('attachment = "cross-platform"', 'attachment = "roaming"', "attachment"),
