@@ -37,7 +37,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pkconf.authenticators.profiles import PROFILES
+from pkconf.authenticators.profiles import PROFILES, Profile
 from pkconf.ceremonies.ctap import VARIATIONS
 from pkconf.ceremonies.result import ClientError
 from pkconf.paths import FIXTURES
@@ -144,6 +144,13 @@ class Case:
     tags: tuple[str, ...] = field(default=())
     as_of: date | None = None  # the day whose rule book decides; None: the run's (--as-of)
     cloud: Cloud | None = None  # None: the run's (--cloud)
+    from_file: Profile | None = None  # an authenticator file's profile (`profile` names it)
+
+    @property
+    def authenticator(self) -> Profile:
+        """The profile the case registers: a file's travels with the case, since no built-in
+        table knows it; otherwise the built-in profile it names."""
+        return self.from_file or PROFILES[self.profile]
 
     @property
     def id(self) -> str:

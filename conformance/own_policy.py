@@ -9,7 +9,7 @@ Every input is read up front: a bad file is one `UsageError` line, never a trace
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -20,17 +20,59 @@ from pkconf.admin.directory import (
     policy_targets,
     user_classes_from_policy,
 )
-from pkconf.authenticators.profiles import PROFILES
+from pkconf.authenticators.files import (
+    AuthenticatorFile,
+    ProfileError,
+    is_authenticator_file,
+    read_authenticator_file,
+)
+from pkconf.authenticators.profiles import PROFILES, Profile
 from pkconf.inputs import UsageError, fido2_configuration, parse_user, read_json, read_policy
 from pkconf.tenant.decision import Decision, UserContext
 from pkconf.tenant.policy import Fido2Policy
 
+from .cases import CEREMONIES as ALL_CEREMONIES
 from .cases import DEFAULT_USER, Case, Expectation, Source, Verdict, load_users
 
 AREA = "own-policy"
 EPIC = "own policy"  # the Allure epic: own-policy decisions apart from the suite's families
 CEREMONIES = ("ctap", "graph")  # self-service and admin provisioning
 SOURCE = Source("the admin's own policy", "", "undocumented")
+
+
+class RunProfiles(NamedTuple):
+    """--profile as a run reads it: the authenticator files and their profiles by case name."""
+
+    files: list[AuthenticatorFile]  # their MDS entries join the emulator's metadata
+    profiles: dict[str, Profile]  # `<name>@<path>`, or the file's name when it declares one
+
+
+def read_run_profiles(values: Sequence[str] | None, policy: str | None) -> RunProfiles:
+    """Every --profile value checked up front (an unknown name or a bad file is one
+    `UsageError` line, not an empty run), and each file's profiles named per platform path,
+    so one file yields a case per declared path. A file runs under --policy only: the
+    explicit cases are written for the built-in profiles and would expect nothing of it."""
+    files: list[AuthenticatorFile] = []
+    profiles: dict[str, Profile] = {}
+    for value in values or ():
+        if not is_authenticator_file(value):
+            if value not in PROFILES:
+                raise UsageError(f"--profile: unknown profile {value!r}; `pkconf "
+                                 "authenticators` lists them, or give an authenticator file")
+            continue
+        try:
+            loaded = read_authenticator_file(value)
+        except ProfileError as e:
+            raise UsageError(f"--profile: {e}") from None
+        if not policy:
+            raise UsageError(f"--profile {value}: an authenticator file runs under your own "
+                             "policy: add --policy P.json")
+        files.append(loaded)
+        name = loaded.profile.name
+        single = len(loaded.profiles) == 1
+        profiles.update({name if single else f"{name}@{path}": profile
+                         for path, profile in loaded.profiles.items()})
+    return RunProfiles(files, profiles)
 
 
 class PolicyUser(NamedTuple):
@@ -90,19 +132,24 @@ def policy_users(policy: Fido2Policy, user_file: str | None,
     return [PolicyUser(cls.label, _signed_in(cls)) for cls in user_classes_from_policy([policy])]
 
 
-def own_policy_cases(path: str, user_file: str | None = None,
-                     directory: str | None = None) -> list[Case]:
-    """Every profile × ceremony × user class against the policy at `path`, to be recorded."""
+def own_policy_cases(path: str, user_file: str | None = None, directory: str | None = None,
+                     files: Mapping[str, Profile] | None = None) -> list[Case]:
+    """Every profile × ceremony × user class against the policy at `path`, to be recorded.
+    Authenticator files' profiles (`read_run_profiles`) join under every ceremony, the
+    browser's included: a vendor asks about its own key on each path it is used from."""
     policy, config = read_own_policy(path)
     name = Path(path).name
+    runs: list[tuple[str, Profile | None, Sequence[str]]] = [
+        (profile, None, CEREMONIES) for profile, kind in PROFILES.items() if not kind.test_only]
+    runs += [(profile, record, ALL_CEREMONIES) for profile, record in (files or {}).items()]
     return [Case(case_id=f"OWN-{i:03d}", area=AREA,
                  title=f"{profile} under {name} for {who.label}", policy_name=name,
                  policy=config, user=who.user, user_name=who.label, profile=profile,
                  ceremony=ceremony, expect=Expectation(Verdict.RECORDED, None, ""),
-                 source=SOURCE)
+                 source=SOURCE, from_file=record)
             for i, who in enumerate(policy_users(policy, user_file, directory), start=1)
-            for profile, kind in PROFILES.items() if not kind.test_only
-            for ceremony in CEREMONIES]
+            for profile, record, ceremonies in runs
+            for ceremony in ceremonies]
 
 
 def headline(decision: Decision) -> str:

@@ -20,7 +20,8 @@ import pytest
 from allure_commons.model2 import StatusDetails
 from allure_commons.utils import md5, represent
 
-from pkconf.authenticators.profiles import PROFILES, Platform
+from pkconf.authenticators.files import is_authenticator_file, metadata_with
+from pkconf.authenticators.profiles import Platform
 from pkconf.ceremonies.browser import BrowserSession
 from pkconf.ceremonies.chromium import ChromiumNotFound
 from pkconf.ceremonies.result import CeremonyResult
@@ -29,13 +30,14 @@ from pkconf.ceremonies.tenant import TenantApi
 from pkconf.emulator.server import EmulatorServer
 from pkconf.emulator.tls import TestTls
 from pkconf.inputs import AS_OF_HELP, CLOUD_HELP, UsageError, read_metadata, read_rule_book
+from pkconf.tenant.attestation import Metadata
 from pkconf.tenant.decision import Decision
 from pkconf.tenant.rules import RuleBook
 
 from .cases import CEREMONIES, Case, Verdict, load_cases
 from .own_policy import AREA as OWN_POLICY
 from .own_policy import EPIC as OWN_POLICY_EPIC
-from .own_policy import headline, own_policy_cases
+from .own_policy import RunProfiles, headline, own_policy_cases, read_run_profiles
 from .runner import BROWSER_AUTHENTICATORS, actual, case_book, check, run_case
 
 RESULTS = "results.jsonl"
@@ -45,6 +47,7 @@ AREAS = ("policy-scope", "bootstrap", "passkey-types", "key-restrictions", "atte
 _CASE_KEY = pytest.StashKey[dict[str, Any]]()
 _RUN_BOOK = pytest.StashKey[RuleBook]()  # --as-of/--cloud, read once
 _OWN_CASES = pytest.StashKey[list[Case]]()  # --policy (--user, --directory), read once
+_RUN_PROFILES = pytest.StashKey[RunProfiles]()  # --profile names and files, read once
 _ALLURE_HOOK = pytest.StashKey["_AllureResultHook"]()
 DECISION = "decision"  # the user property an own-policy case's decision travels in
 
@@ -56,7 +59,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                      "of a running one")
     g.addoption("--ceremony", action="append", choices=CEREMONIES,
                 help="only cases of this ceremony (repeatable)")
-    g.addoption("--profile", action="append", help="only cases of this profile (repeatable)")
+    g.addoption("--profile", action="append",
+                help="only cases of this profile, or (with --policy) an authenticator file's "
+                     "on each platform path it declares (repeatable)")
     g.addoption("--case", action="append",
                 help="only cases whose id matches this glob, e.g. 'KR-*' (repeatable)")
     g.addoption("--area", action="append", help="only cases of this area (repeatable)")
@@ -95,9 +100,13 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         config.stash[_RUN_BOOK] = read_rule_book(config.getoption("--as-of"),
                                                  config.getoption("--cloud"))
-        if policy := config.getoption("--policy"):
+        policy = config.getoption("--policy")
+        run_profiles = read_run_profiles(config.getoption("--profile"), policy)
+        config.stash[_RUN_PROFILES] = run_profiles
+        if policy:
             config.stash[_OWN_CASES] = own_policy_cases(policy, config.getoption("--user"),
-                                                        config.getoption("--directory"))
+                                                        config.getoption("--directory"),
+                                                        run_profiles.profiles)
         elif config.getoption("--user") or config.getoption("--directory"):
             raise UsageError("--user and --directory go with --policy")
     except UsageError as e:
@@ -154,9 +163,13 @@ def select(config: pytest.Config, source: str) -> list[Case]:
         from .matrix import generate
 
         cases = generate(config.getoption("--matrix-strength"))
+    profiles = config.getoption("--profile")
+    if profiles:  # a file stands for the profiles it registered, one per platform path
+        profiles = [p for p in profiles if not is_authenticator_file(p)]
+        profiles += list(config.stash[_RUN_PROFILES].profiles)
     wanted = {
         "ceremony": config.getoption("--ceremony"),
-        "profile": config.getoption("--profile"),
+        "profile": profiles,
         "area": config.getoption("--area"),
     }
     for attr, values in wanted.items():
@@ -175,7 +188,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     cases = select(metafunc.config, source)
     metafunc.parametrize("case", [
         pytest.param(c, id=c.id, marks=[getattr(pytest.mark, c.area.replace("-", "_")),
-                                        getattr(pytest.mark, PROFILES[c.profile].platform.value)])
+                                        getattr(pytest.mark, c.authenticator.platform.value)])
         for c in cases
     ])
 
@@ -183,13 +196,17 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture(scope="session")
 def emulator(pytestconfig: pytest.Config) -> Iterator[EmulatorServer | None]:
     """This worker's embedded emulator, over the test TLS of Entra's hosts; None when
-    `--target` names a running one."""
+    `--target` names a running one. Authenticator files' models are in no committed BLOB:
+    without --mds their entries join the test BLOB, so enforced attestation verifies them."""
     if pytestconfig.getoption("--target") != "emulator":
         yield None
         return
+    files = pytestconfig.stash[_RUN_PROFILES].files
     try:
-        metadata = read_metadata(pytestconfig.getoption("--mds"),
-                                 pytestconfig.getoption("--mds-root"))
+        metadata = (Metadata.from_blob(*metadata_with(files))
+                    if files and not pytestconfig.getoption("--mds")
+                    else read_metadata(pytestconfig.getoption("--mds"),
+                                       pytestconfig.getoption("--mds-root")))
     except UsageError as e:
         raise pytest.UsageError(str(e)) from None
     with EmulatorServer(metadata=metadata, tls=TestTls()) as server:
@@ -276,7 +293,7 @@ def _record(request: pytest.FixtureRequest, case: Case, decision: Decision) -> N
 
 
 def _label(case: Case, book: RuleBook) -> None:
-    profile = PROFILES[case.profile]
+    profile = case.authenticator
     own = case.area == OWN_POLICY  # own policy > user class > profile; else family > platform
     if not own:  # an own-policy case's epic names its decision (`_record`)
         allure.dynamic.epic(case.expect.family_name or case.expect.outcome.value)
@@ -335,7 +352,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
                                               AssertionError)
     line = {
         "id": case.id, "case_id": case.case_id, "area": case.area, "title": case.title,
-        "platform": PROFILES[case.profile].platform.value, "profile": case.profile,
+        "platform": case.authenticator.platform.value, "profile": case.profile,
         "ceremony": case.ceremony, "policy": case.policy_name, "user": case.user_name,
         "asOf": record["book"].as_of.isoformat(), "cloud": str(record["book"].cloud),
         "expected": case.expect.as_dict(),

@@ -7,7 +7,6 @@ Entra (or the emulator) or the case is wrong.
 
 from __future__ import annotations
 
-from pkconf.authenticators.profiles import PROFILES
 from pkconf.ceremonies import CTAP_CEREMONIES
 from pkconf.ceremonies.browser import BrowserSession, register_browser
 from pkconf.ceremonies.ctap import Setup
@@ -36,7 +35,7 @@ def run_case(api: TenantApi, case: Case, browser: BrowserSession | None = None,
     """Drive the case's ceremony: the CTAP client, or Chromium on the Security-info page.
     `run_book` is the run's rule book (default: today's, worldwide)."""
     setup = Setup(dict(case.policy), case.user, case_book(case, run_book or RuleBook.today()))
-    profile = PROFILES[case.profile]
+    profile = case.authenticator
     if case.ceremony in BROWSER_AUTHENTICATORS:
         if browser is None:
             raise ValueError(f"{case.id} needs a browser session")

@@ -6,8 +6,10 @@ import argparse
 from dataclasses import replace
 
 from ..authenticators.files import (
+    PATHS,
     ProfileError,
     is_authenticator_file,
+    load_authenticator,
     read_authenticator_file,
     resolve_profile,
 )
@@ -37,6 +39,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--profile", required=True, metavar="NAME|FILE",
                    help="an authenticator profile (see `pkconf authenticators`) or an "
                         "authenticator file (docs/authenticator-file.md)")
+    p.add_argument("--path", choices=PATHS, metavar="PATH",
+                   help="with an authenticator file: the declared platform path to register "
+                        "from (default: the first it declares)")
     p.add_argument("--ceremony", choices=sorted(CTAP_CEREMONIES), default="ctap",
                    help="ctap: the user on Security info; graph: admin provisioning; "
                         "graph-me: the user's own Graph client on /me")
@@ -44,8 +49,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.path and not is_authenticator_file(args.profile):
+        raise UsageError("--path goes with an authenticator file: a built-in profile is one "
+                         "platform path")
     try:
-        profile = resolve_profile(args.profile)
+        profile = (load_authenticator(args.profile, args.path) if args.path
+                   else resolve_profile(args.profile))
     except ProfileError as e:
         raise UsageError(str(e)) from None
     book = read_rule_book(args.as_of, args.cloud)

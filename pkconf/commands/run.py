@@ -13,7 +13,9 @@ HELP = "run the conformance suite (explicit cases and the generated matrix) and 
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    for flag, what in (("--ceremony", "ctap or graph"), ("--profile", "a profile name"),
+    for flag, what in (("--ceremony", "ctap or graph"),
+                       ("--profile", "a profile name, or (with --policy) an authenticator "
+                                     "file's, on each platform path it declares"),
                        ("--case", "a case id glob, e.g. 'KR-*'"), ("--area", "a decision area")):
         p.add_argument(flag, action="append", metavar=flag.strip("-").upper(),
                        help=f"only cases of this {what} (repeatable)")
@@ -78,10 +80,11 @@ def run(args: argparse.Namespace) -> int:
     from .report import write_reports
 
     read_rule_book(args.as_of, args.cloud)  # a bad day or cloud: one line here, not pytest's
-    if args.policy:  # a bad policy, user or directory: the same
-        from conformance.own_policy import own_policy_cases
+    from conformance.own_policy import own_policy_cases, read_run_profiles
 
-        own_policy_cases(args.policy, args.user, args.directory)
+    files = read_run_profiles(args.profile, args.policy)  # an unknown profile or bad file too
+    if args.policy:  # a bad policy, user or directory: the same
+        own_policy_cases(args.policy, args.user, args.directory, files.profiles)
     elif args.user or args.directory:
         raise UsageError("--user and --directory go with --policy")
     reports = Path(args.reports).resolve()
