@@ -320,17 +320,20 @@ PASSKEY_TYPES = ("deviceBound", "synced", "deviceBound,synced")
 
 @dataclass(frozen=True)
 class Configuration:
-    """One tenant setting for everyone: a single passkey profile and a registration path."""
+    """One tenant setting for everyone: a single passkey profile and a registration path
+    (Security info from one of an authenticator file's declared platform paths, if it has)."""
 
     attestation: str
     restriction: str
     passkey_types: str
     path: RegistrationPath
+    platform_path: str = ""  # "": the sample's only registration
 
     @property
     def name(self) -> str:
+        on = f" on {self.platform_path}" if self.platform_path else ""
         return (f"attestation {self.attestation}, keys {self.restriction}, "
-                f"types {self.passkey_types}, {self.path}")
+                f"types {self.passkey_types}, {self.path}{on}")
 
     def policy(self, aaguid: str) -> Fido2Policy:
         """The configuration as an exported fido2 policy, with this authenticator's AAGUID
@@ -356,13 +359,21 @@ class Configuration:
 
     def to_json(self) -> dict[str, Any]:
         return {"attestationEnforcement": self.attestation, "keyRestrictions": self.restriction,
-                "passkeyTypes": self.passkey_types, "path": str(self.path)}
+                "passkeyTypes": self.passkey_types, "path": str(self.path),
+                **({"platformPath": self.platform_path} if self.platform_path else {})}
 
 
-def plan() -> list[Configuration]:
-    """Every combination of the settings an admin chooses for one authenticator (issue 11 §3)."""
-    return [Configuration(*combo) for combo in
-            itertools.product(ATTESTATION, RESTRICTIONS, PASSKEY_TYPES, PATHS)]
+def plan(platform_paths: Sequence[str] = ()) -> list[Configuration]:
+    """Every combination of the settings an admin chooses for one authenticator (issue 11 §3).
+    With an authenticator file's declared platform paths, Security info is one configuration
+    set per path (the user registers from each), Graph provisioning one set (no client)."""
+    per_path = platform_paths or ("",)
+    paths = [(path, on) for path in PATHS
+             for on in (per_path if path is RegistrationPath.SELF_SERVICE else ("",))]
+    return [Configuration(attestation, restriction, types, path, on)
+            for attestation, restriction, types in
+            itertools.product(ATTESTATION, RESTRICTIONS, PASSKEY_TYPES)
+            for path, on in paths]
 
 
 @dataclass(frozen=True)
@@ -437,19 +448,24 @@ def sha256_files(paths: Sequence[Path]) -> dict[str, str]:
 
 
 def certify(sample: Sample, metadata: Metadata | None, book: RuleBook, now: datetime,
-            inputs: Sequence[Path] = ()) -> Certification:
-    """The checklist and every configuration of `plan()`, from the sample's one registration."""
+            inputs: Sequence[Path] = (), on_paths: Mapping[str, Sample] | None = None
+            ) -> Certification:
+    """The checklist from the sample's registration, and every configuration of `plan()`:
+    with `on_paths` (an authenticator file's sample on each declared platform path), each
+    path's Security-info configurations from that path's own registration."""
     facts = _Facts.of(sample, metadata, now)
     checks = [Check(rid, title, *judge(facts), source)
               for rid, title, judge, source in REQUIREMENTS]
-    ceremony = sample.ceremony
     user = UserContext(mfa_age_seconds=FRESH_MFA_SECONDS)
-    verdicts = [
-        Verdict(c, decide(c.policy(sample.aaguid), user, c.path, sample.registration, ceremony,
-                          metadata=metadata, book=book))
-        if sample.registration else Verdict(c, None, sample.refused)
-        for c in plan()
-    ]
+
+    def verdict(c: Configuration) -> Verdict:
+        made = (on_paths or {}).get(c.platform_path, sample)
+        if made.registration is None:
+            return Verdict(c, None, made.refused)
+        return Verdict(c, decide(c.policy(made.aaguid), user, c.path, made.registration,
+                                 made.ceremony, metadata=metadata, book=book))
+
+    verdicts = [verdict(c) for c in plan(list(on_paths or ()))]
     return Certification(sample, checks, verdicts, book, sha256_files(inputs))
 
 

@@ -122,9 +122,9 @@ def run(args: argparse.Namespace) -> int:
         reports = [(certify(sample, metadata, book, now, [*inputs, path]), base / sample.name)
                    for sample, path in _response_samples(args.responses, now)]
     else:
-        sample, metadata, inputs = _sample(args, now, metadata, inputs)
+        sample, metadata, inputs, on_paths = _sample(args, now, metadata, inputs)
         slug = re.sub(r"[^A-Za-z0-9._-]+", "-", sample.name).strip("-") or "authenticator"
-        reports = [(certify(sample, metadata, book, now, inputs),
+        reports = [(certify(sample, metadata, book, now, inputs, on_paths),
                     Path(args.reports) if args.reports else REPORTS / "certification" / slug)]
     for cert, directory in reports:
         _write(cert, directory, args.json)
@@ -135,20 +135,24 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _sample(args: argparse.Namespace, now: datetime, metadata: Metadata | None,
-            inputs: list[Path]) -> tuple[Sample, Metadata | None, list[Path]]:
-    """The authenticator's or the device's sample, the metadata it is checked against and the
-    input files: an authenticator file brings its own model's metadata."""
+            inputs: list[Path]
+            ) -> tuple[Sample, Metadata | None, list[Path], dict[str, Sample] | None]:
+    """The authenticator's or the device's sample, the metadata it is checked against, the
+    input files and, for an authenticator file, its sample on each declared platform path
+    (Security info is certified per path); a file brings its own model's metadata."""
     if args.authenticator is None:
-        return _device_sample(args.device, now), metadata, inputs
+        return _device_sample(args.device, now), metadata, inputs, None
     if not is_authenticator_file(args.authenticator):
         try:
-            return sample_profile(resolve_profile(args.authenticator), now), metadata, inputs
+            profile = resolve_profile(args.authenticator)
         except ProfileError as e:
             raise UsageError(str(e)) from None
+        return sample_profile(profile, now), metadata, inputs, None
     loaded = _read_file(args.authenticator)
     if not args.mds:  # the file's model is in the test MDS only as the loader builds it
         metadata, inputs = Metadata.from_blob(*loaded.metadata()), []
-    return sample_profile(loaded.profile, now), metadata, [*inputs, loaded.source]
+    on_paths = {path: sample_profile(profile, now) for path, profile in loaded.profiles.items()}
+    return (next(iter(on_paths.values())), metadata, [*inputs, loaded.source], on_paths)
 
 
 def _write(cert: Certification, directory: Path, as_json: bool) -> None:

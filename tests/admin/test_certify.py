@@ -75,6 +75,20 @@ def test_the_example_vendor_file_is_entra_ready_with_its_own_metadata(tmp_path, 
         str(EXAMPLE): hashlib.sha256(EXAMPLE.read_bytes()).hexdigest()}
 
 
+def test_a_file_is_certified_on_security_info_from_each_declared_path_and_once_over_graph(
+        tmp_path, capsys):
+    _, report = _certify(tmp_path, "--authenticator", str(EXAMPLE))
+    sets = [(c["path"], c.get("platformPath")) for c in report["configurations"]]
+    per_set = len(plan()) // 2  # attestation x restrictions x types, for one registration path
+    assert {s: sets.count(s) for s in sets} == {("self-service", "desktop"): per_set,
+                                                ("self-service", "iphone-nfc"): per_set,
+                                                ("provisioning", None): per_set}
+    accepted = {on: [c["accepted"] for c in report["configurations"]
+                     if c.get("platformPath") == on] for on in ("desktop", "iphone-nfc")}
+    assert accepted["desktop"] == accepted["iphone-nfc"]  # the key is the same on both paths
+    assert report["summary"].endswith(f"of {3 * per_set} configurations")
+
+
 @pytest.mark.parametrize(("edits", "failed"), [
     ({'uv = "built-in"': 'uv = "none"'}, "user-verification"),
     ({'format = "packed"': 'format = "none"', 'chain = "generated"': ""}, "packed-attestation"),
