@@ -9,6 +9,9 @@ The attestation chain is either generated (a test root derived from the file's n
 AAGUID, so the same file always attests the same way) or the vendor's own PEM files. Either
 way the file's model gets a test MDS entry (`AuthenticatorFile.metadata`), built from the file
 or taken from the vendor's metadata statement, so enforced attestation can verify it.
+
+The built-in profiles are files too (pkconf/authenticators/builtin/), read by this loader into
+`BUILTIN_PROFILES`, which `pkconf.authenticators.profiles` names `PROFILES`.
 """
 
 from __future__ import annotations
@@ -29,12 +32,16 @@ from fido2.mds3 import AuthenticatorStatus
 
 from .. import testpki as pki
 from . import mds
-from .profiles import (
+from .model import (
+    AUTHENTICATOR_ANDROID,
+    AUTHENTICATOR_IOS,
     CHROME_ANDROID,
+    CHROME_MACOS,
     CHROME_WINDOWS,
     EDGE_WINDOWS,
-    PROFILES,
+    OEM_WEBVIEW,
     SAFARI_IOS,
+    SAMSUNG_INTERNET,
     Attachment,
     AttesterSpec,
     Client,
@@ -43,6 +50,7 @@ from .profiles import (
     Quirk,
     Uv,
 )
+from .statements import Defect
 
 # The platform paths a file may declare: the platform family reported and the client used.
 PATHS: dict[str, tuple[Platform, Client]] = {
@@ -53,16 +61,31 @@ PATHS: dict[str, tuple[Platform, Client]] = {
     "android": (Platform.ANDROID, CHROME_ANDROID),
     "desktop": (Platform.DESKTOP, CHROME_WINDOWS),
 }
+# The clients a file with one fixed `platform` may name instead of declaring `paths`.
+CLIENTS: dict[str, Client] = {
+    "edge-windows": EDGE_WINDOWS,
+    "chrome-windows": CHROME_WINDOWS,
+    "chrome-macos": CHROME_MACOS,
+    "safari-ios": SAFARI_IOS,
+    "authenticator-ios": AUTHENTICATOR_IOS,
+    "chrome-android": CHROME_ANDROID,
+    "samsung-internet": SAMSUNG_INTERNET,
+    "authenticator-android": AUTHENTICATOR_ANDROID,
+    "oem-webview": OEM_WEBVIEW,
+}
 UV_METHODS = {"built-in": Uv.BUILT_IN, "client-pin": Uv.PIN, "none": Uv.NONE}
 ALGORITHMS = {"ES256": ES256.ALGORITHM, "RS256": RS256.ALGORITHM}  # what the device can make
 EXTENSIONS = ("credProtect", "hmac-secret", "prf", "credProps")
 VERSIONS = ("U2F_V2", "FIDO_2_0", "FIDO_2_1_PRE", "FIDO_2_1", "FIDO_2_2")
 TRANSPORTS = ("usb", "nfc", "ble", "smart-card", "hybrid", "internal")
+ASSUMABLE = tuple(Profile.__dataclass_fields__)  # the fields `assumed` may name
 FORMATS = ("none", "packed", "tpm", "android-key", "apple", "fido-u2f")
 STATUSES = tuple(s.value for s in AuthenticatorStatus)  # MDS3 status reports (§3.1.4)
 _AAGUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _NAME = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 _LABEL_LENGTH = 30  # keeps the test certificates' subjects within RFC 5280's 64 characters
+# the built-in profiles, NN-<name>.toml: part of pkconf, so PKCONF_FIXTURES does not move them
+BUILTIN = Path(__file__).with_name("builtin")
 
 
 class ProfileError(ValueError):
@@ -113,6 +136,28 @@ def read_authenticator_file(path: str | Path) -> AuthenticatorFile:
     return _Reader(source, data).file()
 
 
+def _read_profiles(source: Path) -> Mapping[str, Profile]:
+    """A file's profiles without its MDS entry (the built-in models' entries are mds.py's)."""
+    try:
+        data = tomllib.loads(source.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise AuthenticatorFileError(f"{source}: cannot load: {e}") from None
+    return _Reader(source, data).profiles()[0]
+
+
+def builtin_profiles(directory: Path = BUILTIN) -> dict[str, Profile]:
+    """The built-in profiles by name, in the order of their files (NN-<name>.toml): each file
+    declares one fixed platform and client, so it is one profile."""
+    found: dict[str, Profile] = {}
+    for source in sorted(directory.glob("*.toml")):
+        (profile,) = _read_profiles(source).values()
+        if source.stem.partition("-")[2] != profile.name or profile.name in found:
+            raise AuthenticatorFileError(f"{source}: name: {profile.name!r} does not match the "
+                                         "file name NN-<name>.toml, or is given twice")
+        found[profile.name] = profile
+    return found
+
+
 def load_authenticator(path: str | Path, platform_path: str | None = None) -> Profile:
     """The file's authenticator on `platform_path` (default: the first path it declares)."""
     loaded = read_authenticator_file(path)
@@ -135,7 +180,7 @@ def resolve_profile(name_or_path: str) -> Profile:
     if is_authenticator_file(name_or_path):
         return load_authenticator(name_or_path)
     try:
-        return PROFILES[name_or_path]
+        return BUILTIN_PROFILES[name_or_path]
     except KeyError:
         raise ProfileError(f"unknown profile {name_or_path!r}; `pkconf authenticators` lists "
                            "them, or give an authenticator file (.toml)") from None
@@ -146,8 +191,10 @@ class _Reader:
 
     TOP = frozenset({"name", "description", "aaguid", "attachment", "transports", "paths",
            "backup_eligible", "backup_state", "uv", "rk_capacity", "algorithms", "extensions",
-           "versions", "quirks", "attestation", "metadata"})
-    ATTESTATION = frozenset({"format", "chain", "certificate", "private_key", "root"})
+           "versions", "quirks", "attestation", "metadata", "platform", "client", "assumed",
+           "test_only"})
+    ATTESTATION = frozenset({"format", "chain", "certificate", "private_key", "root", "vendor",
+                             "defect"})
     METADATA = frozenset({"statement", "status"})
 
     def __init__(self, source: Path, data: Mapping[str, Any]):
@@ -203,6 +250,12 @@ class _Reader:
         return found
 
     def file(self) -> AuthenticatorFile:
+        profiles, base, vendor = self.profiles()
+        return AuthenticatorFile(self.source, profiles, self.record(base, vendor))
+
+    def profiles(self) -> tuple[dict[str, Profile], Profile, Callable[[], pki.VendorPki]]:
+        """(platform path -> profile, the profile before any path, the hierarchy whose root
+        its metadata lists, made only when asked for)."""
         top = self.table("", self.TOP)
         name = self.get(top, "name", str)
         if not _NAME.fullmatch(name):
@@ -219,7 +272,6 @@ class _Reader:
         if rk_capacity < 0:
             raise self.fail("rk_capacity", "must not be negative")
         attachment = self.choice(top, "attachment", {a.value: a for a in Attachment})
-        vendor = _generated_vendor(name, aaguid)
         base = Profile(
             name=name, description=self.get(top, "description", str, name),
             platform=Platform.DESKTOP, aaguid=aaguid, attestation=AttesterSpec("none"),
@@ -235,38 +287,64 @@ class _Reader:
                 top, "quirks", tuple(Quirk), [])),
             versions=self.choices(top, "versions", VERSIONS, ["FIDO_2_0", "FIDO_2_1"],
                                   non_empty=True),
+            assumed=frozenset(self.choices(top, "assumed", ASSUMABLE, [])),
+            test_only=self.get(top, "test_only", bool, False),
         )
-        spec, vendor = self.attestation(vendor)
+        spec, vendor = self.attestation(lambda: _generated_vendor(name, aaguid))
         base = replace(base, attestation=spec)
-        profiles = {p: replace(base, platform=PATHS[p][0], client=PATHS[p][1])
-                    for p in self.choices(top, "paths", PATHS, non_empty=True)}
-        return AuthenticatorFile(self.source, profiles, self.record(base, vendor))
+        return self.placed(top, base), base, vendor
 
-    def attestation(self, generated: pki.VendorPki) -> tuple[AttesterSpec, pki.VendorPki]:
-        """The attester spec, and the hierarchy whose root the metadata lists."""
+    def placed(self, top: Mapping[str, Any], base: Profile) -> dict[str, Profile]:
+        """The profile on each declared platform path, or on its one fixed platform and client
+        (`platform` and `client` instead of `paths`), keyed by the platform."""
+        fixed = {"platform", "client"} & set(top)
+        if fixed:
+            if "paths" in top:
+                raise self.fail(sorted(fixed)[0], "give either paths or platform and client, "
+                                                  "not both")
+            platform = Platform(self.choice(top, "platform", tuple(Platform)))
+            client = CLIENTS[self.choice(top, "client", CLIENTS)]
+            return {platform.value: replace(base, platform=platform, client=client)}
+        return {p: replace(base, platform=PATHS[p][0], client=PATHS[p][1])
+                for p in self.choices(top, "paths", PATHS, non_empty=True)}
+
+    def attestation(self, generated: Callable[[], pki.VendorPki]
+                    ) -> tuple[AttesterSpec, Callable[[], pki.VendorPki]]:
+        """The attester spec, and the hierarchy whose root the metadata lists (made when
+        asked for: generating one costs key derivations a built-in profile does not need)."""
         table = self.table("attestation", self.ATTESTATION)
         fmt = self.choice(table, "attestation.format", FORMATS)
         pems = {"certificate", "private_key", "root"} & set(table)
         chain = table.get("chain")
+        named = table.get("vendor")
+        defect = (Defect(self.choice(table, "attestation.defect", tuple(Defect)))
+                  if "defect" in table else None)
         if chain is not None and pems:
             raise self.fail("attestation.chain", "give either chain or the PEM files "
                                                  "(certificate, private_key, root), not both")
+        if named is not None and (chain is not None or pems):
+            raise self.fail("attestation.vendor", "give either vendor or chain or the PEM "
+                                                  "files, not two of them")
         if fmt == "none":
-            if chain is not None or pems:
+            if chain is not None or pems or named is not None or defect is not None:
                 raise self.fail("attestation.format", "none carries no chain")
             return AttesterSpec("none"), generated
+        if named is not None:
+            name = self.choice(table, "attestation.vendor", tuple(pki.VENDORS))
+            return AttesterSpec(fmt, name, defect), lambda: pki.VENDORS[name]
         if pems:
             if fmt != "packed":
                 raise self.fail("attestation.format", "a vendor's PEM files are used for "
                                                       "packed attestation only")
-            vendor = self.vendor_pems(table, generated)
-            return AttesterSpec(fmt, vendor), vendor
+            vendor = self.vendor_pems(table, generated())
+            return AttesterSpec(fmt, vendor, defect), lambda: vendor
         chain = self.choice(table, "attestation.chain", ("generated", "self"))
         if chain == "self":
             if fmt != "packed":
                 raise self.fail("attestation.chain", "self attestation is packed only")
-            return AttesterSpec(fmt), generated
-        return AttesterSpec(fmt, generated), generated
+            return AttesterSpec(fmt, None, defect), generated
+        made = generated()
+        return AttesterSpec(fmt, made, defect), lambda: made
 
     def vendor_pems(self, table: Mapping[str, Any], generated: pki.VendorPki) -> pki.VendorPki:
         """The vendor's batch certificate (optionally followed by its issuing CA), its key and
@@ -294,7 +372,8 @@ class _Reader:
         except (ValueError, TypeError) as e:
             raise self.fail(key, f"{path} is not a usable PEM: {e}") from None
 
-    def record(self, profile: Profile, vendor: pki.VendorPki) -> mds.MetadataRecord:
+    def record(self, profile: Profile, vendor: Callable[[], pki.VendorPki]
+               ) -> mds.MetadataRecord:
         """The file's MDS entry: the vendor's statement when given, else one built from the
         file's facts (what the model's getInfo says, over the chain's root)."""
         table = self.table("metadata", self.METADATA)
@@ -315,7 +394,7 @@ class _Reader:
         kind = ("none" if fmt == "none" else "self" if profile.attestation.vendor is None
                 else "attca" if fmt == "tpm" else "basic_full")
         return mds.MetadataRecord(
-            profile.description, vendor, profile.aaguid, attestation_types=(kind,),
+            profile.description, vendor(), profile.aaguid, attestation_types=(kind,),
             versions=profile.versions, extensions=profile.extensions, options=options,
             statuses=statuses,
             attachment_hint=("internal",) if profile.attachment is Attachment.PLATFORM
@@ -331,3 +410,6 @@ def _generated_vendor(name: str, aaguid: str) -> pki.VendorPki:
     """The file's own test hierarchy, a pure function of its name and AAGUID."""
     return pki.make_vendor(f"authenticator-file/{name}/{aaguid}",
                            f"{name[:_LABEL_LENGTH]}-like")
+
+
+BUILTIN_PROFILES = builtin_profiles()  # pkconf.authenticators.profiles.PROFILES
