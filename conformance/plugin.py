@@ -30,7 +30,6 @@ from pkconf.ceremonies.tenant import TenantApi
 from pkconf.emulator.server import EmulatorServer
 from pkconf.emulator.tls import TestTls
 from pkconf.inputs import AS_OF_HELP, CLOUD_HELP, UsageError, read_metadata, read_rule_book
-from pkconf.tenant.attestation import Metadata
 from pkconf.tenant.decision import Decision
 from pkconf.tenant.rules import RuleBook
 
@@ -203,10 +202,9 @@ def emulator(pytestconfig: pytest.Config) -> Iterator[EmulatorServer | None]:
         return
     files = pytestconfig.stash[_RUN_PROFILES].files
     try:
-        metadata = (Metadata.from_blob(*metadata_with(files))
-                    if files and not pytestconfig.getoption("--mds")
-                    else read_metadata(pytestconfig.getoption("--mds"),
-                                       pytestconfig.getoption("--mds-root")))
+        metadata = read_metadata(pytestconfig.getoption("--mds"),
+                                 pytestconfig.getoption("--mds-root"),
+                                 test_blob=metadata_with(files) if files else None)
     except UsageError as e:
         raise pytest.UsageError(str(e)) from None
     with EmulatorServer(metadata=metadata, tls=TestTls()) as server:

@@ -100,10 +100,15 @@ def _certificate_der(data: bytes, path: str) -> bytes:
     return cert.public_bytes(Encoding.DER)
 
 
-def read_metadata(blob: str | None, root: str | None) -> Metadata | None:
-    """--mds/--mds-root, else the suite's test MDS BLOB when it is present."""
+def read_metadata(blob: str | None, root: str | None, *,
+                  test_blob: tuple[bytes, bytes] | None = None) -> Metadata | None:
+    """--mds/--mds-root, else the suite's test MDS BLOB when it is present. `test_blob`
+    (BLOB, root DER) stands in for the committed one: the test BLOB with the models of
+    authenticator files added, which no committed BLOB lists."""
     if bool(blob) != bool(root):
         raise UsageError("--mds and --mds-root go together")
+    if not blob and test_blob is not None:
+        return Metadata.from_blob(*test_blob)
     if not blob:
         if not (TEST_MDS_BLOB.exists() and TEST_MDS_ROOT.exists()):
             return None

@@ -26,7 +26,6 @@ from ..inputs import (
     read_policy,
     read_rule_book,
 )
-from ..tenant.attestation import Metadata
 from ..tenant.decision import Decision
 from .common import add_decision_arguments, print_decision
 
@@ -62,12 +61,9 @@ def run(args: argparse.Namespace) -> int:
     # the emulator makes a fresh user: USER.json's id (for `verify`'s targets) has no use here
     user = replace(parse_user(read_json(args.user, "user")), user_id="")
     setup = Setup(fido2_configuration(read_json(args.policy, "policy"))[0], user)
-    metadata: Metadata | None
-    if is_authenticator_file(args.profile) and not args.mds:
-        # the file's model is in no committed BLOB: the test BLOB with its entry added
-        metadata = Metadata.from_blob(*read_authenticator_file(args.profile).metadata())
-    else:
-        metadata = read_metadata(args.mds, args.mds_root)
+    file = read_authenticator_file(args.profile) if is_authenticator_file(args.profile) else None
+    metadata = read_metadata(args.mds, args.mds_root,
+                             test_blob=file.metadata() if file else None)
     with (EmulatorServer(metadata=metadata, as_of=book.as_of, cloud=book.cloud) as server,
           TenantApi(server.base_url) as api):
         try:

@@ -20,7 +20,6 @@ from ..authenticators.files import (
     read_authenticator_file,
 )
 from ..inputs import UsageError, read_metadata, read_policy, read_rule_book
-from ..tenant.attestation import Metadata
 from .common import add_rule_book_arguments
 
 HELP = ("compare the current and the proposed policy: registrations newly blocked or allowed "
@@ -63,8 +62,7 @@ def run(args: argparse.Namespace) -> int:
     directory = load_directory(args.directory) if args.directory else None
     classes = (directory.user_classes(policy_targets([current, proposed]))
                if directory else user_classes_from_policy([current, proposed]))
-    # an authenticator file's model is in no committed BLOB: the test BLOB with its entry
-    metadata = Metadata.from_blob(*metadata_with(files)) if files else read_metadata(None, None)
+    metadata = read_metadata(None, None, test_blob=metadata_with(files) if files else None)
     result = impact(current, proposed, classes, profiles, directory=directory,
                     registered=load_registered(args.registered) if args.registered else None,
                     metadata=metadata, book=book)
