@@ -10,7 +10,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +97,7 @@ def pytest_configure(config: pytest.Config) -> None:
     for platform in Platform:
         config.addinivalue_line("markers", f"{platform.value}: cases on {platform.value}")
     try:
+        check_selectors(config.getoption("--area"), config.getoption("--ceremony"))
         config.stash[_RUN_BOOK] = read_rule_book(config.getoption("--as-of"),
                                                  config.getoption("--cloud"))
         policy = config.getoption("--policy")
@@ -150,6 +151,15 @@ def _shard(config: pytest.Config, cases: list[Case]) -> list[Case]:
     except (ValueError, AssertionError):
         raise pytest.UsageError(f"--shard {spec!r}: expected I/N with 1 <= I <= N") from None
     return [c for i, c in enumerate(cases) if i % count == index - 1]
+
+
+def check_selectors(areas: Sequence[str] | None, ceremonies: Sequence[str] | None) -> None:
+    """A typo'd area or ceremony would select nothing and pass: refuse it, naming it."""
+    for flag, values, known in (("--area", areas, AREAS), ("--ceremony", ceremonies, CEREMONIES)):
+        for value in values or ():
+            if value not in known:
+                raise UsageError(f"{flag}: unknown {flag[2:]} {value!r}; one of "
+                                 f"{', '.join(known)}")
 
 
 def select(config: pytest.Config, source: str) -> list[Case]:

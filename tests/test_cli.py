@@ -55,3 +55,14 @@ REQUIRED = {  # each command's required arguments; the files need not exist, fla
 def test_a_bad_day_or_cloud_is_one_line_with_exit_2(capsys, command, flag, value, message):
     assert cli.main([command, *REQUIRED[command], flag, value]) == 2
     assert capsys.readouterr().err == f"pkconf {command}: {message}\n"
+
+
+@pytest.mark.parametrize(("flag", "value", "message"), [
+    ("--area", "key-restriction", "--area: unknown area 'key-restriction'; one of policy-scope"),
+    ("--ceremony", "ctapp", "--ceremony: unknown ceremony 'ctapp'; one of ctap"),
+])
+def test_a_typo_in_a_selector_is_one_line_with_exit_2_not_an_empty_pass(capsys, flag, value,
+                                                                          message):
+    assert cli.main(["run", flag, value, "--no-matrix"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"pkconf run: {message}") and err.count("\n") == 1

@@ -81,7 +81,9 @@ def run(args: argparse.Namespace) -> int:
 
     read_rule_book(args.as_of, args.cloud)  # a bad day or cloud: one line here, not pytest's
     from conformance.own_policy import own_policy_cases, read_run_profiles
+    from conformance.plugin import check_selectors
 
+    check_selectors(args.area, args.ceremony)  # a typo'd selector would run nothing
     files = read_run_profiles(args.profile, args.policy)  # an unknown profile or bad file too
     if args.policy:  # a bad policy, user or directory: the same
         own_policy_cases(args.policy, args.user, args.directory, files.profiles)
