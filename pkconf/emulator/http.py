@@ -19,12 +19,13 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from ..tenant.decision import MAX_AGE_SECONDS
 from .store import iso, utc_now
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_JSON_DEPTH = 32  # far beyond any Graph body; keeps hostile nesting away from recursion limits
 YEARS = (1970, 9000)  # accepted date-times: far from datetime's limits, so lifetimes can't overflow
-MAX_ADVANCE_SECONDS = 100 * 365 * 86400
+MAX_ADVANCE_SECONDS = MAX_AGE_SECONDS  # the clock moves no further than a user's ages reach
 
 
 class GraphError(Exception):
