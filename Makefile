@@ -38,11 +38,9 @@ report: install
 serve: install
 	$(BIN)/pkconf serve
 
+# Every speed target against its measurement, one table (BENCH_ARGS=--quick for a few minutes).
 bench: install
-	$(BIN)/python benchmarks/bench_software_registration.py
-	$(BIN)/python benchmarks/bench_conformance.py
-	$(BIN)/python benchmarks/bench_browser.py
-	$(BIN)/python benchmarks/bench_impact.py
+	$(BIN)/pkconf bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) reports/* .pytest_cache tools/allure/node_modules
