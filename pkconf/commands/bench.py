@@ -1,0 +1,92 @@
+"""`pkconf bench`: every speed target of the suite in one table, from the benchmark scripts.
+
+Each script in benchmarks/ measures its own paths and, with `--json`, prints its figures as one
+JSON array on its last line: {"figure", "target", "measured", "unit", "better"}, where `better`
+is "lower" (a time) or "higher" (a rate or a speed-up) or "flat" (a spread in %, within
+±target). The targets live in the scripts; this command only runs them and compares, so a
+benchmark stays runnable on its own and a test never asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from ..inputs import UsageError
+
+HELP = "run the benchmark scripts and print every speed figure against its target"
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+SCRIPTS = {  # name -> the script that measures it, in the order of the table
+    "ceremony": "bench_software_registration.py",
+    "conformance": "bench_conformance.py",
+    "browser": "bench_browser.py",
+    "impact": "bench_impact.py",
+}
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--quick", action="store_true",
+                   help="fewer runs and cases, so the table comes in a few minutes")
+    p.add_argument("--only", nargs="+", choices=list(SCRIPTS), metavar="NAME",
+                   help=f"run only these benchmarks ({', '.join(SCRIPTS)})")
+
+
+def run(args: argparse.Namespace) -> int:
+    if not BENCHMARKS.is_dir():
+        raise UsageError(f"no benchmarks/ beside the package at {BENCHMARKS.parent} "
+                         "(pkconf bench runs from a source checkout)")
+    rows: list[dict[str, Any]] = []
+    for name in args.only or SCRIPTS:
+        started = time.perf_counter()
+        print(f"running {SCRIPTS[name]} ...", file=sys.stderr, flush=True)
+        rows += _figures(BENCHMARKS / SCRIPTS[name], quick=args.quick)
+        print(f"  {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+    print(render(rows))
+    return 0 if all(passes(r) for r in rows) else 1
+
+
+def _figures(script: Path, *, quick: bool) -> list[dict[str, Any]]:
+    """The script's figures: the JSON array on the last line of its output."""
+    cmd = [sys.executable, str(script), "--json", *(["--quick"] if quick else [])]
+    done = subprocess.run(cmd, cwd=BENCHMARKS.parent, capture_output=True, text=True,
+                          check=False)
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0 or not lines:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+        raise UsageError(f"{script.name} failed (exit {done.returncode}): {tail[0]}")
+    figures: list[dict[str, Any]] = json.loads(lines[-1])
+    return figures
+
+
+def passes(row: dict[str, Any]) -> bool:
+    """Whether a figure meets its target."""
+    if row["better"] == "lower":
+        return bool(row["measured"] <= row["target"])
+    if row["better"] == "higher":
+        return bool(row["measured"] >= row["target"])
+    return bool(abs(row["measured"]) <= row["target"])  # "flat": a spread in ± percent
+
+
+def ratio(row: dict[str, Any]) -> float:
+    """Measured over target, read the same way for every figure: <= 1 meets it."""
+    if row["better"] == "higher":
+        return float(row["target"] / row["measured"]) if row["measured"] else float("inf")
+    return float(abs(row["measured"]) / row["target"])
+
+
+def render(rows: list[dict[str, Any]]) -> str:
+    """One table: figure, target, measured, ratio to target (<= 1 meets it), pass or fail."""
+    width = max([len(r["figure"]) for r in rows] + [6])
+    lines = [f"{'figure':<{width}}  {'target':>12}  {'measured':>12}  {'ratio':>6}  result"]
+    for r in rows:
+        sign = {"lower": "<= ", "higher": ">= ", "flat": "± "}[r["better"]]
+        target = f"{sign}{r['target']:g} {r['unit']}"
+        measured = f"{r['measured']:.3g} {r['unit']}"
+        lines.append(f"{r['figure']:<{width}}  {target:>12}  {measured:>12}  {ratio(r):>6.2f}  "
+                     f"{'pass' if passes(r) else 'FAIL'}")
+    return "\n".join(lines)
