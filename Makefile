@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_WORKERS ?= auto
 
-.PHONY: install system-deps test lint run report serve bench clean
+.PHONY: install system-deps test lint run report serve bench fuzz soak clean
 
 install: $(VENV)/.installed system-deps
 
@@ -41,6 +41,16 @@ serve: install
 # Every speed target against its measurement, one table (BENCH_ARGS=--quick for a few minutes).
 bench: install
 	$(BIN)/pkconf bench $(BENCH_ARGS)
+
+# The fuzzing battery's long profile (tests/fuzz): >= 100,000 generated inputs in all, with the
+# count per target and the totals (inputs, 5xx, crashes) printed at the end.
+fuzz: install
+	PKCONF_FUZZ=long $(BIN)/pytest -q -p no:cacheprovider tests/fuzz
+
+# The default suite N times; any case whose result differs between runs fails it (exit 1).
+N ?= 20
+soak: install
+	$(BIN)/python scripts/soak.py --runs $(N)
 
 clean:
 	rm -rf $(VENV) reports/* .pytest_cache tools/allure/node_modules
