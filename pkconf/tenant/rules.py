@@ -85,10 +85,13 @@ class Reason(StrEnum):
 
 
 class Status(StrEnum):
-    """Whether Microsoft's documentation states a rule or we inferred it."""
+    """Whether Microsoft's documentation states a rule, we inferred it, or a real tenant was
+    seen doing it (the source is an observation file `pkconf discover` read: evidence where
+    Microsoft documents nothing, such as Entra's error codes)."""
 
     DOCUMENTED = "documented"
     INFERRED = "inferred"
+    OBSERVED = "observed"
 
 
 class Cloud(StrEnum):
