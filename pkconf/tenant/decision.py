@@ -296,9 +296,9 @@ class Decision:
                                    in enumerate(_field(json, "matchedProfiles", list))),
             profile_failures={pid: _enum(failures, pid, Reason, f"profileFailures.{pid}")
                               for pid in failures},
-            # an inferred rule is inferred anyway: only a documented one can be applied so
+            # an inferred rule is inferred anyway: a documented or observed one can be applied so
             inferred=status is Status.INFERRED and rule(reason, version).status
-            is Status.DOCUMENTED,
+            is not Status.INFERRED,
             as_of=_optional_date(json, "asOf"),
             cloud=_enum(json, "cloud", Cloud),
             version=version,
