@@ -21,9 +21,9 @@ from ..tenant.decision import Decision, RegistrationPath, UserContext
 from ..tenant.policy import ALL_USERS
 from ..tenant.rules import CHALLENGE_TIMEOUT_MINUTES, ORIGIN, RuleBook
 from . import client
-from .result import CeremonyResult
+from .result import CeremonyResult, TenantRefusal
 from .tamper import TAMPERS, with_challenge
-from .tenant import TenantApi, TenantError, decision_of
+from .tenant import Tenant, TenantError, decision_of
 
 FLOWS = (
     "expired-challenge",  # the clock passes the challenge's expiry; the user re-does MFA first
@@ -61,7 +61,7 @@ class Setup:
 
 @dataclass
 class _Attempt:
-    api: TenantApi
+    api: Tenant
     path: RegistrationPath
     user_id: str
     token: str | None
@@ -77,7 +77,7 @@ class _Attempt:
         self.result.steps.append("creationOptions")
         return options
 
-    def post(self, credential: dict[str, Any], display_name: str) -> Decision:
+    def post(self, credential: dict[str, Any], display_name: str) -> Decision | TenantRefusal:
         body = {"displayName": display_name, "publicKeyCredential": credential}
         status, answer = self.api.register(self.subject, body, self.token)
         result = self.result
@@ -121,7 +121,7 @@ def make_credential(profile: Profile, options: dict[str, Any],
     return dict(response)
 
 
-def register(api: TenantApi, profile: Profile, setup: Setup, *,
+def register(api: Tenant, profile: Profile, setup: Setup, *,
              path: RegistrationPath = RegistrationPath.SELF_SERVICE,
              variation: str | None = None) -> CeremonyResult:
     """Run one registration ceremony and return the tenant's decision with its material."""

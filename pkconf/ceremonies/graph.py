@@ -13,16 +13,16 @@ from ..tenant.decision import RegistrationPath
 from .ctap import Setup
 from .ctap import register as _register
 from .result import CeremonyResult
-from .tenant import TenantApi
+from .tenant import Tenant
 
 
-def register(api: TenantApi, profile: Profile, setup: Setup, *,
+def register(api: Tenant, profile: Profile, setup: Setup, *,
              variation: str | None = None) -> CeremonyResult:
     return _register(api, profile, setup, path=RegistrationPath.PROVISIONING,
                      variation=variation)
 
 
-def register_me(api: TenantApi, profile: Profile, setup: Setup, *,
+def register_me(api: Tenant, profile: Profile, setup: Setup, *,
                 variation: str | None = None) -> CeremonyResult:
     """The user, signed in to their own Graph client, on `/me` (Graph's 10-minute rule)."""
     return _register(api, profile, setup, path=RegistrationPath.GRAPH_ME, variation=variation)

@@ -45,6 +45,34 @@ class ClientError:
         return cls(obj["reason"], obj["detail"])
 
 
+@dataclass(frozen=True)
+class TenantRefusal:
+    """A refusal that names no reason of the suite's: a real tenant's Graph error.
+
+    Entra publishes no registration error codes (entra-facts §8), so only the outcome can be
+    compared; the status, code and message are what the observation records.
+    """
+
+    OUTCOME: ClassVar[str] = "rejected"
+    accepted: ClassVar[bool] = False
+
+    status: int
+    code: str
+    message: str
+
+    @property
+    def reason(self) -> str:
+        return self.code
+
+    @property
+    def detail(self) -> str:
+        return f"{self.status} {self.code}: {self.message}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"outcome": self.OUTCOME, "family": None, "reason": self.code,
+                "detail": self.detail}
+
+
 def announced(obj: object) -> Decision | ClientError:
     """A decision as the page announces it: the tenant's, or the browser's own refusal."""
     if isinstance(obj, dict) and obj.get("outcome") == ClientError.OUTCOME:
@@ -57,10 +85,11 @@ class CeremonyResult:
     """The decision as the tenant answered it, plus everything exchanged to get there.
 
     `decision` is set as the ceremony ends: the tenant's, read from its answer
-    (`tenant.decision_of`), or in a browser the `ClientError` that kept the credential from it.
+    (`tenant.decision_of`; a real tenant's refusal is a `TenantRefusal`), or in a browser the
+    `ClientError` that kept the credential from it.
     """
 
-    decision: Decision | ClientError = field(init=False)
+    decision: Decision | ClientError | TenantRefusal = field(init=False)
     status: int | None = None  # HTTP status of the registration POST
     options: dict[str, Any] | None = None  # the creationOptions JSON
     client_data_json: bytes | None = None

@@ -8,18 +8,36 @@ call that lays out a case (policy, fresh groups, user, sign-in) in one round tri
 from __future__ import annotations
 
 import ssl
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
 from ..tenant.decision import Decision, DecisionFormatError, Outcome
 from ..tenant.rules import Reason
+from .result import TenantRefusal
 
 GRAPH_METHODS = "authentication/fido2Methods"
 
 
 class TenantError(RuntimeError):
     """The tenant answered something a ceremony cannot go on from (not a decision)."""
+
+
+class Tenant(Protocol):
+    """What a ceremony asks of a tenant: the emulator (`TenantApi`) or a real one through Graph
+    (`graph_target.GraphTenant`)."""
+
+    def scenario(self, body: dict[str, Any]) -> dict[str, Any]: ...
+
+    def creation_options(self, user_id: str | None,
+                         token: str | None = None) -> dict[str, Any]: ...
+
+    def register(self, user_id: str | None, body: dict[str, Any],
+                 token: str | None = None) -> tuple[int, dict[str, Any]]: ...
+
+    def advance_clock(self, seconds: float) -> None: ...
+
+    def sign_in(self, user_id: str, method: str = "mfa", *, client: str | None = None) -> str: ...
 
 
 class TenantApi:
@@ -82,10 +100,11 @@ class TenantApi:
                               f"JSON: {response.text[:300]}") from None
 
 
-def decision_of(status: int, answer: dict[str, Any]) -> Decision:
+def decision_of(status: int, answer: dict[str, Any]) -> Decision | TenantRefusal:
     """The decision inside the tenant's answer: the 201's annotation or the error's inner error.
 
-    A 201 without the annotation (a real tenant's) is an acceptance whose facts are unknown.
+    Without them (a real tenant's answer), a 201 is an acceptance whose facts are unknown and a
+    Graph error envelope is a `TenantRefusal`: the outcome, with Graph's code and message.
     """
     if status == 201:
         if "@pkconf.decision" not in answer:
@@ -93,10 +112,13 @@ def decision_of(status: int, answer: dict[str, Any]) -> Decision:
                             "the tenant created the passkey method (no decision annotation)")
         told = answer["@pkconf.decision"]
     else:
-        inner = answer.get("error", {}).get("innerError", {})
-        if "pkconfDecision" not in inner:
-            raise TenantError(f"the tenant refused without a decision ({status}): "
-                              f"{answer.get('error', {}).get('message', answer)}")
+        error = answer.get("error")
+        if not isinstance(error, dict) or not isinstance(error.get("code"), str):
+            raise TenantError(f"the tenant answered {status} without a Graph error: "
+                              f"{str(answer)[:300]}")
+        inner = error.get("innerError")
+        if not isinstance(inner, dict) or "pkconfDecision" not in inner:
+            return TenantRefusal(status, error["code"], str(error.get("message", "")))
         told = inner["pkconfDecision"]
     try:
         decision = Decision.from_json(told)

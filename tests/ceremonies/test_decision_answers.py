@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from pkconf.ceremonies.result import ClientError, announced
+from pkconf.ceremonies.result import ClientError, TenantRefusal, announced
 from pkconf.ceremonies.tenant import TenantError, decision_of
 from pkconf.tenant.decision import Decision, DecisionFormatError, Outcome
 from pkconf.tenant.rules import Reason
@@ -40,12 +40,20 @@ def test_a_created_method_without_the_annotation_is_an_acceptance() -> None:
     (201, {"@pkconf.decision": {"outcome": "accepted"}}, "reason: is missing"),
     (400, _refusal(ACCEPTED.to_json()), "its decision says accepted"),
     (201, {"@pkconf.decision": BLOCKED.to_json()}, "its decision says rejected"),
-    (403, {"error": {"code": "accessDenied", "message": "no"}}, "refused without a decision"),
+    (403, {"detail": "no"}, "without a Graph error"),
 ])
 def test_an_answer_without_a_usable_decision_is_a_tenant_error(
         status: int, answer: dict[str, Any], says: str) -> None:
     with pytest.raises(TenantError, match=says):
         decision_of(status, answer)
+
+
+def test_a_graph_error_without_a_decision_is_a_refusal_whose_reason_is_unknown() -> None:
+    """A real tenant's refusal: only its outcome compares, its code and message are kept."""
+    refusal = decision_of(400, {"error": {"code": "invalidRequest", "message": "Key not allowed",
+                                          "innerError": {"request-id": "r1"}}})
+    assert refusal == TenantRefusal(400, "invalidRequest", "Key not allowed")
+    assert (refusal.accepted, refusal.to_json()["outcome"]) == (False, "rejected")
 
 
 def test_the_page_announces_either_a_decision_or_the_browsers_refusal() -> None:
