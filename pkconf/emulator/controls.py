@@ -209,6 +209,7 @@ class EmulatorControls:
         policy = json_field(body, "policy", dict)
         if policy is not None:  # judged with the names standing in for the groups' ids
             valid_policy(with_group_ids(policy, {name: name for name in names}))
+            self._same_configuration(policy)
         book = body.get("ruleBook")
         book = None if book is None else _rule_book_setting(book, "ruleBook.")
         # everything is checked: only now does the store change
@@ -229,6 +230,16 @@ class EmulatorControls:
         self.store.set_platform_credentials(added.id, user.platform_credentials)
         return JSONResponse({"userId": added.id, "groups": groups, "token": token},
                             status_code=201)
+
+    def _same_configuration(self, policy: dict[str, Any]) -> None:
+        """The policy must be the stored fido2 configuration, as after a PATCH: PATCH keeps the
+        stored `@odata.type` and `id` whatever its body says, and a policy stored without them
+        would leave the next PATCH nothing to keep."""
+        current = self.store.policy()
+        for key in ("@odata.type", "id"):
+            if policy.get(key) != current[key]:
+                raise bad(f"policy.{key} must be {current[key]!r} (the fido2 configuration), "
+                          f"not {str(policy.get(key))[:60]!r}")
 
     def _sign_in_plan(self, user: UserContext) -> tuple[str, datetime, datetime | None]:
         """The sign-in the user's state describes: its method and when, and the session's MFA

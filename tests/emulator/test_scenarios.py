@@ -127,3 +127,21 @@ def test_a_refused_scenario_changes_nothing(tenant: Tenant, bad: dict, message: 
     assert error["code"] == "invalidRequest" and message in error["message"]
     assert tenant.client.get(POLICY_PATH).json() == before
     assert tenant.client.get("/_emulator/ruleBook").json() == {"asOf": None, "cloud": "worldwide"}
+
+
+@pytest.mark.parametrize(("policy", "message"), [
+    ({k: v for k, v in PERMISSIVE.items() if k != "id"}, "id"),
+    ({k: v for k, v in PERMISSIVE.items() if k != "@odata.type"}, "@odata.type"),
+    ({**PERMISSIVE, "id": "Sms"}, "id"),
+    ({**PERMISSIVE, "@odata.type": "#microsoft.graph.smsAuthenticationMethodConfiguration"},
+     "@odata.type"),
+])
+def test_a_scenario_policy_is_the_fido2_configuration_a_patch_would_keep(
+        tenant: Tenant, policy: dict, message: str) -> None:
+    """PATCH keeps the stored id and @odata.type: a scenario that stored a policy without them
+    would make the next PATCH fail, so it is refused as PATCH would refuse a bad body."""
+    r = tenant.client.post("/_emulator/scenarios", json={"policy": policy})
+    assert r.status_code == 400, r.text
+    assert message in error_of(r)["message"]
+    patched = tenant.client.patch(POLICY_PATH, json={"state": "enabled"})
+    assert patched.status_code == 204, patched.text
