@@ -96,6 +96,13 @@ def _unusable(key: dict[int, Any]) -> dict[int, Any]:
     return {**key, -1: (2**511 + 1).to_bytes(64, "big")}
 
 
+def _rsa_key(n: int, e: int) -> dict[int, Any]:
+    """An RS256 COSE key (RFC 8230 §4) of the offered algorithm with the given modulus and
+    exponent, whatever they are: what an authenticator with a broken key generator sends."""
+    return {1: 3, 3: -257, -1: n.to_bytes((n.bit_length() + 7) // 8, "big"),
+            -2: e.to_bytes((e.bit_length() + 7) // 8, "big")}
+
+
 def _without(key: str) -> Callable[[dict[str, Any]], None]:
     """Drop one attStmt field."""
     def drop(att: dict[str, Any]) -> None:
@@ -125,6 +132,11 @@ TAMPERS: dict[str, Callable[[Credential], Credential]] = {
     "tamper-alg": lambda c: _attestation_object(c, _credential_key(lambda _: _EDDSA_PUBLIC_KEY)),
     # the credential key has the offered algorithm but could never verify a sign-in
     "tamper-key": lambda c: _attestation_object(c, _credential_key(_unusable)),
+    # RSA keys RFC 8017 §3.1 rules out at 2048 bits: an even modulus, an exponent not below n
+    "rsa-even-modulus": lambda c: _attestation_object(
+        c, _credential_key(lambda _: _rsa_key(2**2047 + 2, 65537))),
+    "rsa-exponent-not-below-modulus": lambda c: _attestation_object(
+        c, _credential_key(lambda _: _rsa_key(2**2047 + 1, 2**2047 + 1))),
     # an attestation statement without its signature: malformed, not merely unverifiable
     "drop-attestation-sig": lambda c: _attestation_object(c, _without("sig")),
     # a packed statement without its certificate: shaped as self attestation, no certificate

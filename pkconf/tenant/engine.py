@@ -337,8 +337,7 @@ def _algorithm(key: CoseKey) -> int | None:
 def _usable_public_key(key: CoseKey, alg: int | None) -> bool:
     """Whether the COSE key is one a sign-in could ever verify (RFC 9053 §7.1.1, §7.2).
 
-    ES256: kty EC2, crv P-256, a point on the curve; RS256: kty RSA with a modulus of at least
-    2048 bits and an odd public exponent.
+    ES256: kty EC2, crv P-256, a point on the curve; RS256: an RSA public key (`_usable_rsa`).
     """
     try:
         if alg == -7:
@@ -348,11 +347,18 @@ def _usable_public_key(key: CoseKey, alg: int | None) -> bool:
             ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), b"\x04" + x + y)
             return True
         if alg == -257:
-            n, e = (int.from_bytes(key[-1], "big"), int.from_bytes(key[-2], "big"))
-            return key.get(1) == 3 and n.bit_length() >= 2048 and e % 2 == 1 and e > 1
+            return key.get(1) == 3 and _usable_rsa(int.from_bytes(key[-1], "big"),
+                                                  int.from_bytes(key[-2], "big"))
     except (KeyError, TypeError, ValueError):
         return False
     return False
+
+
+def _usable_rsa(n: int, e: int) -> bool:
+    """An RSA public key (n, e) as RFC 8017 §3.1 defines one, at a size a sign-in may use."""
+    return (n.bit_length() >= 2048  # NIST SP 800-131A: shorter moduli are disallowed
+            and n % 2 == 1  # §3.1: n is a product of odd primes
+            and e % 2 == 1 and 3 <= e < n)  # §3.1: e is odd, 3 <= e <= n - 1
 
 
 # --- passkey profiles -----------------------------------------------------------------------------

@@ -47,6 +47,14 @@ PREVIEW = RuleBook(date(2026, 3, 20))  # before Windows Hello GA, worldwide
 GA = RuleBook(date(2026, 11, 29))
 
 
+def _int(data: bytes) -> int:
+    return int.from_bytes(data, "big")
+
+
+def _int_bytes(value: int) -> bytes:
+    return value.to_bytes((value.bit_length() + 7) // 8, "big")
+
+
 def member(**kw) -> UserContext:
     return UserContext(**{"user_id": "u1", "mfa_age_seconds": 60, **kw})
 
@@ -309,14 +317,21 @@ class TestCeremonyIntegrity:
     def test_missing_cred_props_is_accepted_because_residency_is_unknown(self):
         assert_accepted(run(response=make_response(extensions={})))
 
-    @pytest.mark.parametrize("mangle", [
-        lambda k: k.pop(1),  # no key type
-        lambda k: k.update({-2: b"\x01", -3: b"\x02"}),  # one-byte coordinates
-        lambda k: k.update({-3: bytes(32)}),  # a point off the curve
-        lambda k: k.update({-1: 2}),  # P-384 under ES256
+    @pytest.mark.parametrize(("alg", "mangle"), [
+        pytest.param(-7, lambda k: k.pop(1), id="no-key-type"),
+        pytest.param(-7, lambda k: k.update({-2: b"\x01", -3: b"\x02"}), id="short-coordinates"),
+        pytest.param(-7, lambda k: k.update({-3: bytes(32)}), id="point-off-the-curve"),
+        pytest.param(-7, lambda k: k.update({-1: 2}), id="p384-under-es256"),
+        # RFC 8017 §3.1: n is a product of odd primes, so odd; e is odd, 3 <= e < n
+        pytest.param(-257, lambda k: k.update({-1: _int_bytes(_int(k[-1]) - 1)}),
+                     id="rsa-even-modulus"),
+        pytest.param(-257, lambda k: k.update({-2: k[-1]}), id="rsa-exponent-equal-to-modulus"),
+        pytest.param(-257, lambda k: k.update({-2: _int_bytes(_int(k[-1]) + 2)}),
+                     id="rsa-exponent-above-modulus"),
+        pytest.param(-257, lambda k: k.update({-2: b"\x01"}), id="rsa-exponent-one"),
     ])
-    def test_credential_key_no_sign_in_could_verify_is_rejected(self, mangle):
-        response = make_response()
+    def test_credential_key_no_sign_in_could_verify_is_rejected(self, alg, mangle):
+        response = make_response(alg=alg)
         att = cbor.decode(websafe_decode(response["response"]["attestationObject"]))
         auth = AuthenticatorData(att["authData"])
         key = dict(auth.credential_data.public_key)
