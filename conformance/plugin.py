@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import signal
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -24,16 +25,27 @@ from pkconf.authenticators.files import is_authenticator_file, metadata_with
 from pkconf.authenticators.profiles import Platform
 from pkconf.ceremonies.browser import BrowserSession
 from pkconf.ceremonies.chromium import ChromiumNotFound
+from pkconf.ceremonies.graph_client import GraphClient, GraphError, add_graph_options
+from pkconf.ceremonies.graph_target import GraphTenant
 from pkconf.ceremonies.result import CeremonyResult
 from pkconf.ceremonies.speedups import enable_fido2_speedups
-from pkconf.ceremonies.tenant import TenantApi
+from pkconf.ceremonies.tenant import TenantApi, TenantError
 from pkconf.emulator.server import EmulatorServer
 from pkconf.emulator.tls import TestTls
 from pkconf.inputs import AS_OF_HELP, CLOUD_HELP, UsageError, read_metadata, read_rule_book
+from pkconf.paths import REPORTS
 from pkconf.tenant.decision import Decision
 from pkconf.tenant.rules import RuleBook
 
 from .cases import CEREMONIES, Case, Verdict, load_cases
+from .graph_target import (
+    OBSERVATIONS,
+    GraphOptions,
+    graph_options,
+    observation,
+    skip_reason,
+    write_observation,
+)
 from .own_policy import AREA as OWN_POLICY
 from .own_policy import EPIC as OWN_POLICY_EPIC
 from .own_policy import RunProfiles, headline, own_policy_cases, read_run_profiles
@@ -48,14 +60,18 @@ _RUN_BOOK = pytest.StashKey[RuleBook]()  # --as-of/--cloud, read once
 _OWN_CASES = pytest.StashKey[list[Case]]()  # --policy (--user, --directory), read once
 _RUN_PROFILES = pytest.StashKey[RunProfiles]()  # --profile names and files, read once
 _ALLURE_HOOK = pytest.StashKey["_AllureResultHook"]()
+_GRAPH = pytest.StashKey[GraphOptions]()  # --target graph, read once
+_SKIPPED = pytest.StashKey[dict[str, int]]()  # why cases did not run on the tenant
 DECISION = "decision"  # the user property an own-policy case's decision travels in
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     g = parser.getgroup("pkconf", "passkey registration conformance")
     g.addoption("--target", default="emulator",
-                help="'emulator' (default: one embedded emulator per worker) or the base URL "
-                     "of a running one")
+                help="'emulator' (default: one embedded emulator per worker), the base URL "
+                     "of a running one, or 'graph': a tenant through Microsoft Graph "
+                     "(docs/graph-target.md)")
+    add_graph_options(g.addoption)
     g.addoption("--ceremony", action="append", choices=CEREMONIES,
                 help="only cases of this ceremony (repeatable)")
     g.addoption("--profile", action="append",
@@ -109,6 +125,8 @@ def pytest_configure(config: pytest.Config) -> None:
                                                         run_profiles.profiles)
         elif config.getoption("--user") or config.getoption("--directory"):
             raise UsageError("--user and --directory go with --policy")
+        if config.getoption("--target") == "graph":
+            config.stash[_GRAPH] = _graph_run(config)
     except UsageError as e:
         raise pytest.UsageError(str(e)) from None
     results_dir = config.getoption("--results-dir")
@@ -116,6 +134,25 @@ def pytest_configure(config: pytest.Config) -> None:
         results = Path(results_dir) / RESULTS
         results.parent.mkdir(parents=True, exist_ok=True)
         results.write_text("")
+        if _GRAPH in config.stash:
+            (Path(results_dir) / OBSERVATIONS).write_text("")
+
+
+def _graph_run(config: pytest.Config) -> GraphOptions:
+    """--target graph: its options, in one process (the tenant is one shared state)."""
+    if config.getoption("--policy"):
+        raise UsageError("--policy runs on the emulator: a tenant's own policy is what "
+                         "--target graph reads")
+    if getattr(config.option, "numprocesses", None):
+        raise UsageError("--target graph runs its cases one after another: use -n 0")
+    book = config.stash[_RUN_BOOK]
+    config.stash[_SKIPPED] = {}
+    return graph_options(config.getoption, _results_dir(config), book.cloud)
+
+
+def _results_dir(config: pytest.Config) -> Path:
+    """Where results (and a tenant's observations) go: --results-dir, else reports/."""
+    return Path(config.getoption("--results-dir") or REPORTS)
 
 
 @pytest.hookimpl(trylast=True)
@@ -202,6 +239,19 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     ])
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On a tenant, cases with the same policy run together: one policy write for them all."""
+    if _GRAPH not in config.stash:
+        return
+
+    def policy_key(item: pytest.Item) -> str:
+        callspec = getattr(item, "callspec", None)
+        case = callspec.params.get("case") if callspec is not None else None
+        return json.dumps(case.policy, sort_keys=True) if isinstance(case, Case) else ""
+
+    items.sort(key=policy_key)
+
+
 @pytest.fixture(scope="session")
 def emulator(pytestconfig: pytest.Config) -> Iterator[EmulatorServer | None]:
     """This worker's embedded emulator, over the test TLS of Entra's hosts; None when
@@ -222,8 +272,13 @@ def emulator(pytestconfig: pytest.Config) -> Iterator[EmulatorServer | None]:
 
 
 @pytest.fixture(scope="session")
-def tenant(pytestconfig: pytest.Config, emulator: EmulatorServer | None) -> Iterator[TenantApi]:
-    """The tenant under test: by default this worker's emulator."""
+def tenant(pytestconfig: pytest.Config,
+           emulator: EmulatorServer | None) -> Iterator[TenantApi | GraphTenant]:
+    """The tenant under test: by default this worker's emulator; with --target graph a tenant
+    through Graph, whose policy is put back as the session ends (Ctrl-C included)."""
+    if _GRAPH in pytestconfig.stash:
+        yield from _graph_tenant(pytestconfig.stash[_GRAPH])
+        return
     if emulator is None:
         with TenantApi(pytestconfig.getoption("--target")) as api:
             yield api
@@ -231,6 +286,28 @@ def tenant(pytestconfig: pytest.Config, emulator: EmulatorServer | None) -> Iter
     assert emulator.tls is not None
     with TenantApi(emulator.base_url, verify=emulator.tls.client_context()) as api:
         yield api
+
+
+def _graph_tenant(options: GraphOptions) -> Iterator[GraphTenant]:
+    with GraphClient(options.settings) as client:
+        target = GraphTenant(client, allow_policy_changes=options.allow_policy_changes,
+                             restore_file=options.restore_file,
+                             write_interval=options.write_interval)
+        try:
+            target.start()
+        except (GraphError, TenantError) as e:
+            raise pytest.UsageError(f"the tenant: {e}") from None
+        previous = signal.signal(signal.SIGTERM, _interrupt)  # a CI job's cancel: restore too
+        try:
+            yield target
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+            for line in target.close():
+                print(f"\npkconf: {line}")
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 @pytest.fixture(scope="session")
@@ -256,8 +333,17 @@ def browser_session(pytestconfig: pytest.Config,
 def conformance(request: pytest.FixtureRequest, tenant: TenantApi):
     """Run a case, annotate Allure with it, remember it for results.jsonl, then check it."""
 
+    graph = request.config.stash.get(_GRAPH, None)
+
     def run(case: Case) -> CeremonyResult:
         run_book = request.config.stash[_RUN_BOOK]
+        if graph is not None:
+            assert isinstance(tenant, GraphTenant)
+            run_book = RuleBook.today(graph.cloud)  # a tenant decides by today's rules
+            if why := skip_reason(case, tenant, graph, run_book.as_of):
+                skipped = request.config.stash[_SKIPPED]
+                skipped[why] = skipped.get(why, 0) + 1
+                pytest.skip(why)
         book = case_book(case, run_book)
         record: dict[str, Any] = {"case": case, "result": None, "book": book}
         request.node.stash[_CASE_KEY] = record
@@ -268,6 +354,10 @@ def conformance(request: pytest.FixtureRequest, tenant: TenantApi):
         try:
             result = run_case(tenant, case, browser, run_book)
             record["result"], record["ms"] = result, (time.perf_counter() - start) * 1000
+            if isinstance(tenant, GraphTenant):
+                write_observation(_results_dir(request.config),
+                                  observation(case, result, tenant, book))
+                tenant.end_case()
             _attach(case, result)
             if case.expect.outcome is Verdict.RECORDED:
                 assert isinstance(result.decision, Decision), result.decision
@@ -388,6 +478,15 @@ def pytest_report_teststatus(report: pytest.TestReport,
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    if _GRAPH in config.stash:
+        skipped = config.stash[_SKIPPED]
+        ran = sum(len(terminalreporter.stats.get(o, ())) for o in ("passed", "failed"))
+        terminalreporter.write_line(
+            f"tenant {config.stash[_GRAPH].settings.tenant}: {ran} cases ran, "
+            f"{sum(skipped.values())} skipped; observations in "
+            f"{_results_dir(config) / OBSERVATIONS}")
+        for why, count in sorted(skipped.items(), key=lambda kv: -kv[1]):
+            terminalreporter.write_line(f"  {count:5d} skipped: {why}")
     if policy := config.getoption("--policy"):
         counts = {o: len(terminalreporter.stats.get(o, ())) for o in ("accepted", "rejected")}
         terminalreporter.write_line(

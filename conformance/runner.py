@@ -11,7 +11,7 @@ from pkconf.ceremonies import CTAP_CEREMONIES
 from pkconf.ceremonies.browser import BrowserSession, register_browser
 from pkconf.ceremonies.ctap import Setup
 from pkconf.ceremonies.result import CeremonyResult, ClientError, TenantRefusal
-from pkconf.ceremonies.tenant import TenantApi
+from pkconf.ceremonies.tenant import Tenant, TenantApi
 from pkconf.tenant.rules import RuleBook
 
 from .cases import Case, Expectation, Verdict
@@ -30,15 +30,15 @@ def case_book(case: Case, run_book: RuleBook) -> RuleBook:
     return RuleBook(case.as_of or run_book.as_of, case.cloud or run_book.cloud)
 
 
-def run_case(api: TenantApi, case: Case, browser: BrowserSession | None = None,
+def run_case(api: Tenant, case: Case, browser: BrowserSession | None = None,
              run_book: RuleBook | None = None) -> CeremonyResult:
     """Drive the case's ceremony: the CTAP client, or Chromium on the Security-info page.
     `run_book` is the run's rule book (default: today's, worldwide)."""
     setup = Setup(dict(case.policy), case.user, case_book(case, run_book or RuleBook.today()))
     profile = case.authenticator
     if case.ceremony in BROWSER_AUTHENTICATORS:
-        if browser is None:
-            raise ValueError(f"{case.id} needs a browser session")
+        if browser is None or not isinstance(api, TenantApi):
+            raise ValueError(f"{case.id} needs a browser session and the emulator")
         return register_browser(browser, api, profile, setup, variation=case.variation,
                                 authenticator=BROWSER_AUTHENTICATORS[case.ceremony],
                                 attestation=case.conveyance)

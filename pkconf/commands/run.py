@@ -6,6 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
+from ..ceremonies.graph_client import add_graph_options
 from ..paths import CHECKOUT, REPORTS, package_dir
 from .common import add_rule_book_arguments
 
@@ -34,13 +35,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-n", "--workers", default="auto",
                    help="pytest-xdist workers (default: auto = one per core)")
     p.add_argument("--target", default="emulator",
-                   help="'emulator' (default) or the base URL of a running emulator")
+                   help="'emulator' (default), the base URL of a running emulator, or 'graph': "
+                        "a tenant through Microsoft Graph (docs/graph-target.md)")
+    add_graph_options(p.add_argument)
     p.add_argument("--mds", metavar="BLOB", help="a FIDO MDS3 BLOB (default: the test BLOB)")
     p.add_argument("--mds-root", metavar="PEM", help="the root certificate --mds chains to")
     add_rule_book_arguments(p)  # for cases that pin no as_of/cloud of their own
     p.add_argument("--reports", default=str(REPORTS), metavar="DIR",
                    help="where reports go (default: reports/)")
     p.add_argument("--no-html", action="store_true", help="skip the single-file HTML report")
+
+
+GRAPH_VALUES = ("tenant", "client_id", "certificate", "graph_url", "authority", "ca_file",
+                "i_own_this_test_tenant", "restore_file", "policy_write_interval")
 
 
 def _pytest_config(suite: Path) -> list[str]:
@@ -67,9 +74,14 @@ def pytest_args(args: argparse.Namespace, reports: Path) -> list[str]:
     for flag in ("ceremony", "profile", "case", "area"):
         for value in getattr(args, flag) or ():
             out += [f"--{flag}", value]
-    for flag in ("policy", "user", "directory", "shard", "mds", "mds_root", "as_of", "cloud"):
+    for flag in ("policy", "user", "directory", "shard", "mds", "mds_root", "as_of", "cloud",
+                 *GRAPH_VALUES):
         if getattr(args, flag):
-            out += [f"--{flag.replace('_', '-')}", getattr(args, flag)]
+            out += [f"--{flag.replace('_', '-')}", str(getattr(args, flag))]
+    if args.allow_policy_changes:
+        out.append("--allow-policy-changes")
+    if args.target == "graph":  # one tenant, one process: cases share its policy
+        out[out.index("-n") + 1] = "0"
     return out
 
 
