@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from pkconf.ceremonies.graph_client import GRAPH_URL, GraphSettings
+from pkconf.ceremonies.graph_client import GraphError, GraphSettings, graph_settings
 from pkconf.ceremonies.graph_target import GraphTenant
 from pkconf.ceremonies.result import CeremonyResult, TenantRefusal
 from pkconf.inputs import UsageError
@@ -67,14 +67,11 @@ def owned_tenants(config: Path | None = None) -> set[str]:
 def graph_options(get: Callable[[str], Any], reports: Path, cloud: Cloud) -> GraphOptions:
     """Read --tenant, --client-id and the rest; a missing or contradictory one is a UsageError.
     `get` reads an option by its flag (pytest's getoption)."""
-    tenant, client_id = get("--tenant"), get("--client-id")
-    if not tenant or not client_id:
-        raise UsageError("--target graph needs --tenant and --client-id (the credential: "
-                         "PKCONF_CLIENT_SECRET, --certificate PEM or AZURE_FEDERATED_TOKEN_FILE)")
-    files = {flag: Path(get(flag)) for flag in ("--certificate", "--ca-file") if get(flag)}
-    for flag, path in files.items():
-        if not path.is_file():
-            raise UsageError(f"{flag} {path}: no such file")
+    try:
+        settings = graph_settings(get)
+    except GraphError as e:
+        raise UsageError(str(e)) from None
+    tenant = settings.tenant
     allow = bool(get("--allow-policy-changes"))
     if allow:
         confirmed = get("--i-own-this-test-tenant")
@@ -85,10 +82,6 @@ def graph_options(get: Callable[[str], Any], reports: Path, cloud: Cloud) -> Gra
     interval = float(get("--policy-write-interval"))
     if interval < 0:
         raise UsageError("--policy-write-interval must be zero or more seconds")
-    settings = GraphSettings(tenant=tenant, client_id=client_id,
-                             graph_url=get("--graph-url") or GRAPH_URL,
-                             authority=get("--authority"), certificate=files.get("--certificate"),
-                             ca_file=files.get("--ca-file"))
     restore = Path(get("--restore-file") or reports / f"tenant-restore-{tenant}.json")
     return GraphOptions(settings, allow, restore, interval, cloud)
 

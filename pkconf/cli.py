@@ -17,7 +17,7 @@ from .ceremonies.speedups import enable_fido2_speedups
 from .inputs import UsageError
 
 COMMANDS = ("run", "decide", "verify", "serve", "report", "authenticators", "rules", "lint",
-            "impact", "certify", "discover", "bench")
+            "impact", "certify", "discover", "bench", "tenant")
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -97,6 +97,26 @@ class GraphSettings:
                "/.default"
 
 
+def graph_settings(get: Callable[[str], Any]) -> GraphSettings:
+    """GraphSettings from the options `add_graph_options` defined (`get` reads one by flag);
+    GraphError names a missing or unusable one."""
+    tenant, client_id = get("--tenant"), get("--client-id")
+    if not tenant or not client_id:
+        raise GraphError(f"Graph needs --tenant and --client-id (the credential: {SECRET_ENV}, "
+                         f"--certificate PEM or {FEDERATED_TOKEN_ENV})")
+    files = {flag: Path(get(flag)) for flag in ("--certificate", "--ca-file") if get(flag)}
+    for flag, path in files.items():
+        if not path.is_file():
+            raise GraphError(f"{flag} {path}: no such file")
+    for flag in ("--graph-url", "--authority"):
+        if (url := get(flag)) and urlsplit(url).scheme != "https":
+            raise GraphError(f"{flag} {url}: must be an https:// URL")
+    return GraphSettings(tenant=tenant, client_id=client_id,
+                         graph_url=get("--graph-url") or GRAPH_URL,
+                         authority=get("--authority"), certificate=files.get("--certificate"),
+                         ca_file=files.get("--ca-file"))
+
+
 def client_credential(settings: GraphSettings) -> Any:
     """msal's client credential: the certificate, else the secret, else a federated token."""
     if settings.certificate is not None:

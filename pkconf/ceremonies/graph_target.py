@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..tenant.policy import ALL_USERS, Fido2Policy, PolicyError, parse_policy
-from .graph_client import GraphClient, GraphError
+from .graph_client import GraphClient, GraphError, GraphSettings
 from .tenant import TenantError
 
 FIDO2_POLICY = "/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/fido2"
@@ -112,9 +112,13 @@ class RestoreFile:
 
     path: Path
 
-    def save(self, tenant: str, graph_url: str, policy: dict[str, Any]) -> None:
-        """Written whole and synced before the first PATCH is sent."""
-        body = {"schema": RESTORE_SCHEMA, "tenant": tenant, "graphUrl": graph_url,
+    def save(self, settings: GraphSettings, policy: dict[str, Any]) -> None:
+        """Written whole and synced before the first PATCH is sent, with where it came from
+        (never a secret), so `pkconf tenant restore FILE` needs only the credential."""
+        body = {"schema": RESTORE_SCHEMA, "tenant": settings.tenant,
+                "clientId": settings.client_id, "graphUrl": settings.graph_url,
+                "authority": settings.authority,
+                "caFile": str(settings.ca_file) if settings.ca_file else None,
                 "savedAt": datetime.now(UTC).isoformat(timespec="seconds"),
                 "policy": writable(policy)}
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -137,6 +141,17 @@ class RestoreFile:
                 or not isinstance(body.get("tenant"), str)):
             raise TenantError(f"{self.path} is not a pkconf restore file")
         return body
+
+    def settings(self) -> GraphSettings:
+        """Where the saved policy came from, as the file says."""
+        body = self.read()
+        try:
+            return GraphSettings(tenant=body["tenant"], client_id=body["clientId"],
+                                 graph_url=body["graphUrl"], authority=body.get("authority"),
+                                 ca_file=Path(body["caFile"]) if body.get("caFile") else None)
+        except (KeyError, TypeError):
+            raise TenantError(f"{self.path} does not say which tenant and app it came "
+                              "from") from None
 
 
 def restore_policy(client: GraphClient, restore: RestoreFile) -> str:
@@ -322,8 +337,7 @@ class GraphTenant:
                               "are not allowed")
         assert self.restore is not None and self._original is not None
         if not self._saved:
-            self.restore.save(self.client.settings.tenant, self.client.settings.graph_url,
-                              self._original)
+            self.restore.save(self.client.settings, self._original)
             self._saved = True
         wait = self._last_write + self.write_interval - time.monotonic()
         if wait > 0:  # Graph throttles policy writes: space them
