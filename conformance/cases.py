@@ -55,7 +55,10 @@ DEFAULT_USER = "member-fresh-mfa"  # a row without `user`
 # browser-cdp: Chromium with its own CDP virtual authenticator configured from the profile.
 CEREMONIES = ("ctap", "graph", "graph-me", "browser", "browser-cdp")
 CONVEYANCES = ("none", "indirect", "direct", "enterprise")
-STATUSES = ("documented", "inferred", "undocumented")
+# observed: what a real tenant did, recorded in an observation file (`pkconf discover` reads
+# them); the document such a source cites is that file, a path in docs.toml.
+OBSERVED = "observed"
+STATUSES = ("documented", "inferred", "undocumented", OBSERVED)
 CLIENT_FAMILY = ClientError.FAMILY  # a client-error never reached the tenant: the browser refused
 _DOM_EXCEPTION = re.compile(r"^[A-Z][A-Za-z]*Error$")
 _CASE_ID = re.compile(r"^[A-Z]{2,5}(-[A-Z0-9]+)*-\d{3,}$")
@@ -112,15 +115,20 @@ class Expectation:
 class Source:
     fact: str  # the entra-facts.md section (or other document) the expectation follows
     url: str
-    status: str  # documented | inferred | undocumented
+    status: str  # documented | inferred | undocumented | observed
 
 
 @dataclass(frozen=True)
 class Doc:
     """A document sources cite: its URL, and whose section numbers a `section` is in."""
 
-    url: str
+    url: str  # a web page, or an observation file's path (relative to the repository)
     cite: str  # "entra-facts" (its restatement of the page) or the document's own name
+
+    @property
+    def observation(self) -> bool:
+        """An observation file, the only document an `observed` source may cite."""
+        return not self.url.startswith("https://")
 
 
 @dataclass(frozen=True)
@@ -183,15 +191,29 @@ def load_users(path: Path = USERS_FILE) -> dict[str, UserContext]:
 
 
 def load_docs(path: Path = DOCS_FILE) -> dict[str, Doc]:
-    """The documents sources cite (fixtures/docs.toml [docs]), by id."""
+    """The documents sources cite (fixtures/docs.toml [docs]), by id. A url that is not a web
+    page is an observation file's path, relative to the repository or to fixtures/: it must
+    be there, or the evidence a rule cites would be lost."""
     table = _typed(_toml(path).get("docs"), dict, path.name, "a [docs] table is required")
     docs = {}
     for doc_id, row in table.items():
+        where = f"{path.name} [docs] {doc_id}"
         _require(isinstance(row, dict) and isinstance(row.get("url"), str)
-                 and row["url"].startswith("https://") and isinstance(row.get("cite"), str),
-                 f"{path.name} [docs] {doc_id}", '{ url = "https://...", cite = "..." } required')
-        docs[doc_id] = Doc(row["url"], row["cite"])
+                 and isinstance(row.get("cite"), str), where,
+                 '{ url = "https://..." or "path/to/observations.jsonl", cite = "..." } required')
+        doc = Doc(row["url"], row["cite"])
+        _require(not doc.observation or _observation_file(doc.url, path.parent), where,
+                 f"url {doc.url!r} is neither https:// nor an observation file under the "
+                 f"repository or fixtures/")
+        docs[doc_id] = doc
     return docs
+
+
+def _observation_file(url: str, fixtures: Path) -> bool:
+    """Whether `url` is a relative path to a file under `fixtures` or the repository above it."""
+    relative = Path(url)
+    return not relative.is_absolute() and any(
+        (base / relative).is_file() for base in (fixtures, fixtures.parent))
 
 
 def patched(base: Any, patch: Any, where: str) -> Any:
@@ -261,6 +283,10 @@ def _source(row: Mapping[str, Any], where: str, docs: Mapping[str, Doc]) -> Sour
              f"source.doc {src['doc']!r} is not in fixtures/docs.toml ({', '.join(docs)})")
     _require(src["status"] in STATUSES, where, f"source.status must be one of {STATUSES}")
     doc = docs[src["doc"]]
+    _require((src["status"] == OBSERVED) == doc.observation, where,
+             f"source.doc {src['doc']!r} is an observation file: its status is {OBSERVED}"
+             if doc.observation else
+             f"status {OBSERVED} cites an observation file, and {src['doc']!r} is a web page")
     return Source(f"{doc.cite} {src['section']}", doc.url, src["status"])
 
 

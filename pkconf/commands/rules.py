@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from ..inputs import UsageError, read_cloud, read_day, read_rule_book
 from ..report.columns import aligned
-from ..tenant.rules import CHANGES, RULE_BOOK, Change, Cloud, Rule
+from ..tenant.rules import CHANGES, RULE_BOOK, Change, Cloud, Rule, Status
 from .common import add_rule_book_arguments
 
 HELP = "show the rule book in force on a day, or the rules that changed between two days"
@@ -30,8 +30,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def short_url(url: str) -> str:
     """A documentation address a table can hold: host, the last path segment, query and
-    fragment (what tells two pages of one site apart)."""
+    fragment (what tells two pages of one site apart). An observation file's path, an observed
+    rule's source, is shown whole: it is short, and where in the repository it is matters."""
     parts = urlsplit(url)
+    if not parts.scheme:
+        return url
     segments = [s for s in parts.path.split("/") if s]
     path = "/".join(segments) if len(segments) <= 1 else f"…/{segments[-1]}"
     tail = (f"?{parts.query}" if parts.query else "") + (
@@ -81,7 +84,10 @@ def _in_force(args: argparse.Namespace) -> int:
         print(json.dumps({"asOf": _day(book.as_of), "cloud": str(book.cloud), "rules": rows},
                          indent=2))
         return 0
-    print(f"The rule book as of {book.as_of} in the {book.cloud} cloud: {len(rows)} rules")
+    counts = ", ".join(f"{n} {status}" for status in Status
+                       if (n := sum(r["status"] == status for r in rows)))
+    print(f"The rule book as of {book.as_of} in the {book.cloud} cloud: {len(rows)} rules "
+          f"({counts})")
     print("\n".join(aligned(COLUMNS, [_cells(r, COLUMNS) for r in rows])))
     return 0
 
