@@ -59,6 +59,11 @@ def _clear_flag(flag: int) -> Callable[[bytearray], None]:
     return clear
 
 
+def _backup_state_without_eligibility(auth_data: bytearray) -> None:
+    """BS set, BE clear: a state WebAuthn §6.1 rules out."""
+    auth_data[32] = (auth_data[32] | AuthenticatorData.FLAG.BS) & ~AuthenticatorData.FLAG.BE
+
+
 def _rp_id_hash(rp_id: str) -> Callable[[bytearray], None]:
     def replace(auth_data: bytearray) -> None:
         auth_data[:32] = sha256(rp_id.encode()).digest()
@@ -132,6 +137,7 @@ TAMPERS: dict[str, Callable[[Credential], Credential]] = {
     "tamper-alg": lambda c: _attestation_object(c, _credential_key(lambda _: _EDDSA_PUBLIC_KEY)),
     # the credential key has the offered algorithm but could never verify a sign-in
     "tamper-key": lambda c: _attestation_object(c, _credential_key(_unusable)),
+    "bs-without-be": lambda c: _auth_data(c, _backup_state_without_eligibility),
     # RSA keys RFC 8017 §3.1 rules out at 2048 bits: an even modulus, an exponent not below n
     "rsa-even-modulus": lambda c: _attestation_object(
         c, _credential_key(lambda _: _rsa_key(2**2047 + 2, 65537))),

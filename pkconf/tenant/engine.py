@@ -311,6 +311,7 @@ def _ceremony(registration: Registration, ceremony: CeremonyContext, user: UserC
     if not auth_data.is_user_verified():
         raise _Rejected(Reason.USER_VERIFICATION_MISSING, "the UV flag is not set: Entra requires "
                                                             "user verification (biometrics or PIN)")
+    _authenticator_data(auth_data)
     assert auth_data.credential_data is not None  # the parser guarantees it
     key = auth_data.credential_data.public_key
     alg = _algorithm(key)
@@ -327,6 +328,15 @@ def _ceremony(registration: Registration, ceremony: CeremonyContext, user: UserC
     if isinstance(props, dict) and props.get("rk") is False:
         raise _Rejected(Reason.CREDENTIAL_NOT_DISCOVERABLE, "credProps.rk is false: Entra requires "
                                                               "a discoverable credential")
+
+
+def _authenticator_data(auth_data: AuthenticatorData) -> None:
+    """Flags and extensions as WebAuthn §6.1 lays them out: fido2 reads any bytes that parse."""
+    flag = AuthenticatorData.FLAG
+    # §6.1 flags: BS "can only be set if BE is set"; §7.1 step 16 has the relying party check
+    if auth_data.flags & flag.BS and not auth_data.flags & flag.BE:
+        raise _Rejected(Reason.AUTHENTICATOR_DATA_INVALID, "the BS (backup state) flag is set "
+                                                           "without BE (backup eligibility)")
 
 
 def _algorithm(key: CoseKey) -> int | None:

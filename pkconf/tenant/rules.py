@@ -51,6 +51,7 @@ class Reason(StrEnum):
     RP_ID_HASH_MISMATCH = "RP_ID_HASH_MISMATCH"
     USER_PRESENCE_MISSING = "USER_PRESENCE_MISSING"
     USER_VERIFICATION_MISSING = "USER_VERIFICATION_MISSING"
+    AUTHENTICATOR_DATA_INVALID = "AUTHENTICATOR_DATA_INVALID"
     ALGORITHM_UNSUPPORTED = "ALGORITHM_UNSUPPORTED"
     CREDENTIAL_KEY_INVALID = "CREDENTIAL_KEY_INVALID"
     CREDENTIAL_ALREADY_REGISTERED = "CREDENTIAL_ALREADY_REGISTERED"
@@ -199,6 +200,7 @@ SELECTION = (
     "webauthnauthenticatorselectioncriteria?view=graph-rest-beta"
 )
 WEBAUTHN = "https://www.w3.org/TR/webauthn-3/#sctn-registering-a-new-credential"
+WEBAUTHN_AUTH_DATA = "https://www.w3.org/TR/webauthn-3/#sctn-authenticator-data"
 C1 = (
     "https://learn.microsoft.com/entra/identity/authentication/"
     "concept-authentication-passkeys-fido2"
@@ -411,6 +413,12 @@ RULE_BOOK: tuple[Rule, ...] = (
          "RP ID login.microsoft.com (3P)."),
     Rule(Reason.USER_PRESENCE_MISSING, CE, DOC, "WebAuthn §7.1 step 14", WEBAUTHN),
     Rule(Reason.USER_VERIFICATION_MISSING, CE, DOC, "§3 User verification", SELECTION),
+    Rule(
+        Reason.AUTHENTICATOR_DATA_INVALID, CE, DOC,
+        "WebAuthn §6.1 flags; §7.1 step 16", WEBAUTHN_AUTH_DATA,
+        "Authenticator data whose flags contradict each other (BS without BE): well-formed "
+        "bytes no authenticator may send.",
+    ),
     Rule(
         Reason.ALGORITHM_UNSUPPORTED, CE, INF, "§7.1 pubKeyCredParams", G6,
         "ES256 is documented; RS256 is inferred from the second pubKeyCredParams entry.",

@@ -297,6 +297,7 @@ class TestCeremonyIntegrity:
             ({"alg": -8}, {}, "ALGORITHM_UNSUPPORTED"),
             ({"alg": -35}, {}, "ALGORITHM_UNSUPPORTED"),
             ({"extensions": {"credProps": {"rk": False}}}, {}, "CREDENTIAL_NOT_DISCOVERABLE"),
+            ({"flags": FLAG.UP | FLAG.UV | FLAG.AT | FLAG.BS}, {}, "AUTHENTICATOR_DATA_INVALID"),
         ],
     )
     def test_broken_ceremony_is_rejected_with_its_reason(self, response, context, reason):
@@ -341,6 +342,10 @@ class TestCeremonyIntegrity:
         att["authData"] = AuthenticatorData.create(auth.rp_id_hash, auth.flags, 0, cred)
         response["response"]["attestationObject"] = websafe_encode(cbor.encode(att))
         assert_rejected(run(response=response), "ceremony", "CREDENTIAL_KEY_INVALID")
+
+    def test_backup_state_with_backup_eligibility_is_accepted(self):
+        assert_accepted(run(response=make_response(
+            flags=FLAG.UP | FLAG.UV | FLAG.AT | FLAG.BE | FLAG.BS)))
 
     def test_credential_the_user_already_has_is_rejected_as_excluded(self):
         user = member(existing_credentials=(ExistingCredential(b"\x01" * 16),))
