@@ -64,6 +64,17 @@ def _backup_state_without_eligibility(auth_data: bytearray) -> None:
     auth_data[32] = (auth_data[32] | AuthenticatorData.FLAG.BS) & ~AuthenticatorData.FLAG.BE
 
 
+def _extensions_array(att: dict[str, Any]) -> None:
+    """The authenticator extensions (ED) as a CBOR array of what a map would hold, replacing
+    any the authenticator sent; WebAuthn §6.1 wants a map."""
+    auth_data = AuthenticatorData(att["authData"])
+    bare = bytearray(AuthenticatorData.create(
+        auth_data.rp_id_hash, auth_data.flags & ~AuthenticatorData.FLAG.ED, auth_data.counter,
+        auth_data.credential_data or b""))
+    bare[32] |= AuthenticatorData.FLAG.ED
+    att["authData"] = bytes(bare) + cbor.encode(["credProtect", 1])
+
+
 def _rp_id_hash(rp_id: str) -> Callable[[bytearray], None]:
     def replace(auth_data: bytearray) -> None:
         auth_data[:32] = sha256(rp_id.encode()).digest()
@@ -138,6 +149,7 @@ TAMPERS: dict[str, Callable[[Credential], Credential]] = {
     # the credential key has the offered algorithm but could never verify a sign-in
     "tamper-key": lambda c: _attestation_object(c, _credential_key(_unusable)),
     "bs-without-be": lambda c: _auth_data(c, _backup_state_without_eligibility),
+    "extensions-not-a-map": lambda c: _attestation_object(c, _extensions_array),
     # RSA keys RFC 8017 §3.1 rules out at 2048 bits: an even modulus, an exponent not below n
     "rsa-even-modulus": lambda c: _attestation_object(
         c, _credential_key(lambda _: _rsa_key(2**2047 + 2, 65537))),

@@ -10,7 +10,7 @@ implements are in `rules.py`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from hashlib import sha256
@@ -337,6 +337,10 @@ def _authenticator_data(auth_data: AuthenticatorData) -> None:
     if auth_data.flags & flag.BS and not auth_data.flags & flag.BE:
         raise _Rejected(Reason.AUTHENTICATOR_DATA_INVALID, "the BS (backup state) flag is set "
                                                            "without BE (backup eligibility)")
+    # §6.1 extensions: with ED set, "a CBOR [RFC 8949] map" of extension outputs
+    if auth_data.flags & flag.ED and not isinstance(auth_data.extensions, Mapping):
+        raise _Rejected(Reason.AUTHENTICATOR_DATA_INVALID, "the authenticator extensions (ED "
+                                                           "flag) are not a CBOR map")
 
 
 def _algorithm(key: CoseKey) -> int | None:

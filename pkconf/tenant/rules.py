@@ -415,9 +415,9 @@ RULE_BOOK: tuple[Rule, ...] = (
     Rule(Reason.USER_VERIFICATION_MISSING, CE, DOC, "§3 User verification", SELECTION),
     Rule(
         Reason.AUTHENTICATOR_DATA_INVALID, CE, DOC,
-        "WebAuthn §6.1 flags; §7.1 step 16", WEBAUTHN_AUTH_DATA,
-        "Authenticator data whose flags contradict each other (BS without BE): well-formed "
-        "bytes no authenticator may send.",
+        "WebAuthn §6.1 flags and extensions; §7.1 step 16", WEBAUTHN_AUTH_DATA,
+        "Authenticator data whose flags contradict each other (BS without BE) or whose "
+        "extensions (ED) are not a CBOR map: well-formed bytes no authenticator may send.",
     ),
     Rule(
         Reason.ALGORITHM_UNSUPPORTED, CE, INF, "§7.1 pubKeyCredParams", G6,

@@ -55,6 +55,16 @@ def _int_bytes(value: int) -> bytes:
     return value.to_bytes((value.bit_length() + 7) // 8, "big")
 
 
+def _with_authenticator_extensions(response: dict, extensions: object) -> dict:
+    """The response with `extensions` CBOR-encoded after the credential data, ED set."""
+    att = cbor.decode(websafe_decode(response["response"]["attestationObject"]))
+    auth_data = bytearray(att["authData"])
+    auth_data[32] |= FLAG.ED
+    att["authData"] = bytes(auth_data) + cbor.encode(extensions)
+    response["response"]["attestationObject"] = websafe_encode(cbor.encode(att))
+    return response
+
+
 def member(**kw) -> UserContext:
     return UserContext(**{"user_id": "u1", "mfa_age_seconds": 60, **kw})
 
@@ -342,6 +352,16 @@ class TestCeremonyIntegrity:
         att["authData"] = AuthenticatorData.create(auth.rp_id_hash, auth.flags, 0, cred)
         response["response"]["attestationObject"] = websafe_encode(cbor.encode(att))
         assert_rejected(run(response=response), "ceremony", "CREDENTIAL_KEY_INVALID")
+
+    @pytest.mark.parametrize("extensions", [[], ["credProtect", 2], 7, "credProtect", b"\x01"])
+    def test_authenticator_extensions_that_are_not_a_cbor_map_are_rejected(self, extensions):
+        """WebAuthn §6.1: with ED set, the extensions are a CBOR map."""
+        decision = run(response=_with_authenticator_extensions(make_response(), extensions))
+        assert_rejected(decision, "ceremony", "AUTHENTICATOR_DATA_INVALID")
+
+    def test_authenticator_extensions_in_a_cbor_map_are_accepted(self):
+        assert_accepted(run(response=_with_authenticator_extensions(
+            make_response(), {"credProtect": 2})))
 
     def test_backup_state_with_backup_eligibility_is_accepted(self):
         assert_accepted(run(response=make_response(
