@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sqlite3
+import uuid
 from urllib.parse import urlsplit
 
+from ..emulator.oauth import DEFAULT_TENANT_ID, Application
 from ..emulator.server import EmulatorServer, NonLoopbackBind, check_bind
 from ..emulator.tls import TLS_HOSTS, TestTls
-from ..inputs import UsageError, read_cloud, read_day, read_metadata
+from ..inputs import UsageError, read_bytes, read_cloud, read_day, read_metadata
 from .common import add_rule_book_arguments
 
 HELP = "run the embedded Entra emulator (Graph-shaped passkey endpoints) on a local port"
+SECRET_VARIABLE = "PKCONF_CLIENT_SECRET"  # a secret never goes on a command line
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -27,6 +31,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_rule_book_arguments(p, as_of_help="decide by the rule book as of this day, YYYY-MM-DD "
                                           "(default: the emulator clock's date; "
                                           "PUT /_emulator/ruleBook changes it)")
+    p.add_argument("--tenant-id", default=DEFAULT_TENANT_ID, metavar="GUID",
+                   help=f"the emulated tenant's id, in its OAuth authority (default "
+                        f"{DEFAULT_TENANT_ID})")
+    p.add_argument("--app", metavar="CLIENT_ID",
+                   help=f"register a confidential client with every Graph permission the "
+                        f"suite uses; its secret comes from ${SECRET_VARIABLE}. Graph's admin "
+                        f"calls then need its token (msal needs --tls)")
+    p.add_argument("--app-certificate", metavar="PEM",
+                   help="the --app's certificate, for a signed client assertion")
+    p.add_argument("--faithful", action="store_true",
+                   help="answer as a real tenant does: no @pkconf.decision or pkconfDecision "
+                        "annotations (PUT /_emulator/options changes it)")
     browser = p.add_mutually_exclusive_group()
     browser.add_argument("--tls", action="store_true",
                          help="serve HTTPS for login.microsoft.com and mysignins.microsoft.com "
@@ -43,13 +59,18 @@ def run(args: argparse.Namespace) -> int:
         check_bind(args.host, args.allow_non_loopback)
     except NonLoopbackBind as e:
         raise UsageError(str(e)) from None
+    try:
+        tenant_id = str(uuid.UUID(args.tenant_id))
+    except ValueError:
+        raise UsageError(f"--tenant-id {args.tenant_id!r} is not a GUID") from None
     server = EmulatorServer(args.db, args.port, read_metadata(args.mds, args.mds_root),
                             host=args.host, allow_non_loopback=args.allow_non_loopback,
                             tls=TestTls() if args.tls else None,
                             rp_id="localhost" if args.insecure_localhost else None,
                             as_of=None if args.as_of is None else read_day(args.as_of,
                                                                            "--as-of"),
-                            cloud=read_cloud(args.cloud))
+                            cloud=read_cloud(args.cloud), tenant_id=tenant_id,
+                            applications=_applications(args), faithful=args.faithful)
     try:
         server.serve_forever(on_ready=lambda url: print(_ready(server, url), flush=True))
     except OSError as e:
@@ -57,6 +78,23 @@ def run(args: argparse.Namespace) -> int:
     except sqlite3.Error as e:
         raise UsageError(f"cannot use database {args.db}: {e}") from None
     return 0
+
+
+def _applications(args: argparse.Namespace) -> list[Application]:
+    """The --app, its secret from the environment and/or its --app-certificate."""
+    if args.app is None:
+        if args.app_certificate:
+            raise UsageError("--app-certificate needs --app CLIENT_ID")
+        return []
+    secret = os.environ.get(SECRET_VARIABLE) or None
+    pem = read_bytes(args.app_certificate, "--app-certificate") if args.app_certificate else None
+    if secret is None and pem is None:
+        raise UsageError(f"--app {args.app} needs a secret in ${SECRET_VARIABLE} or "
+                         "--app-certificate PEM")
+    try:
+        return [Application.create(args.app, secret=secret, certificate_pem=pem)]
+    except ValueError as e:
+        raise UsageError(f"--app {args.app}: {e}") from None
 
 
 def _ready(server: EmulatorServer, url: str) -> str:
@@ -71,6 +109,9 @@ def _ready(server: EmulatorServer, url: str) -> str:
                   f"  --ignore-certificate-errors-spki-list={server.tls.spki_pin()}"]
     elif server.rp_id == "localhost":
         lines.append(f"Security info: http://localhost:{server.port}/security-info")
+    for app in server.identity.applications.values():
+        lines.append(f"Tenant {server.identity.tenant_id}: authority {server.authority}, "
+                     f"application {app.client_id} (Graph's admin calls need its token)")
     book = server.rule_book
     day = book.as_of or "the emulator clock's date"
     lines.append(f"Rule book: as of {day}, {book.cloud} (/_emulator/ruleBook changes it)")

@@ -9,15 +9,18 @@ input is a 4xx, never a crash.
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from base64 import urlsafe_b64encode
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..tenant.decision import MAX_AGE_SECONDS
 from .store import iso, utc_now
@@ -26,6 +29,7 @@ MAX_BODY_BYTES = 64 * 1024
 MAX_JSON_DEPTH = 32  # far beyond any Graph body; keeps hostile nesting away from recursion limits
 YEARS = (1970, 9000)  # accepted date-times: far from datetime's limits, so lifetimes can't overflow
 MAX_ADVANCE_SECONDS = MAX_AGE_SECONDS  # the clock moves no further than a user's ages reach
+_log = logging.getLogger("uvicorn.error")  # the server's own log: where its lines already go
 
 
 class GraphError(Exception):
@@ -67,16 +71,28 @@ def _too_deep(value: Any) -> bool:
     return False
 
 
+class ClientGone(Exception):
+    """The client hung up before its body arrived: nobody is left to answer."""
+
+
 async def capped_body(request: Request, limit: int, what: str = "the body") -> bytes:
-    """The request body, refused with a 413 past `limit` bytes (also for chunked bodies)."""
+    """The request body, refused with a 413 past `limit` bytes (also for chunked bodies).
+
+    A client that disconnects mid-body is one short log line (ClientGone), not a crash: left
+    to starlette's ClientDisconnect, each such request logged a whole traceback, which let any
+    client flood the log (issue 14, fault 8).
+    """
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise GraphError(413, "invalidRequest", f"{what} is over {limit} bytes")
     body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise GraphError(413, "invalidRequest", f"{what} is over {limit} bytes")
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limit:
+                raise GraphError(413, "invalidRequest", f"{what} is over {limit} bytes")
+    except ClientDisconnect:
+        raise ClientGone(f"{request.method} {request.url.path}") from None
     return bytes(body)
 
 
@@ -144,19 +160,32 @@ def b64url(data: bytes) -> str:
 
 # --- error envelopes ------------------------------------------------------------------------------
 
+def request_id(request: Request) -> str:
+    """This request's id, as its `request-id` header says (RequestIds sets it)."""
+    return str(request.scope.get("state", {}).get("request_id") or uuid.uuid4())
+
+
+def client_request_id(request: Request) -> str:
+    """The client's own id for the request, or a fresh one (Graph makes one up too)."""
+    return str(request.scope.get("state", {}).get("client_request_id")
+               or request.headers.get("client-request-id") or uuid.uuid4())
+
+
 def error_json(request: Request, error: GraphError,
                 headers: Mapping[str, str] | None = None) -> JSONResponse:
     body: dict[str, Any] = {"code": error.code, "message": error.message}
     if error.details:
         body["details"] = [{"code": error.code, "target": target, "message": msg}
                            for target, msg in error.details]
+    ids = {"request-id": request_id(request), "client-request-id": client_request_id(request)}
     body["innerError"] = {
         "date": iso(utc_now()),  # wall time, as a log line: it must not need the store
-        "request-id": str(uuid.uuid4()),
-        "client-request-id": request.headers.get("client-request-id", str(uuid.uuid4())),
+        **ids,
         **error.inner,
     }
-    return JSONResponse({"error": body}, status_code=error.status, headers=headers)
+    # the headers too: a crash's answer is sent around RequestIds, which never sees it
+    return JSONResponse({"error": body}, status_code=error.status,
+                        headers={**ids, **(headers or {})})
 
 
 async def on_graph_error(request: Request, exc: Exception) -> Response:
@@ -179,4 +208,39 @@ async def on_crash(request: Request, exc: Exception) -> Response:
                                            f"internal emulator error ({type(exc).__name__})"))
 
 
-ERROR_HANDLERS = {GraphError: on_graph_error, HTTPException: on_http_error, Exception: on_crash}
+async def on_client_gone(request: Request, exc: Exception) -> Response:
+    """One line at INFO (below the server's default level), and an answer no one will read."""
+    _log.info("client disconnected before its body was read: %s", exc)
+    return Response(status_code=400)
+
+
+ERROR_HANDLERS = {GraphError: on_graph_error, HTTPException: on_http_error,
+                  ClientGone: on_client_gone, Exception: on_crash}
+
+
+class RequestIds:
+    """ASGI middleware: every answer carries Graph's `request-id` (fresh) and
+    `client-request-id` (the client's, echoed, else fresh) headers, not only errors; the
+    ids are in the request's state for the error envelope's innerError."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})
+        state["request_id"] = str(uuid.uuid4())
+        state["client_request_id"] = (Request(scope).headers.get("client-request-id")
+                                      or str(uuid.uuid4()))
+
+        async def with_ids(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name in ("request-id", "client-request-id"):
+                    if name not in headers:
+                        headers[name] = state[name.replace("-", "_")]
+            await send(message)
+
+        await self.app(scope, receive, with_ids)

@@ -11,9 +11,10 @@ import socket
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
 from functools import partial
+from pathlib import Path
 from types import TracebackType
 
 import uvicorn
@@ -21,7 +22,8 @@ import uvicorn
 from ..tenant.attestation import Metadata
 from ..tenant.rules import ALLOWED_ORIGINS, RP_ID, Cloud
 from .app import create_app
-from .store import RuleBookSetting, Store
+from .oauth import DEFAULT_TENANT_ID, Application, Identity
+from .store import Options, RuleBookSetting, Store
 from .tls import TestTls
 
 STARTUP_TIMEOUT_SECONDS = 10.0
@@ -69,17 +71,25 @@ class EmulatorServer:
     since with port 0 the caller cannot know the origin before the server binds.
     `as_of`/`cloud` are the rule book it starts with (and a reset returns to): `as_of` None
     decides by the emulator clock's date.
+    `tenant_id` and `applications` are the tenant's token service (with an application
+    registered, Graph's admin calls need its token); `faithful` leaves the emulator's decision
+    annotations out of answers, as a real tenant answers.
     """
 
     def __init__(self, db: str = ":memory:", port: int = 0, metadata: Metadata | None = None, *,
                  host: str = "127.0.0.1", allow_non_loopback: bool = False,
                  tls: TestTls | None = None, rp_id: str | None = None,
                  origins: tuple[str, ...] | None = None, as_of: date | None = None,
-                 cloud: Cloud = Cloud.WORLDWIDE) -> None:
+                 cloud: Cloud = Cloud.WORLDWIDE, tenant_id: str = DEFAULT_TENANT_ID,
+                 applications: Iterable[Application] = (), faithful: bool = False) -> None:
         check_bind(host, allow_non_loopback)
         self.db, self.metadata, self.host, self.tls = db, metadata, host, tls
         self.rp_id, self.origins = rp_id, origins
         self.rule_book = RuleBookSetting(as_of, cloud)
+        self.options = Options(annotations=not faithful)
+        self.identity = Identity(tenant_id)
+        for app in applications:
+            self.identity.register(app)
         self._port = port
         self.store: Store | None = None
         self._server: uvicorn.Server | None = None
@@ -100,6 +110,19 @@ class EmulatorServer:
         return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
 
     @property
+    def authority(self) -> str:
+        """The tenant's OAuth authority, as msal takes it."""
+        return f"{self.base_url}/{self.identity.tenant_id}"
+
+    def write_ca(self, path: Path | str) -> Path:
+        """The test TLS CA as a PEM file, for clients that take a CA file (requests, msal)."""
+        if self.tls is None:
+            raise RuntimeError("the emulator serves no TLS (pass tls=TestTls())")
+        path = Path(path)
+        path.write_bytes(self.tls.ca.pem)
+        return path
+
+    @property
     def spki_pin(self) -> str | None:
         """The pin a browser trusts the test certificate by; None without TLS."""
         return self.tls.spki_pin() if self.tls is not None else None
@@ -114,7 +137,8 @@ class EmulatorServer:
 
     def _config(self, store: Store) -> uvicorn.Config:
         rp_id, origins = self._relying_party()
-        app = create_app(store, self.metadata, rp_id=rp_id, origins=origins)
+        app = create_app(store, self.metadata, rp_id=rp_id, origins=origins,
+                         identity=self.identity)
         config_for = partial(uvicorn.Config, app, log_level="warning", access_log=False,
                              lifespan="off")
         if self.tls is None:
@@ -130,7 +154,7 @@ class EmulatorServer:
         """Bind first (so a busy port fails here, synchronously), then build the server."""
         sock = _listen(self.host, self._port)
         try:
-            store = Store(self.db, self.rule_book)
+            store = Store(self.db, self.rule_book, self.options)
         except BaseException:
             sock.close()
             raise

@@ -7,6 +7,7 @@ A registration refusal carries the decision, with our reason code, in
 from __future__ import annotations
 
 import hashlib
+from base64 import b64encode, urlsafe_b64encode
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -18,7 +19,7 @@ from ..tenant.policy import PolicyError, parse_policy
 from ..tenant.registration import Registration
 from ..tenant.rules import Family
 from .http import GraphError, bad
-from .store import Credential, Tap, User, iso
+from .store import Credential, Group, Tap, User, iso
 
 GRAPH = "#microsoft.graph."
 
@@ -37,6 +38,12 @@ def user_json(user: User) -> dict[str, Any]:
     return {"@odata.type": f"{GRAPH}user", "id": user.id, "displayName": user.display_name,
             "userPrincipalName": user.user_principal_name, "userType": str(user.user_type),
             "createdDateTime": iso(user.created)}
+
+
+def group_json(group: Group) -> dict[str, Any]:
+    """A security group as Graph shows one (the emulator keeps no mail-enabled groups)."""
+    return {"@odata.type": f"{GRAPH}group", "id": group.id, "displayName": group.display_name,
+            "mailEnabled": False, "securityEnabled": True}
 
 
 def method_json(cred: Credential) -> dict[str, Any]:
@@ -84,11 +91,27 @@ def public_key(registration: Registration) -> bytes:
     return cbor.encode(dict(data.public_key))
 
 
-def refusal(decision: Decision) -> GraphError:
+def refusal(decision: Decision, *, annotate: bool = True) -> GraphError:
+    """A refused registration's error; `annotate` adds the emulator's decision (a real tenant
+    never sends one)."""
     assert decision.family is not None  # a rejection always has a family
     status, code = STATUS_BY_FAMILY[decision.family]
     return GraphError(status, code, decision.detail,
-                      inner={"pkconfDecision": decision.to_json()})
+                      inner={"pkconfDecision": decision.to_json()} if annotate else None)
+
+
+def credential_id_text(data: bytes, encoding: str) -> str:
+    """An `excludeCredentials` id in one of the encodings real tenants were seen to send:
+    base64url without padding (documented, entra-facts §7.1), standard base64 with padding,
+    or .NET's UrlTokenEncode (base64url without padding, then one digit counting the `=`
+    removed)."""
+    if encoding == "base64":
+        return b64encode(data).decode()
+    padded = urlsafe_b64encode(data).decode()
+    unpadded = padded.rstrip("=")
+    if encoding == "base64url-padding-digit":
+        return f"{unpadded}{len(padded) - len(unpadded)}"
+    return unpadded
 
 
 # --- policy bodies --------------------------------------------------------------------------------

@@ -105,6 +105,17 @@ def _dt(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
+def _starts_with(prefix: tuple[str, str] | None,
+                 columns: dict[str, str]) -> tuple[str, tuple[str, ...]]:
+    """A WHERE clause for "property starts with text" (case-insensitive), or none."""
+    if prefix is None:
+        return "", ()
+    prop, text = prefix
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return (f"WHERE lower({columns[prop]}) LIKE lower(?) ESCAPE '\\'",  # fixed column names
+            (escaped + "%",))
+
+
 @dataclass(frozen=True)
 class RuleBookSetting:
     """Which day's rules the emulator decides by, and in which cloud: `as_of` None follows the
@@ -119,6 +130,34 @@ class RuleBookSetting:
     def to_json(self) -> dict[str, str | None]:
         """The `/_emulator/ruleBook` form."""
         return {"asOf": self.as_of.isoformat() if self.as_of else None, "cloud": str(self.cloud)}
+
+
+EXCLUDE_ENCODINGS = ("base64url", "base64", "base64url-padding-digit")
+
+
+@dataclass(frozen=True)
+class Options:
+    """How the emulator answers where real tenants differ or where a test needs a lever:
+    `excludeCredentials` ids' encoding, the page size of lists, whether answers carry the
+    emulator's decision annotations (a real tenant's never do), and the fido2 policy's write
+    throttle (None: off)."""
+
+    exclude_credentials_encoding: str = EXCLUDE_ENCODINGS[0]
+    page_size: int = 100  # [INFERRED] Graph's default page size for directory lists
+    annotations: bool = True
+    policy_writes_per_minute: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The `/_emulator/options` form."""
+        return {"excludeCredentialsEncoding": self.exclude_credentials_encoding,
+                "pageSize": self.page_size, "annotations": self.annotations,
+                "policyWritesPerMinute": self.policy_writes_per_minute}
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> Options:
+        """The inverse of to_json, for values to_json wrote (requests are checked before)."""
+        return cls(obj["excludeCredentialsEncoding"], obj["pageSize"], obj["annotations"],
+                   obj["policyWritesPerMinute"])
 
 
 @dataclass(frozen=True)
@@ -203,16 +242,18 @@ class Store:
     """All emulator state; safe to share between the server thread and the caller's thread."""
 
     def __init__(self, path: str = ":memory:",
-                 rule_book: RuleBookSetting = RuleBookSetting()) -> None:
+                 rule_book: RuleBookSetting = RuleBookSetting(),
+                 options: Options = Options()) -> None:
         self._lock = threading.RLock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA foreign_keys = ON")
         self._db.executescript(_SCHEMA)
-        self._initial_rule_book = rule_book
+        self._initial_rule_book, self.initial_options = rule_book, options
         with self._tx() as db:
             self._seed()
-            # the server's setting, even over a file's: a start with other flags reconfigures
+            # the server's settings, even over a file's: a start with other flags reconfigures
             self._write_rule_book(db, rule_book)
+            self._write_options(db, options)
 
     def close(self) -> None:
         with self._lock:
@@ -245,13 +286,14 @@ class Store:
 
     def reset(self) -> None:
         """Wipe everything back to a fresh tenant (real time, default policy, the rule book
-        setting the store started with)."""
+        setting and options the store started with)."""
         with self._tx() as db:
             for table in _TABLES:
                 db.execute(f"DELETE FROM {table}")  # fixed names, not input
             db.execute("DELETE FROM sqlite_sequence WHERE name = 'policy_versions'")
             self._seed()
             self._write_rule_book(db, self._initial_rule_book)
+            self._write_options(db, self.initial_options)
 
     # --- clock ---------------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -284,6 +326,21 @@ class Store:
         db.execute("INSERT OR REPLACE INTO meta VALUES ('ruleBook', ?)",
                    (json.dumps(setting.to_json()),))
 
+    # --- options -------------------------------------------------------------------------------
+    def options(self) -> Options:
+        text = self._rows("SELECT value FROM meta WHERE key = 'options'")[0]["value"]
+        return Options.from_json(json.loads(text))
+
+    def set_options(self, options: Options) -> Options:
+        with self._tx() as db:
+            self._write_options(db, options)
+        return self.options()
+
+    @staticmethod
+    def _write_options(db: sqlite3.Connection, options: Options) -> None:
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('options', ?)",
+                   (json.dumps(options.to_json()),))
+
     # --- directory -----------------------------------------------------------------------------
     def add_user(self, user_principal_name: str, display_name: str, user_type: UserType) -> User:
         """A new user; raises ValueError when the UPN is taken."""
@@ -306,6 +363,29 @@ class Store:
         return User(r["id"], r["user_principal_name"], r["display_name"],
                     UserType(r["user_type"]), _dt(r["created"]))
 
+    def users(self, prefix: tuple[str, str] | None = None) -> list[User]:
+        """Every user in creation order, or those whose `displayName` or `userPrincipalName`
+        (the pair's first item) starts with its second, case-insensitively as Graph's
+        startswith."""
+        where, args = _starts_with(prefix, {"displayName": "display_name",
+                                            "userPrincipalName": "user_principal_name"})
+        rows = self._rows(f"SELECT * FROM users {where} ORDER BY created, rowid", *args)
+        return [User(r["id"], r["user_principal_name"], r["display_name"],
+                     UserType(r["user_type"]), _dt(r["created"])) for r in rows]
+
+    def delete_user(self, user_id: str) -> bool:
+        """Delete a user with everything that is theirs: passkeys, memberships, challenges,
+        passes, sessions; False when there was no such user."""
+        with self._tx() as db:
+            tokens = [r[0] for r in db.execute("SELECT token FROM sessions WHERE user_id = ?",
+                                               (user_id,))]
+            db.executemany("DELETE FROM session_details WHERE token = ?",
+                           [(t,) for t in tokens])
+            for table in ("credentials", "memberships", "challenges", "taps", "sessions",
+                          "platform_credentials", "bootstrap_scopes"):
+                db.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))  # fixed names
+            return db.execute("DELETE FROM users WHERE id = ?", (user_id,)).rowcount == 1
+
     def user_by_upn(self, user_principal_name: str) -> User | None:
         """The user signing in by name: UPNs compare case-insensitively, as in Entra."""
         rows = self._rows("SELECT id FROM users WHERE lower(user_principal_name) = lower(?)",
@@ -322,6 +402,19 @@ class Store:
     def group(self, group_id: str) -> Group | None:
         rows = self._rows("SELECT id, display_name FROM groups WHERE id = ?", group_id)
         return Group(rows[0]["id"], rows[0]["display_name"]) if rows else None
+
+    def groups(self, prefix: tuple[str, str] | None = None) -> list[Group]:
+        """Every group in creation order, or those whose displayName starts with a prefix."""
+        where, args = _starts_with(prefix, {"displayName": "display_name"})
+        rows = self._rows(f"SELECT id, display_name FROM groups {where} ORDER BY created, rowid",
+                          *args)
+        return [Group(r["id"], r["display_name"]) for r in rows]
+
+    def delete_group(self, group_id: str) -> bool:
+        """Delete a group and its memberships; False when there was no such group."""
+        with self._tx() as db:
+            db.execute("DELETE FROM memberships WHERE group_id = ?", (group_id,))
+            return db.execute("DELETE FROM groups WHERE id = ?", (group_id,)).rowcount == 1
 
     def add_member(self, group_id: str, user_id: str) -> bool:
         """Add a membership; False when it already exists."""
