@@ -17,6 +17,9 @@ in it (same authenticator kind, attestation override, platform flag and client; 
 `BrowserSession.open_case`). Each case still starts clean: a new authenticator, the new user's
 session cookie, and the page started over in place (no navigation) with the previous attempt
 dropped. `PKCONF_BROWSER_REUSE=0` (or `BrowserSession(reuse=False)`) opens a context per case.
+A case starts at the page's registration step, its dialogs' answers given, in one Playwright
+call (`SecurityInfoPage.register`); `walk=True` clicks through the dialogs as a user does, for
+the cases about the page itself.
 """
 
 from __future__ import annotations
@@ -413,8 +416,8 @@ def _variation_route(api: TenantApi, user_id: str, variation: str,
 def register_browser(session: BrowserSession, api: TenantApi, profile: Profile, setup: Setup,
                      *, variation: str | None = None, authenticator: str = "bridge",
                      attestation: str | None = None, virtual: VirtualAuthenticator | None = None,
-                     timeout_ms: int | None = None, case: BrowserCase | None = None
-                     ) -> CeremonyResult:
+                     timeout_ms: int | None = None, case: BrowserCase | None = None,
+                     walk: bool = False) -> CeremonyResult:
     """Add a passkey on Security info in Chromium and return the tenant's decision.
 
     `attestation` replaces the page's conveyance (e.g. "none", to see Chromium erase AAGUIDs);
@@ -422,7 +425,8 @@ def register_browser(session: BrowserSession, api: TenantApi, profile: Profile, 
     `case` reuses the session's last case, of the same profile, with its authenticator as it
     is (credentials and all) for another user; else each call opens a case (`open_case`: a new
     authenticator, in a kept page when one fits). A client-side failure is a `ClientError`, as
-    the page reports it.
+    the page reports it. `walk` goes through Security info's dialogs (add a method, step-up,
+    where, provider) instead of starting at the registration step with their answers.
     """
     if variation is not None and variation not in VARIATIONS:
         raise ValueError(f"unknown browser variation {variation!r}: one of {VARIATIONS}")
@@ -444,7 +448,7 @@ def register_browser(session: BrowserSession, api: TenantApi, profile: Profile, 
     if variation is not None:
         case.page.route(posts, _variation_route(api, info["userId"], variation, result))
     try:
-        outcome = _add_passkey(session, case, result, timeout_ms)
+        outcome = _add_passkey(session, case, result, timeout_ms, walk)
     finally:
         if variation is not None:
             case.page.unroute(posts)
@@ -454,16 +458,24 @@ def register_browser(session: BrowserSession, api: TenantApi, profile: Profile, 
 
 
 def _add_passkey(session: BrowserSession, case: BrowserCase, result: CeremonyResult,
-                 timeout_ms: int | None) -> Outcome:
+                 timeout_ms: int | None, walk: bool) -> Outcome:
     page = SecurityInfoPage(case.page)
     provider = provider_for(case.profile)
-    page.open(session.base_url, provider_chooser=provider is not None, timeout_ms=timeout_ms)
     place = place_for(case.profile)
-    if page.add_passkey(place, provider):
+    outcome_timeout_ms = (timeout_ms or DEFAULT_TIMEOUT_MS) + OUTCOME_MARGIN_MS
+    if walk:
+        page.open(session.base_url, provider_chooser=provider is not None, timeout_ms=timeout_ms)
+        stepped_up = page.add_passkey(place, provider)
+    else:
+        stepped_up, outcome = page.register(session.base_url, place, provider,
+                                            timeout_ms=timeout_ms,
+                                            outcome_timeout_ms=outcome_timeout_ms)
+    if stepped_up:
         result.steps.append("Security info: step-up approved")
     result.steps.append(f"Security info: add a passkey on {place.value!r}"
-                        + (f" in {provider}" if provider else ""))
-    return page.outcome((timeout_ms or DEFAULT_TIMEOUT_MS) + OUTCOME_MARGIN_MS)
+                        + (f" in {provider}" if provider else "")
+                        + ("" if walk else " (from the registration step)"))
+    return page.outcome(outcome_timeout_ms) if walk else outcome
 
 
 def _fill(result: CeremonyResult, case: BrowserCase, outcome: Outcome) -> None:

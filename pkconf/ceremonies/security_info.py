@@ -8,7 +8,9 @@ find it: judging it is the ceremony's job (`browser.py`).
 They are built for many cases on one page, at a few milliseconds a Playwright call: a loaded
 page starts over in place instead of navigating, controls get DOM clicks, and what the page
 finishes on its own time (a fetch, the authenticator) is awaited in the page, on the DOM
-mutation that ends it, not by Playwright's locator retries (20, 50, 100... ms apart).
+mutation that ends it, not by Playwright's locator retries (20, 50, 100... ms apart). A case
+that is not about the dialogs skips them (`register`): start over, the registration step and
+the announced outcome are one Playwright call.
 """
 
 from __future__ import annotations
@@ -47,6 +49,21 @@ _UNTIL = """([condition, watch, timeoutMs]) => {
     observer.observe(document.body, {subtree: true, ...watch});
   });
 }"""
+# Start over (unless `url` is null: the page was just loaded), run the registration step with the
+# dialogs' answers, and read what it announced: null when the page cannot start over; {"timeout"}
+# when nothing was announced within `timeoutMs`. The regions are found by their roles.
+_REGISTER = """async ([url, where, provider, timeoutMs]) => {
+  if (url !== null && !(await window.pkconfStartOver(url))) return null;
+  let timer;
+  const late = new Promise((resolve) => { timer = setTimeout(() => resolve("late"), timeoutMs); });
+  const steppedUp = await Promise.race([window.pkconfRegister(where, provider), late]);
+  clearTimeout(timer);
+  if (steppedUp === "late") return {timeout: true};
+  const text = (role) => [...document.querySelectorAll(`[role="${role}"]`)]
+    .map((region) => region.innerText.trim()).find((t) => t) ?? "";
+  return {steppedUp, decision: window.pkconfLastDecision, status: text("status"),
+          alert: text("alert")};
+}"""
 _MODAL_OPEN = ("() => document.querySelector('dialog:modal') !== null",
                {"attributes": True, "attributeFilter": ["open"]})
 _DECISION = ("() => window.pkconfLastDecision", {"childList": True, "characterData": True})
@@ -58,6 +75,11 @@ class Place(StrEnum):
     THIS_DEVICE = "This device"
     PHONE = "Phone or tablet"
     SECURITY_KEY = "Security key"
+
+
+# Each answer's radio value, as `pkconfRegister` takes it (the page contract).
+FORM_VALUES = {Place.THIS_DEVICE: "this-device", Place.PHONE: "phone",
+               Place.SECURITY_KEY: "security-key"}
 
 
 class OutcomeKind(StrEnum):
@@ -91,15 +113,38 @@ class SecurityInfoPage:
         contract): the same content a navigation would give, with every unfinished attempt
         dropped, for a fraction of a navigation's cost. Anything else is navigated to it.
         """
-        query = {"providerChooser": "1"} if provider_chooser else {}
-        if timeout_ms is not None:
-            query["timeout"] = str(timeout_ms)
-        url = f"{base_url}{PATH}" + (f"?{urlencode(query)}" if query else "")
-        if self.page.url.startswith(f"{base_url}{PATH}") and self.page.evaluate(_START_OVER, url):
+        url = _url(base_url, provider_chooser, timeout_ms)
+        if self._on_page(base_url) and self.page.evaluate(_START_OVER, url):
             return
+        self._navigate(url)
+
+    def _on_page(self, base_url: str) -> bool:
+        return self.page.url.startswith(f"{base_url}{PATH}")
+
+    def _navigate(self, url: str) -> None:
         self.page.goto(url, wait_until="domcontentloaded")
         self.page.get_by_role("heading", name="Security info").wait_for(
             timeout=DIALOG_TIMEOUT_MS)
+
+    def register(self, base_url: str, place: Place, provider: str | None, *,
+                 timeout_ms: int | None, outcome_timeout_ms: float) -> tuple[bool, Outcome]:
+        """An attempt from the registration step, the dialogs answered with `place` and
+        `provider` (`pkconfRegister`): (whether the session was stepped up, the outcome).
+
+        Opening (in place when the page is on Security info) and the attempt are one
+        Playwright call; what is registered is what the dialogs would give, since they only
+        collect these answers and the step-up approval.
+        """
+        url = _url(base_url, provider is not None, timeout_ms)
+        call = [url, FORM_VALUES[place], provider, outcome_timeout_ms]
+        answer = self.page.evaluate(_REGISTER, call) if self._on_page(base_url) else None
+        if answer is None:
+            self._navigate(url)
+            answer = self.page.evaluate(_REGISTER, [None, *call[1:]])
+        if answer.get("timeout"):
+            raise PlaywrightTimeoutError(f"nothing was announced within {outcome_timeout_ms} ms")
+        added = answer["status"] if answer["status"].startswith(ADDED) else ""
+        return bool(answer["steppedUp"]), _outcome(added or answer["alert"], answer["decision"])
 
     def methods(self) -> list[str]:
         """The names in the "Sign-in methods" list."""
@@ -163,9 +208,20 @@ class SecurityInfoPage:
         decision = self._until(_DECISION, timeout_ms)
         added = self.page.get_by_role("status").filter(has_text=ADDED)
         alert = self.page.get_by_role("alert").filter(has_text=re.compile(r"\S"))
-        text = added.or_(alert).first.inner_text(timeout=DIALOG_TIMEOUT_MS)
-        kinds = {ADDED: OutcomeKind.ADDED, CLIENT_FAILED: OutcomeKind.CLIENT_ERROR,
-                 REFUSED: OutcomeKind.REFUSED}
-        kind = next((k for title, k in kinds.items() if text.startswith(title)),
-                    OutcomeKind.UNRECOGNIZED)
-        return Outcome(kind, text, decision)
+        return _outcome(added.or_(alert).first.inner_text(timeout=DIALOG_TIMEOUT_MS), decision)
+
+
+def _url(base_url: str, provider_chooser: bool, timeout_ms: int | None) -> str:
+    query = {"providerChooser": "1"} if provider_chooser else {}
+    if timeout_ms is not None:
+        query["timeout"] = str(timeout_ms)
+    return f"{base_url}{PATH}" + (f"?{urlencode(query)}" if query else "")
+
+
+def _outcome(text: str, decision: object) -> Outcome:
+    """The outcome an announced region's text names."""
+    kinds = {ADDED: OutcomeKind.ADDED, CLIENT_FAILED: OutcomeKind.CLIENT_ERROR,
+             REFUSED: OutcomeKind.REFUSED}
+    kind = next((k for title, k in kinds.items() if text.startswith(title)),
+                OutcomeKind.UNRECOGNIZED)
+    return Outcome(kind, text, decision)

@@ -216,13 +216,18 @@ class SecurityInfoPages:
         signed_in = self._session(request)
         if signed_in is None:
             return RedirectResponse("/signin", status_code=303)
-        token, _, user = signed_in
+        token, session, user = signed_in
         methods = "".join(
             render("method.html", name=c.display_name or "Passkey")
             for c in self.store.credentials(user.id) if not c.windows_hello_for_business)
-        head = render("security-info-head.html", token=token)
+        head = render("security-info-head.html", token=token,
+                      step_up="required" if self._step_up(session) else "not-required")
         main = render("security-info.html", user=user.user_principal_name, methods=Html(methods))
         return _page("Security info", main, head=head)
+
+    def _step_up(self, session: Session) -> bool:
+        """Whether the session needs a step-up at the emulator's clock now."""
+        return needs_step_up(session, (self.store.now() - session.signed_in).total_seconds())
 
     async def step_up(self, request: Request) -> Response:
         """GET: must the page ask for MFA again? POST: the approval, a fresh MFA session."""
@@ -230,11 +235,9 @@ class SecurityInfoPages:
         if signed_in is None:
             raise GraphError(401, "unauthenticated", "sign in at /signin first")
         _, session, user = signed_in
-        now = self.store.now()
         if request.method == "GET":
-            elapsed = (now - session.signed_in).total_seconds()
-            return JSONResponse({"required": needs_step_up(session, elapsed)})
-        token = self.store.add_session(user.id, "mfa", now)
+            return JSONResponse({"required": self._step_up(session)})
+        token = self.store.add_session(user.id, "mfa", self.store.now())
         response = JSONResponse({"token": token})
         _set_session_cookie(request, response, token)
         return response

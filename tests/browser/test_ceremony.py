@@ -72,19 +72,45 @@ def test_tamper_variations_are_ctap_only(session: BrowserSession, api: TenantApi
                          variation="tamper-origin")
 
 
+# Through the dialogs, or from the registration step with their answers: the same registration.
+WALK = pytest.mark.parametrize("walk", [True, False], ids=["dialogs", "registration-step"])
+
+
+@WALK
 def test_provider_chooser_records_the_chosen_provider_in_the_display_name(
-        session: BrowserSession, api: TenantApi, setup: Setup) -> None:
-    result = register_browser(session, api, PROFILES["samsung-pass"], setup)
+        session: BrowserSession, api: TenantApi, setup: Setup, walk: bool) -> None:
+    result = register_browser(session, api, PROFILES["samsung-pass"], setup, walk=walk)
     assert result.request["displayName"] == "Passkey in Samsung Pass"
     assert result.decision.reason == "ACCEPTED"
 
 
+@WALK
 def test_stale_mfa_is_stepped_up_on_the_page_before_the_passkey_is_added(
-        session: BrowserSession, api: TenantApi, setup: Setup) -> None:
+        session: BrowserSession, api: TenantApi, setup: Setup, walk: bool) -> None:
     stale = dataclasses.replace(setup, user=UserContext(mfa_age_seconds=600))
-    result = register_browser(session, api, PROFILES["yubikey-5-usb"], stale)
+    result = register_browser(session, api, PROFILES["yubikey-5-usb"], stale, walk=walk)
     assert "Security info: step-up approved" in result.steps
     assert result.decision.reason == "ACCEPTED"
+
+
+@WALK
+def test_fresh_mfa_is_not_stepped_up(session: BrowserSession, api: TenantApi, setup: Setup,
+                                     walk: bool) -> None:
+    result = register_browser(session, api, PROFILES["yubikey-5-usb"], setup, walk=walk)
+    assert "Security info: step-up approved" not in result.steps
+    assert result.decision.reason == "ACCEPTED"
+
+
+@pytest.mark.parametrize("profile", ["windows-hello-hardware", "google-password-manager",
+                                     "yubikey-5-usb"])
+def test_the_registration_step_posts_what_the_dialogs_would(
+        session: BrowserSession, api: TenantApi, setup: Setup, profile: str) -> None:
+    walked, started = (register_browser(session, api, PROFILES[profile], setup, walk=walk)
+                       for walk in (True, False))
+    assert started.request["displayName"] == walked.request["displayName"]
+    assert started.options["publicKey"].keys() == walked.options["publicKey"].keys()
+    assert started.decision == dataclasses.replace(walked.decision,
+                                                   detail=started.decision.detail)
 
 
 def test_an_open_case_serves_only_its_own_profile(session: BrowserSession, api: TenantApi,

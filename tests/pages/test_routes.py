@@ -163,6 +163,8 @@ def test_step_up_is_required_when_mfa_is_over_five_minutes_old_or_missing(
     user = case_user(client, user=state)
     client.cookies.set("pkconf_session", user.token or "")
     assert client.get("/security-info/step-up").json() == {"required": required}
+    served = "required" if required else "not-required"
+    assert f'<meta name="pkconf-step-up" content="{served}">' in client.get("/security-info").text
 
 
 def test_step_up_approval_gives_a_fresh_mfa_session(client: httpx.Client) -> None:

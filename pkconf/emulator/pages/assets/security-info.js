@@ -1,7 +1,9 @@
 // Security info: add a passkey the way Entra's page does, against the emulator's Graph API.
 // Every outcome is announced (status or alert) and left in window.pkconfLastDecision, so a test
 // can read what the emulator decided without scraping text. `window.pkconfStartOver(url)` shows
-// another session's Security info in place (no navigation) and drops any unfinished attempt.
+// another session's Security info in place (no navigation) and drops any unfinished attempt;
+// `window.pkconfRegister(where, provider)` runs an attempt from its registration step, as if the
+// dialogs had been answered so (a test that is not about the dialogs skips their clicks).
 "use strict";
 
 // "Where do you want to create your passkey?" -> the WebAuthn hints for that choice.
@@ -12,6 +14,7 @@ const PLACES = {
 };
 const METHODS = "/v1.0/me/authentication/fido2Methods";
 const SESSION_META = 'meta[name="pkconf-session"]';
+const STEP_UP_META = 'meta[name="pkconf-step-up"]';
 let token = document.querySelector(SESSION_META).content;
 // Aborted when the page starts over: attempts begun before then neither announce nor post.
 let attempts = new AbortController();
@@ -97,30 +100,48 @@ function create(signal, publicKey) {
     .finally(() => clearTimeout(timer));
 }
 
-async function stepUpIfNeeded(signal) {
+// Whether the session needs a step-up now (MFA over five minutes old, or none).
+async function stepUpRequired(signal) {
   const check = await fetch("/security-info/step-up", { signal });
-  if (!(await check.json()).required) return true;
-  if (!(await ask("step-up-dialog"))) return false;
+  return (await check.json()).required;
+}
+
+// Steps up if `required`, once `approve` resolves true (false: the user cancelled, and this is
+// null). The approval is a fresh MFA session, whose token the page uses from then on.
+async function stepUp(signal, required, approve) {
+  if (!required) return false;
+  if (!(await approve())) return null;
   const answer = await fetch("/security-info/step-up", { method: "POST", signal });
   token = (await answer.json()).token;
   return true;
 }
 
-// The attempt's fetches and create() take its signal, so a start over rejects whatever is still
-// pending; the click handler drops that rejection instead of announcing it.
-async function addPasskey(signal) {
+function begin() {
   window.pkconfLastDecision = null;
   byId("alert").replaceChildren();
-  if (!(await ask("add-dialog")) || !(await stepUpIfNeeded(signal))) return;
+}
+
+// The attempt's fetches and create() take its signal, so a start over rejects whatever is still
+// pending; the caller drops that rejection instead of announcing it.
+async function addPasskey(signal) {
+  begin();
+  if (!(await ask("add-dialog"))) return;
+  const required = await stepUpRequired(signal);
+  if ((await stepUp(signal, required, () => ask("step-up-dialog"))) === null) return;
   const where = await ask("where-dialog");
   if (!where) return;
-  const place = PLACES[where.get("where")];
-  let displayName = place.name;
+  let provider = null;
   if (query().get("providerChooser") === "1") {
-    const provider = await ask("provider-dialog");
-    if (!provider) return;
-    displayName = `Passkey in ${provider.get("provider")}`;
+    const chosen = await ask("provider-dialog");
+    if (!chosen) return;
+    provider = chosen.get("provider");
   }
+  await register(signal, PLACES[where.get("where")], provider);
+}
+
+// The registration step: creationOptions, create() for the chosen place, the POST, the outcome.
+async function register(signal, place, provider) {
+  const displayName = provider === null ? place.name : `Passkey in ${provider}`;
   announce("Getting ready to create your passkey…");
   const options = await call(signal, "GET", `${METHODS}/creationOptions`);
   if (options.status !== 200) return fail("We couldn't add your passkey", graphFailure(options));
@@ -143,14 +164,41 @@ async function addPasskey(signal) {
   announce("Passkey added");
 }
 
+// An attempt's unexpected failure is announced, unless the page started over meanwhile.
+function unlessStartedOver(signal, error) {
+  if (!signal.aborted) {
+    fail("We couldn't add your passkey", {
+      outcome: "client-error", family: "client", reason: error.name, detail: error.message,
+    });
+  }
+}
+
 // Delegated, so that the button still works once a start over has replaced it.
 document.addEventListener("click", (event) => {
   if (!event.target.closest("#add-method")) return;
   const { signal } = attempts;
-  addPasskey(signal).catch((error) => signal.aborted || fail("We couldn't add your passkey", {
-    outcome: "client-error", family: "client", reason: error.name, detail: error.message,
-  }));
+  addPasskey(signal).catch((error) => unlessStartedOver(signal, error));
 });
+
+// An attempt from its registration step, the dialogs' answers given: `where` "this-device",
+// "phone" or "security-key", `provider` the provider dialog's choice or null. A session that
+// needed a step-up when the page was served (its pkconf-step-up meta) is stepped up as "I
+// approved it" would. Resolves once the outcome is announced, with whether it stepped up.
+window.pkconfRegister = async (where, provider) => {
+  const place = PLACES[where];
+  if (!place) throw new TypeError(`unknown place ${where}`);
+  const { signal } = attempts;
+  begin();
+  try {
+    const required = document.querySelector(STEP_UP_META).content === "required";
+    const steppedUp = await stepUp(signal, required, async () => true);
+    await register(signal, place, provider);
+    return steppedUp;
+  } catch (error) {
+    unlessStartedOver(signal, error);
+    return false;
+  }
+};
 
 // Another session's Security info in place of this one, as navigating to `url` would show it,
 // without reloading the page (a test run reuses one page for many cases). Resolves false,
@@ -163,6 +211,7 @@ window.pkconfStartOver = async (url) => {
   const next = new DOMParser().parseFromString(await response.text(), "text/html");
   token = next.querySelector(SESSION_META).content;
   document.querySelector(SESSION_META).content = token;
+  document.querySelector(STEP_UP_META).content = next.querySelector(STEP_UP_META).content;
   document.querySelector("main").replaceWith(next.querySelector("main"));
   if (response.url !== location.href) history.replaceState(null, "", response.url);
   window.pkconfLastDecision = null;
