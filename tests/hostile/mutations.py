@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from hashlib import sha256
 from typing import Any
 
+import cbor2
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from fido2 import cbor
 from fido2.cose import ES256
@@ -30,6 +31,12 @@ from .samples import Sample, can_make, sample_format
 
 UP, UV, BE, BS, AT, ED = 0x01, 0x04, 0x08, 0x10, 0x40, 0x80  # WebAuthn L3 §6.1 flag bits
 NESTING = 5000  # far past Python's recursion limit (issue 14, fault 1)
+
+
+def _cbor(value: Any) -> bytes:
+    """CTAP2 canonical CBOR (RFC 8949 §4.2.1 order) of any value, null and floats too: fido2's
+    encoder takes only what an authenticator would send."""
+    return cbor2.dumps(value, canonical=True)
 
 
 @dataclass
@@ -54,7 +61,7 @@ class AuthParts:
     def encode(self) -> bytes:
         return (self.rp_id_hash + bytes([self.flags]) + self.counter + self.aaguid
                 + len(self.credential_id).to_bytes(2, "big") + self.credential_id
-                + cbor.encode(self.key) + self.rest)
+                + _cbor(self.key) + self.rest)
 
 
 class Hostile:
@@ -90,7 +97,7 @@ class Hostile:
                 # it has to be refused as unreadable before any signature counts
                 if defect is not None:
                     raise
-        return self.with_attestation(cbor.encode(att), client_data)
+        return self.with_attestation(_cbor(att), client_data)
 
     def with_client_data(self, data: dict[str, Any] | bytes) -> dict[str, Any]:
         """The response with this clientDataJSON (a dict is serialised), signed again."""
@@ -111,14 +118,14 @@ class Hostile:
         statement = dict(self.att["attStmt"])
         for key, value in changes.items():
             statement.pop(key, None) if value is None else statement.__setitem__(key, value)
-        return self.with_attestation(cbor.encode({**self.att, "attStmt": statement}))
+        return self.with_attestation(_cbor({**self.att, "attStmt": statement}))
 
     def with_attestation(self, raw: bytes | dict[str, Any],
                          client_data: bytes | None = None) -> dict[str, Any]:
         """The response with this attestationObject (a dict is CBOR-encoded), not signed again."""
         response = copy.deepcopy(self.response)
         response["response"]["attestationObject"] = websafe_encode(
-            raw if isinstance(raw, bytes) else cbor.encode(raw))
+            raw if isinstance(raw, bytes) else _cbor(raw))
         if client_data is not None:
             response["response"]["clientDataJSON"] = websafe_encode(client_data)
         return response
@@ -324,13 +331,13 @@ MUTATIONS: tuple[Mutation, ...] = (
              lambda h: h.with_client_data(h.client_data_raw[:-1] + b'\xff"}')),
     # --- Resp-3: the attestation object -----------------------------------------------------------
     Mutation(f"{R3} F-1", "attestationObject is a CBOR array, not a map",
-             lambda h: h.with_attestation(cbor.encode([h.att["fmt"], h.att["authData"]]))),
+             lambda h: h.with_attestation(_cbor([h.att["fmt"], h.att["authData"]]))),
     Mutation(f"{R3} F-1", "attestationObject is not CBOR at all",
              lambda h: h.with_attestation(b"\xff\xfe not cbor")),
     Mutation("RFC 8949 §5.3.1", "trailing bytes after the attestation object",
-             lambda h: h.with_attestation(cbor.encode(h.att) + b"\x00")),
+             lambda h: h.with_attestation(_cbor(h.att) + b"\x00")),
     Mutation("RFC 8949 §3", "the attestation object is truncated",
-             lambda h: h.with_attestation(cbor.encode(h.att)[:-7])),
+             lambda h: h.with_attestation(_cbor(h.att)[:-7])),
     Mutation(f"{R3} F-2", "fmt is missing", _att(fmt=...)),
     Mutation(f"{R3} F-3", "fmt is not a text string", _att(fmt=7)),
     Mutation(f"{R3} F-4", "attStmt is missing", _att(attStmt=...)),
@@ -349,11 +356,11 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(f"{R3} F-12", "leftover bytes after the attested credential data",
              _auth(lambda p: _set(p, rest=p.rest + b"\x00\x01"))),
     Mutation("WebAuthn L3 §6.1 (ED)", "ED set, extensions an array, not a CBOR map",
-             _auth(lambda p: _set(p, flags=p.flags | ED, rest=cbor.encode([1, 2])))),
+             _auth(lambda p: _set(p, flags=p.flags | ED, rest=_cbor([1, 2])))),
     Mutation("WebAuthn L3 §6.1 (ED)", "ED set, no extension data",
              _auth(lambda p: _set(p, flags=p.flags | ED, rest=b""))),
     Mutation("WebAuthn L3 §6.1 (ED)", "extension data without ED",
-             _auth(lambda p: _set(p, flags=p.flags & ~ED, rest=cbor.encode({"credProtect": 1})))),
+             _auth(lambda p: _set(p, flags=p.flags & ~ED, rest=_cbor({"credProtect": 1})))),
     Mutation("WebAuthn L3 §6.1 (BE/BS)", "BS set without BE", _flags(set_=BS, clear=BE)),
     Mutation("WebAuthn L3 §7.1 step 13", "rpIdHash is another RP's",
              _auth(lambda p: _set(p, rp_id_hash=sha256(b"evil.example").digest()))),
