@@ -128,11 +128,15 @@ class WriteThrottle:
     WINDOW_SECONDS = 60.0
 
     def admit(self, limit: int | None) -> int | None:
-        """Record a write and return None, or the Retry-After seconds when over the limit."""
+        """Record a write and return None, or the Retry-After seconds when over the limit.
+        Writes while there is no limit are not counted: turning it on starts afresh."""
+        if limit is None:
+            self._writes.clear()
+            return None
         now = self.clock()
         while self._writes and self._writes[0] <= now - self.WINDOW_SECONDS:
             self._writes.popleft()
-        if limit is not None and len(self._writes) >= limit:
+        if len(self._writes) >= limit:
             return max(1, int(self._writes[0] + self.WINDOW_SECONDS - now + 0.999))
         self._writes.append(now)
         return None
