@@ -35,7 +35,11 @@ from fido2.webauthn import AuthenticatorData
 from .. import __version__
 from ..authenticators.device import SoftwareAuthenticator
 from ..authenticators.profiles import Profile
+from ..ceremonies import CTAP_CEREMONIES
+from ..ceremonies.ctap import Setup
+from ..ceremonies.graph_target import GraphTenant
 from ..ceremonies.physical import register_with_key
+from ..ceremonies.result import CeremonyResult, TenantRefusal
 from ..tenant import rules
 from ..tenant.attestation import (
     AttestationFailure,
@@ -56,7 +60,7 @@ from ..tenant.attestation.metadata import (
 )
 from ..tenant.decision import CeremonyContext, Decision, RegistrationPath, UserContext
 from ..tenant.engine import decide
-from ..tenant.policy import ALL_USERS, Fido2Policy, parse_policy
+from ..tenant.policy import ALL_USERS, Fido2Policy, PolicyError, parse_policy
 from ..tenant.registration import Registration, parse_registration
 from ..tenant.rules import RuleBook
 from .impact import FRESH_MFA_SECONDS, PATHS, ceremony_context, entra_options, registrations
@@ -65,6 +69,7 @@ FLAG = AuthenticatorData.FLAG
 S3 = "entra-facts §9 (S3 concept-fido2-hardware-vendor)"
 # An AAGUID no real model has, for "an allow list that does not name this authenticator".
 OTHER_AAGUID = "00000000-0000-4000-8000-0000000c0de5"
+FIDO2_CONFIGURATION_TYPE = "#microsoft.graph.fido2AuthenticationMethodConfiguration"
 
 
 @dataclass(frozen=True)
@@ -335,13 +340,14 @@ class Configuration:
         return (f"attestation {self.attestation}, keys {self.restriction}, "
                 f"types {self.passkey_types}, {self.path}{on}")
 
-    def policy(self, aaguid: str) -> Fido2Policy:
-        """The configuration as an exported fido2 policy, with this authenticator's AAGUID
-        where the key restriction names it."""
+    def policy_json(self, aaguid: str) -> dict[str, Any]:
+        """The configuration as Graph's fido2 configuration (the body a PATCH sends, entra-facts
+        §1.5), with this authenticator's AAGUID where the key restriction names it."""
         listed = {"none": [], "allow-listed": [aaguid], "block-listed": [aaguid],
                   "allow-list-without-it": [OTHER_AAGUID]}[self.restriction]
         pid = "00000000-0000-0000-0000-000000000001"
-        return parse_policy({
+        return {
+            "@odata.type": FIDO2_CONFIGURATION_TYPE, "id": "Fido2",
             "state": "enabled", "isSelfServiceRegistrationAllowed": True,
             "defaultPasskeyProfile": pid,
             "includeTargets": [{"targetType": "group", "id": ALL_USERS,
@@ -355,7 +361,11 @@ class Configuration:
                                     "enforcementType": "block" if self.restriction
                                     == "block-listed" else "allow",
                                     "aaGuids": listed}}],
-        })
+        }
+
+    def policy(self, aaguid: str) -> Fido2Policy:
+        """The same policy as the engine reads it."""
+        return parse_policy(self.policy_json(aaguid))
 
     def to_json(self) -> dict[str, Any]:
         return {"attestationEnforcement": self.attestation, "keyRestrictions": self.restriction,
@@ -401,6 +411,9 @@ class Verdict:
 
 
 # --- the certification ----------------------------------------------------------------------
+USER = UserContext(mfa_age_seconds=FRESH_MFA_SECONDS)  # who registers, in-process and on a tenant
+
+
 @dataclass
 class Certification:
     sample: Sample
@@ -408,6 +421,7 @@ class Certification:
     verdicts: list[Verdict]
     book: RuleBook
     inputs: dict[str, str] = field(default_factory=dict)  # path -> SHA-256
+    tenant: TenantSection | None = None  # set by a run with --target graph
 
     @property
     def ready(self) -> bool:
@@ -429,6 +443,7 @@ class Certification:
             "suiteVersion": __version__,
             "ruleBook": {"asOf": self.book.as_of.isoformat(), "cloud": str(self.book.cloud)},
             "tools": tool_versions(), "inputs": self.inputs,
+            **({"tenant": self.tenant.to_json()} if self.tenant else {}),
         }
 
 
@@ -456,17 +471,171 @@ def certify(sample: Sample, metadata: Metadata | None, book: RuleBook, now: date
     facts = _Facts.of(sample, metadata, now)
     checks = [Check(rid, title, *judge(facts), source)
               for rid, title, judge, source in REQUIREMENTS]
-    user = UserContext(mfa_age_seconds=FRESH_MFA_SECONDS)
 
     def verdict(c: Configuration) -> Verdict:
         made = (on_paths or {}).get(c.platform_path, sample)
         if made.registration is None:
             return Verdict(c, None, made.refused)
-        return Verdict(c, decide(c.policy(made.aaguid), user, c.path, made.registration,
+        return Verdict(c, decide(c.policy(made.aaguid), USER, c.path, made.registration,
                                  made.ceremony, metadata=metadata, book=book))
 
     verdicts = [verdict(c) for c in plan(list(on_paths or ()))]
     return Certification(sample, checks, verdicts, book, sha256_files(inputs))
+
+
+# --- on a tenant ----------------------------------------------------------------------------
+CURRENT_POLICY = "the tenant's current policy"
+TEST_PKI_ATTESTED = ("attestation enforced on a software authenticator whose statement chains "
+                     "to the suite's test CA, which no tenant's FIDO metadata lists")
+PROVISIONING_ONLY = ("only the provisioning path runs on a tenant: an app's token cannot act "
+                     "as a user on Security info")
+
+
+@dataclass(frozen=True)
+class TenantResult:
+    """One provisioning on the tenant beside the in-process verdict for the same policy, or
+    why it was not run there (`skipped`)."""
+
+    configuration: str  # a Configuration's name, or CURRENT_POLICY
+    expected: Decision | None  # in-process
+    observed: Decision | TenantRefusal | None = None  # None: skipped
+    status: int | None = None
+    error: tuple[str, str] | None = None  # Graph's error code and message
+    request_ids: tuple[str, ...] = ()
+    policy_changed: bool = False
+    skipped: str = ""
+
+    @classmethod
+    def of(cls, configuration: str, expected: Decision, result: CeremonyResult,
+           request_ids: Sequence[str], policy_changed: bool) -> TenantResult:
+        """What the tenant answered the ceremony, its error envelope read as Graph sends it."""
+        error = (result.response or {}).get("error")
+        code_message = ((str(error.get("code")), str(error.get("message", "")))
+                        if isinstance(error, dict) else None)
+        observed = result.decision
+        if not isinstance(observed, Decision | TenantRefusal):  # only a browser refuses first
+            raise TypeError(f"a provisioning ceremony ended in {observed!r}")
+        return cls(configuration, expected, observed, result.status, code_message,
+                   tuple(request_ids), policy_changed)
+
+    @property
+    def agrees(self) -> bool | None:
+        """Same outcome, and the same reason where the tenant names one of the suite's (the
+        emulator does; a real tenant publishes no reasons, entra-facts §8). None: not run."""
+        if self.observed is None or self.expected is None:
+            return None
+        if self.observed.accepted != self.expected.accepted:
+            return False
+        return isinstance(self.observed, TenantRefusal) or \
+            self.observed.reason == self.expected.reason
+
+    @property
+    def verdict(self) -> str:
+        return {None: "skipped", True: "agrees", False: "differs"}[self.agrees]
+
+    @property
+    def observed_summary(self) -> str:
+        if self.observed is None:
+            return self.skipped
+        said = "accepted" if self.observed.accepted else "rejected"
+        error = f" {self.error[0]}: {self.error[1]}" if self.error else ""
+        return f"{self.status} {said}{error}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "configuration": self.configuration, "result": self.verdict,
+            "expected": self.expected.to_json() if self.expected else None,
+            "tenant": None if self.observed is None else {
+                "status": self.status,
+                "outcome": "accepted" if self.observed.accepted else "rejected",
+                "decision": self.observed.to_json(),
+                "error": ({"code": self.error[0], "message": self.error[1]}
+                          if self.error else None),
+                "requestIds": list(self.request_ids), "policyChanged": self.policy_changed},
+            **({"skipped": self.skipped} if self.skipped else {}),
+        }
+
+
+@dataclass(frozen=True)
+class TenantSection:
+    """The authenticator provisioned on a tenant: where, when, and each result."""
+
+    tenant: str
+    graph_url: str
+    at: datetime
+    policy_changes: bool
+    results: list[TenantResult]
+
+    def count(self, verdict: str) -> int:
+        return sum(r.verdict == verdict for r in self.results)
+
+    def summary_line(self) -> str:
+        skipped = self.count("skipped")
+        return (f"tenant: {self.count('agrees')} agree, {self.count('differs')} differ"
+                + (f" ({skipped} skipped)" if skipped else ""))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.tenant, "graphUrl": self.graph_url,
+                "at": self.at.isoformat(timespec="seconds"),
+                "policyChanges": self.policy_changes, "note": PROVISIONING_ONLY,
+                "agree": self.count("agrees"), "differ": self.count("differs"),
+                "skipped": self.count("skipped"),
+                "results": [r.to_json() for r in self.results]}
+
+
+def on_tenant(tenant: GraphTenant, profile: Profile, cert: Certification,
+              metadata: Metadata | None) -> list[TenantResult]:
+    """Provision the authenticator on a started tenant: under its current policy (left as it
+    is), then — only when the tenant allows policy changes — under each provisioning
+    configuration, each beside its in-process verdict. The caller closes the tenant, which
+    puts its policy back."""
+    sample = cert.sample
+    planned: list[tuple[str, dict[str, Any] | None, Fido2Policy | str, Decision | None]] = [
+        (CURRENT_POLICY, None, *_current(tenant.policy, sample, metadata, cert.book))]
+    if tenant.allow_policy_changes:
+        planned += [(v.configuration.name, v.configuration.policy_json(sample.aaguid),
+                     v.configuration.policy(sample.aaguid), v.decision)
+                    for v in cert.verdicts
+                    if v.configuration.path is RegistrationPath.PROVISIONING]
+    results = []
+    for name, body, model, expected in planned:
+        why = _unfit(tenant, profile, body, model, expected, sample)
+        if why:
+            results.append(TenantResult(name, expected, skipped=why))
+            continue
+        assert expected is not None  # _unfit skips a configuration without a verdict
+        outcome = CTAP_CEREMONIES["graph"](tenant, profile, Setup(body, USER), variation=None)
+        results.append(TenantResult.of(name, expected, outcome, tenant.request_ids(),
+                                       tenant.case.policy_changed))
+        tenant.end_case()
+    return results
+
+
+def _current(policy: dict[str, Any], sample: Sample, metadata: Metadata | None,
+             book: RuleBook) -> tuple[Fido2Policy | str, Decision | None]:
+    """The tenant's policy as the engine reads it (or why it does not read) and the in-process
+    decision under it."""
+    try:
+        model = parse_policy(policy)
+    except PolicyError as e:
+        return f"the tenant's policy does not read as a fido2 policy: {e}", None
+    if sample.registration is None:
+        return model, None
+    return model, decide(model, USER, RegistrationPath.PROVISIONING, sample.registration,
+                         sample.ceremony, metadata=metadata, book=book)
+
+
+def _unfit(tenant: GraphTenant, profile: Profile, body: dict[str, Any] | None,
+           model: Fido2Policy | str, expected: Decision | None, sample: Sample) -> str:
+    """Why this policy is not run on the tenant, or ""."""
+    if isinstance(model, str):
+        return model
+    if expected is None:
+        return f"the authenticator did not register in-process ({sample.refused})"
+    if profile.attestation.vendor is not None and any(p.attestation_enforced
+                                                      for p in model.profiles):
+        return TEST_PKI_ATTESTED
+    return (tenant.policy_unfit(body) or "") if body is not None else ""
 
 
 # --- the report files -----------------------------------------------------------------------
@@ -474,6 +643,7 @@ _CSS = ("body{font-family:system-ui,sans-serif;margin:2em;max-width:70em}"
         "table{border-collapse:collapse;width:100%;margin-bottom:2em}"
         "td,th{border:1px solid #ccc;padding:.3em .5em;text-align:left;vertical-align:top}"
         ".pass{color:#1a7f37;font-weight:bold}.fail{color:#cf222e;font-weight:bold}"
+        ".skip{color:#555;font-weight:bold}"
         "small{color:#555}")
 
 
@@ -497,7 +667,34 @@ def render_html(cert: Certification) -> str:
             f"<h2>Microsoft's vendor requirements</h2><table><tr><th></th><th>requirement</th>"
             f"<th>evidence</th></tr>{checks}</table>"
             f"<h2>Tenant configurations (accepted / rejected)</h2><table><tr><th></th>"
-            f"<th>configuration</th><th>decision</th></tr>{configs}</table></body></html>\n")
+            f"<th>configuration</th><th>decision</th></tr>{configs}</table>"
+            f"{_tenant_html(cert.tenant) if cert.tenant else ''}</body></html>\n")
+
+
+_VERDICT_CLASS = {"agrees": "pass", "differs": "fail", "skipped": "skip"}
+
+
+def _tenant_html(section: TenantSection) -> str:
+    """"On tenant <id>": each result beside the in-process verdict, with the request ids
+    Microsoft support can trace."""
+    e = html.escape
+    rows = "".join(
+        f'<tr><td><span class="{_VERDICT_CLASS[r.verdict]}">{r.verdict}</span></td>'
+        f"<td>{e(r.configuration)}</td>"
+        f"<td>{e(_expected_summary(r.expected))}</td><td>{e(r.observed_summary)}</td>"
+        f"<td><small>{e(' '.join(r.request_ids))}</small></td></tr>" for r in section.results)
+    changes = "policy changed per configuration, then restored" if section.policy_changes \
+        else "policy read only"
+    return (f"<h2>On tenant {e(section.tenant)}</h2><p>{e(section.summary_line())} · "
+            f"{e(section.graph_url)} · {section.at.isoformat(timespec='seconds')} · "
+            f"{changes} · {e(PROVISIONING_ONLY)}</p><table><tr><th></th><th>configuration</th>"
+            f"<th>in-process</th><th>tenant</th><th>request ids</th></tr>{rows}</table>")
+
+
+def _expected_summary(decision: Decision | None) -> str:
+    if decision is None:
+        return "not registered"
+    return "accepted" if decision.accepted else f"rejected {decision.family} {decision.reason}"
 
 
 def render_junit(cert: Certification) -> str:

@@ -6,15 +6,19 @@ import argparse
 import json
 import re
 import sys
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..admin.certify import (
     Certification,
     Sample,
+    TenantSection,
     certify,
     get_info,
     info_json,
+    on_tenant,
     sample_device,
     sample_profile,
     write_reports,
@@ -28,13 +32,21 @@ from ..authenticators.files import (
     read_authenticator_file,
     resolve_profile,
 )
+from ..authenticators.profiles import Profile
+from ..ceremonies.graph_client import GraphClient, GraphError, add_graph_options
+from ..ceremonies.graph_target import GraphTenant
+from ..ceremonies.tenant import TenantError
 from ..inputs import UsageError, read_json, read_metadata, read_rule_book
 from ..paths import REPORTS, TEST_MDS_BLOB, TEST_MDS_ROOT
 from ..tenant import rules
 from ..tenant.attestation import Metadata
 from ..tenant.decision import CeremonyContext, IssuedChallenge
 from ..tenant.registration import MalformedRegistration, b64url_decode, parse_registration
+from ..tenant.rules import Cloud
 from .common import add_rule_book_arguments
+
+if TYPE_CHECKING:
+    from conformance.graph_target import GraphOptions
 
 HELP = ("check an authenticator against Microsoft's vendor requirements and the tenant "
         "configurations that matter for it; write a report a customer can read")
@@ -59,6 +71,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print certification.json")
     p.add_argument("--reports", metavar="DIR",
                    help="write the report here (default: reports/certification/<name>/)")
+    p.add_argument("--target", choices=("in-process", "graph"), default="in-process",
+                   help="in-process (default): the suite's own engine only; graph: then "
+                        "provision the authenticator on a tenant through Microsoft Graph and "
+                        "compare (docs/graph-target.md): under its current policy, and with "
+                        "--allow-policy-changes under each provisioning configuration")
+    add_graph_options(p.add_argument)
 
 
 def _device_sample(path: str, now: datetime) -> Sample:
@@ -114,6 +132,7 @@ def _path(device: hid.CtapHidDevice) -> str:
 
 def run(args: argparse.Namespace) -> int:
     book = read_rule_book(args.as_of, args.cloud)
+    options = _graph_options(args, book.cloud) if args.target == "graph" else None
     metadata = read_metadata(args.mds, args.mds_root)
     now = datetime.now(UTC)
     inputs = [Path(p) for p in (args.mds, args.mds_root) if p] or [TEST_MDS_BLOB, TEST_MDS_ROOT]
@@ -122,10 +141,14 @@ def run(args: argparse.Namespace) -> int:
         reports = [(certify(sample, metadata, book, now, [*inputs, path]), base / sample.name)
                    for sample, path in _response_samples(args.responses, now)]
     else:
-        sample, metadata, inputs, on_paths = _sample(args, now, metadata, inputs)
+        subject = _subject(args, now, metadata, inputs)
+        sample = subject.sample
         slug = re.sub(r"[^A-Za-z0-9._-]+", "-", sample.name).strip("-") or "authenticator"
-        reports = [(certify(sample, metadata, book, now, inputs, on_paths),
-                    Path(args.reports) if args.reports else REPORTS / "certification" / slug)]
+        cert = certify(sample, subject.metadata, book, now, subject.inputs, subject.on_paths)
+        if options is not None:
+            cert.tenant = _on_tenant(options, cert, subject)
+        reports = [(cert, Path(args.reports) if args.reports
+                    else REPORTS / "certification" / slug)]
     for cert, directory in reports:
         _write(cert, directory, args.json)
     if args.json:  # one object; an array of them for --responses
@@ -134,25 +157,76 @@ def run(args: argparse.Namespace) -> int:
     return 0 if all(cert.ready for cert, _ in reports) else 1
 
 
-def _sample(args: argparse.Namespace, now: datetime, metadata: Metadata | None,
-            inputs: list[Path]
-            ) -> tuple[Sample, Metadata | None, list[Path], dict[str, Sample] | None]:
-    """The authenticator's or the device's sample, the metadata it is checked against, the
-    input files and, for an authenticator file, its sample on each declared platform path
-    (Security info is certified per path); a file brings its own model's metadata."""
+def _graph_options(args: argparse.Namespace, cloud: Cloud) -> GraphOptions:
+    """--target graph's options, checked before anything runs. Only a software authenticator
+    is provisioned: it makes as many registrations as the tenant's challenges ask for."""
+    from conformance.graph_target import graph_options
+
+    if args.device is not None:
+        raise UsageError("--target graph takes --authenticator NAME|FILE: a physical key could "
+                         "be provisioned on a tenant too (one touch per configuration), but not "
+                         "in this change")
+    if args.responses is not None:
+        raise UsageError("--target graph takes --authenticator NAME|FILE: captured responses "
+                         "answer another challenge than the tenant's, so they cannot be "
+                         "provisioned")
+    return graph_options(lambda flag: getattr(args, flag[2:].replace("-", "_"), None),
+                         REPORTS, cloud)
+
+
+def _on_tenant(options: GraphOptions, cert: Certification, subject: _Subject) -> TenantSection:
+    """The authenticator provisioned on the tenant, each result beside its in-process verdict;
+    whatever the run did on the tenant is undone (its users, groups, and the policy)."""
+    assert subject.profile is not None, "_graph_options refuses --device"
+    at = datetime.now(UTC)
+    with GraphClient(options.settings) as client:
+        tenant = GraphTenant(client, allow_policy_changes=options.allow_policy_changes,
+                             restore_file=options.restore_file,
+                             write_interval=options.write_interval)
+        try:
+            try:
+                tenant.start()
+                results = on_tenant(tenant, subject.profile, cert, subject.metadata)
+            finally:
+                for line in tenant.close():
+                    print(line, file=sys.stderr)
+        except (GraphError, TenantError) as e:
+            raise UsageError(str(e)) from None
+    return TenantSection(options.settings.tenant, options.settings.graph_url, at,
+                         options.allow_policy_changes, results)
+
+
+@dataclass(frozen=True)
+class _Subject:
+    """What is certified: the sample, the metadata it is checked against, the input files, for
+    an authenticator file its sample on each declared platform path (Security info is certified
+    per path), and the software authenticator behind the sample (None: an attached key)."""
+
+    sample: Sample
+    metadata: Metadata | None
+    inputs: list[Path]
+    on_paths: dict[str, Sample] | None = None
+    profile: Profile | None = None
+
+
+def _subject(args: argparse.Namespace, now: datetime, metadata: Metadata | None,
+             inputs: list[Path]) -> _Subject:
+    """The authenticator's or the device's sample; a file brings its own model's metadata."""
     if args.authenticator is None:
-        return _device_sample(args.device, now), metadata, inputs, None
+        return _Subject(_device_sample(args.device, now), metadata, inputs)
     if not is_authenticator_file(args.authenticator):
         try:
             profile = resolve_profile(args.authenticator)
         except ProfileError as e:
             raise UsageError(str(e)) from None
-        return sample_profile(profile, now), metadata, inputs, None
+        return _Subject(sample_profile(profile, now), metadata, inputs, profile=profile)
     loaded = _read_file(args.authenticator)
     if not args.mds:  # the file's model is in the test MDS only as the loader builds it
         metadata, inputs = Metadata.from_blob(*loaded.metadata()), []
     on_paths = {path: sample_profile(profile, now) for path, profile in loaded.profiles.items()}
-    return (next(iter(on_paths.values())), metadata, [*inputs, loaded.source], on_paths)
+    # provisioning has no platform path: the first declared one's sample and profile serve it
+    return _Subject(next(iter(on_paths.values())), metadata, [*inputs, loaded.source], on_paths,
+                    next(iter(loaded.profiles.values())))
 
 
 def _write(cert: Certification, directory: Path, as_json: bool) -> None:
@@ -164,5 +238,11 @@ def _write(cert: Certification, directory: Path, as_json: bool) -> None:
     if not as_json:
         for check in cert.checks:
             print(f"{'PASS' if check.passed else 'FAIL'}  {check.id}: {check.evidence}")
+        for result in cert.tenant.results if cert.tenant else ():
+            print(f"{result.verdict.upper():7} {result.configuration}: "
+                  f"{result.observed_summary}")
         print(f"report: {directory}")
-    print(cert.summary_line(), file=sys.stderr if as_json else sys.stdout)
+    out = sys.stderr if as_json else sys.stdout
+    print(cert.summary_line(), file=out)
+    if cert.tenant is not None:
+        print(cert.tenant.summary_line(), file=out)
