@@ -16,6 +16,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from .paths import TEST_MDS_BLOB, TEST_MDS_ROOT
+from .tenant import jsontext
 from .tenant.attestation import Metadata, MetadataError
 from .tenant.decision import UserContext, UserJsonError
 from .tenant.policy import Fido2Policy, PolicyError, parse_policy
@@ -34,12 +35,15 @@ def read_bytes(path: str | Path, what: str) -> bytes:
 
 
 def read_json(path: str | Path, what: str) -> Any:
+    """A JSON file in any encoding RFC 8259 §8.1 allows readers to detect, nested no deeper
+    than `jsontext.MAX_DEPTH`."""
+    raw = read_bytes(path, what)
     try:
-        return json.loads(read_bytes(path, what))
-    except (ValueError, UnicodeDecodeError) as e:
+        return jsontext.loads(raw.decode(json.detect_encoding(raw)))
+    except UnicodeDecodeError as e:
         raise UsageError(f"{what} {path} is not JSON: {e}") from None
-    except RecursionError:  # json's decoder recurses per level: a deep file is refused, not a crash
-        raise UsageError(f"{what} {path} nests too deeply to read") from None
+    except jsontext.JsonTextError as e:
+        raise UsageError(f"{what} {path} {e}") from None
 
 
 FIDO2_ODATA_TYPE = "#microsoft.graph.fido2AuthenticationMethodConfiguration"

@@ -13,7 +13,6 @@ The same reader takes the browser's `PublicKeyCredential.toJSON()` form and Grap
 from __future__ import annotations
 
 import binascii
-import json
 import re
 from base64 import urlsafe_b64decode
 from collections.abc import Mapping
@@ -22,6 +21,7 @@ from typing import Any
 
 from fido2.webauthn import AttestationObject, AuthenticatorData, CollectedClientData
 
+from . import jsontext
 from .attestation import AttestationFailure
 from .attestation import parse_attestation_object as strict_attestation_object
 
@@ -79,9 +79,11 @@ def _required_bytes(obj: Mapping[str, Any], key: str, field: str) -> bytes:
 def parse_client_data(raw: bytes) -> CollectedClientData:
     """clientDataJSON: a JSON object with string type, challenge and origin (Resp-2 structure)."""
     try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+        data = jsontext.loads(raw.decode("utf-8"))  # WebAuthn §7.1 step 5: UTF-8 decode
+    except UnicodeDecodeError:
         raise MalformedRegistration("clientDataJSON is not UTF-8 JSON") from None
+    except jsontext.JsonTextError as e:  # §7.1 step 6: parse, here with bounded nesting
+        raise MalformedRegistration(f"clientDataJSON {e}") from None
     if not isinstance(data, dict):
         raise MalformedRegistration("clientDataJSON is not a JSON object")
     for key in ("type", "challenge", "origin"):

@@ -9,7 +9,9 @@ from __future__ import annotations
 import hashlib
 import random
 
+import cbor2
 import pytest
+from fido2.utils import websafe_encode
 
 from pkconf.tenant.attestation import (
     AttestationFailure,
@@ -91,3 +93,29 @@ def test_mutated_metadata_blobs_fail_only_as_metadata_error() -> None:
         blob = b".".join(rng.randbytes(size // 3) for _ in range(3))
         with pytest.raises(MetadataError):
             Metadata.from_blob(blob, root)
+
+
+def _safetynet_object(header: bytes, payload: bytes) -> bytes:
+    """An android-safetynet attestation object whose JWS has these header and payload bytes."""
+    auth_data = bytes(32) + b"\x45" + bytes(4) + bytes(16) + b"\x00\x01\x01" + cbor2.dumps(
+        {1: 2, 3: -7, -1: 1, -2: bytes(32), -3: bytes(32)})
+    jws = b".".join(websafe_encode(part).encode() for part in (header, payload, b"sig"))
+    return cbor2.dumps({"fmt": "android-safetynet", "authData": auth_data,
+                        "attStmt": {"ver": "1", "response": jws}})
+
+
+DEEP_CBOR = b"\x81" * 300 + b"\x01"  # within cbor2's limit of 400, not within ours
+
+
+@pytest.mark.parametrize("data", [
+    pytest.param(cbor2.dumps({"fmt": "none", "attStmt": {"x": cbor2.loads(DEEP_CBOR)},
+                              "authData": bytes(37)}), id="attestation-statement"),
+    pytest.param(cbor2.dumps({"fmt": "none", "attStmt": {},  # ED set, extensions deep
+                              "authData": bytes(32) + b"\x81" + bytes(4) + DEEP_CBOR}),
+                 id="authenticator-extensions"),
+    pytest.param(_safetynet_object(b"[" * 5000 + b"]" * 5000, b"{}"), id="safetynet-jws-header"),
+])
+def test_deep_nesting_is_a_statement_failure_before_any_recursive_decoder(data: bytes) -> None:
+    with pytest.raises(AttestationFailure, match="nests deeper than") as failure:
+        verify_statement(parse_attestation_object(data), bytes(32))
+    assert failure.value.reason == "ATTESTATION_STATEMENT_INVALID"

@@ -14,7 +14,7 @@ import pytest
 
 from pkconf.paths import FIXTURES
 from pkconf.tenant.decision import MAX_AGE_SECONDS
-from tests.tenant.builders import make_response
+from tests.tenant.builders import client_data_json, make_response, nested, with_client_data
 
 from .helpers import Tenant, error_of, reason_of
 
@@ -145,3 +145,15 @@ def test_a_scenario_policy_is_the_fido2_configuration_a_patch_would_keep(
     assert message in error_of(r)["message"]
     patched = tenant.client.patch(POLICY_PATH, json={"state": "enabled"})
     assert patched.status_code == 204, patched.text
+
+
+@pytest.mark.parametrize(("members", "message"), [
+    ((f'"x":{nested(5_000)}',), "nests deeper than"),  # under the body cap, over the stack
+])
+def test_an_unreadable_client_data_json_is_a_400_not_a_500(
+        tenant: Tenant, members: tuple[str, ...], message: str) -> None:
+    token = _scenario(tenant, user={"mfaAgeSeconds": 60})["token"]
+    raw = client_data_json(*members, challenge=tenant.challenge(token=token))
+    r = tenant.register(None, with_client_data(make_response(), raw), token=token)
+    assert r.status_code == 400, r.text
+    assert message in error_of(r)["message"]

@@ -126,6 +126,29 @@ def make_response(*, aaguid: str = "cb69481e-8ff7-4039-93ec-0a2729a154a8",
     return out
 
 
+def with_client_data(response: dict[str, Any], raw: bytes) -> dict[str, Any]:
+    """The response with `raw` as its clientDataJSON bytes, whatever they hold."""
+    out = copy.deepcopy(response)
+    out["response"]["clientDataJSON"] = websafe_encode(raw)
+    return out
+
+
+def client_data_json(*members: str, challenge: bytes = CHALLENGE,
+                     type_: str = "webauthn.create", origin: str = rules.ORIGIN) -> bytes:
+    """clientDataJSON text of a registration with extra raw `"name": value` members, written as
+    given (duplicates, non-JSON values) since no JSON encoder would write them."""
+    fields = [f'"type":"{type_}"', f'"challenge":"{websafe_encode(challenge)}"',
+              f'"origin":"{origin}"', *members]
+    return ("{" + ",".join(fields) + "}").encode()
+
+
+def nested(depth: int, opener: str = "[") -> str:
+    """A JSON value nested `depth` arrays (or objects) deep."""
+    if opener == "[":
+        return "[" * depth + "]" * depth
+    return '{"a":' * depth + "1" + "}" * depth
+
+
 def ceremony(*, used: bool = False, expires_in: float = 300, now: datetime = NOW,
              challenge: bytes | None = CHALLENGE) -> CeremonyContext:
     issued = None if challenge is None else IssuedChallenge(

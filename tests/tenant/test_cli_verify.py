@@ -14,7 +14,7 @@ from pkconf.cli import main
 from pkconf.paths import FIXTURES, TEST_MDS_BLOB, TEST_MDS_ROOT
 from tests.vectors import VECTORS, vectors
 
-from .builders import CHALLENGE, make_response
+from .builders import CHALLENGE, client_data_json, make_response, nested, with_client_data
 
 PERMISSIVE = FIXTURES / "policies" / "permissive.json"
 ENFORCED = FIXTURES / "policies" / "attestation-enforced.json"
@@ -149,3 +149,23 @@ def test_command_line_entry_point_prints_no_traceback_on_bad_input(tmp_path):
     assert result.returncode == 2
     assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
 
+
+
+def _deep_input(where: str, depth: int) -> dict[str, object]:
+    """verify's inputs with one of them nested `depth` levels deep."""
+    deep = f'{{"x":{nested(depth)}}}'
+    if where == "clientDataJSON":
+        return {"response": with_client_data(make_response(), client_data_json(
+            f'"x":{nested(depth)}'))}
+    return {"response": make_response(), where: deep}
+
+
+@pytest.mark.parametrize("depth", [200, 100_000])
+@pytest.mark.parametrize("where", ["clientDataJSON", "response", "policy", "user"])
+def test_deeply_nested_input_exits_2_with_one_line(files, capsys, where, depth):
+    inputs = _deep_input(where, depth)
+    policy = files("policy.json", inputs["policy"]) if "policy" in inputs else PERMISSIVE
+    code = verify(files, inputs["response"], user=inputs.get("user", FRESH_MEMBER),
+                  policy=policy)
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "nests deeper than" in err and "\n" not in err, err

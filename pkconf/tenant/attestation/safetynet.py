@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,6 +21,7 @@ from fido2.attestation.base import AttestationResult
 from fido2.utils import websafe_decode
 from fido2.webauthn import AuthenticatorData
 
+from .. import jsontext
 from . import fields
 from .failure import (
     CERTIFICATE_INVALID,
@@ -92,7 +92,8 @@ def _jws_parts(jws: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
     parts = jws.split(b".")
     require(len(parts) == 3, STATEMENT_INVALID, "The SafetyNet response is not a compact JWS.")
     try:
-        header, payload = (json.loads(websafe_decode(p)) for p in parts[:2])
+        # bounded nesting: the JWS is the attacker's JSON, read before fido2 reads it again
+        header, payload = (jsontext.loads(websafe_decode(p).decode()) for p in parts[:2])
     except (ValueError, binascii.Error) as e:
         raise AttestationFailure(
             STATEMENT_INVALID, f"The SafetyNet JWS is not JSON ({e})."

@@ -12,11 +12,17 @@ from datetime import datetime
 
 import cbor2
 from fido2.attestation.base import Attestation, AttestationType
-from fido2.webauthn import AttestationObject
+from fido2.webauthn import AttestationObject, AuthenticatorData
 
-from . import fields
+from . import cbor_depth, fields
 from .android_key import AndroidKeyAttestation
-from .failure import FORMAT_NOT_ACCEPTED, STATEMENT_INVALID, require, typed_failures
+from .failure import (
+    FORMAT_NOT_ACCEPTED,
+    STATEMENT_INVALID,
+    AttestationFailure,
+    require,
+    typed_failures,
+)
 from .formats import (
     StrictAppleAttestation,
     StrictFidoU2FAttestation,
@@ -62,14 +68,43 @@ def parse_attestation_object(data: bytes) -> AttestationObject:
     """Decode attestationObject bytes; anything but a well-formed one is STATEMENT_INVALID.
 
     cbor2 checks well-formedness first: fido2's decoder silently shortens a byte string whose
-    declared length runs past the end, so a truncated object would otherwise parse.
+    declared length runs past the end, so a truncated object would otherwise parse. The nesting
+    of the object and of the CBOR inside its authData is bounded before either decoder, both
+    recursive, reads them (`cbor_depth`).
     """
     require(isinstance(data, bytes) and data, STATEMENT_INVALID, "The attestationObject is empty.")
+    _bounded(data, 0, "The attestationObject")
     top = cbor2.loads(data)
     require(isinstance(top, dict) and isinstance(top.get("fmt"), str)
             and isinstance(top.get("attStmt"), dict) and isinstance(top.get("authData"), bytes),
             STATEMENT_INVALID, "The attestationObject is not a map of fmt, attStmt and authData.")
+    _bounded_auth_data(top["authData"])
     return AttestationObject(data)
+
+
+def _bounded(data: bytes, at: int, what: str) -> int:
+    """The end of the CBOR data item at `at`, refused when it nests too deeply (RFC 8949 §3)."""
+    try:
+        return cbor_depth.item_end(data, at)
+    except cbor_depth.CborDepthError as e:
+        raise AttestationFailure(STATEMENT_INVALID, f"{what} {e}.") from None
+
+
+def _bounded_auth_data(auth_data: bytes) -> None:
+    """The CBOR inside authData, as WebAuthn §6.1 lays it out: after the 37-byte header and, with
+    AT set, the attested credential data's AAGUID, id length and id, the credential public key;
+    then, with ED set, the extensions. Shorter data is left to fido2, which refuses it."""
+    flags = AuthenticatorData.FLAG
+    if len(auth_data) < 37:
+        return
+    at = 37
+    if auth_data[32] & flags.AT:
+        if len(auth_data) < 55:
+            return
+        at = _bounded(auth_data, 55 + int.from_bytes(auth_data[53:55], "big"),
+                      "The credential public key")
+    if auth_data[32] & flags.ED:
+        _bounded(auth_data, at, "The authenticator extensions")
 
 
 @typed_failures
