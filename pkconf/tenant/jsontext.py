@@ -1,16 +1,18 @@
-"""JSON text read with bounded nesting, so that hostile input is refused, never a crash.
+"""JSON text read strictly: bounded nesting, JSON values only, each member name once.
 
 Python's json module recurses once per nesting level: a document a few thousand levels deep
 raises RecursionError, and one a few hundred deep can too when the caller's stack is already
 deep (a web server's). The nesting is therefore measured first, without recursion, and a
-document deeper than any the suite reads is refused before the parser sees it.
+document deeper than any the suite reads is refused before the parser sees it. The module
+also reads NaN and Infinity, which are not JSON, and lets the last of two same-named members
+win, where another reader may take the first: both are refused too.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, NoReturn
 
 MAX_DEPTH = 32  # far beyond any policy, user or clientDataJSON; the emulator's body limit too
 
@@ -34,11 +36,30 @@ def too_deep(text: str, limit: int = MAX_DEPTH) -> bool:
     return False
 
 
+def _no_constants(name: str) -> NoReturn:
+    """RFC 8259 §6: "Numeric values that cannot be represented ... (such as Infinity and NaN)
+    are not permitted"."""
+    raise JsonTextError(f"is not JSON: {name} is not JSON")
+
+
+def _unique_names(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """RFC 7493 §2.3 (I-JSON): "Objects in I-JSON messages MUST NOT have members with duplicate
+    names"; RFC 8259 §4 leaves such an object's meaning to the reader."""
+    obj: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in obj:
+            raise JsonTextError(f"is not I-JSON: an object has the member {name[:40]!r} twice")
+        obj[name] = value
+    return obj
+
+
 def loads(text: str, limit: int = MAX_DEPTH) -> Any:
-    """The JSON value of `text`, nested at most `limit` levels deep."""
+    """The JSON value of `text`, nested at most `limit` levels deep, as I-JSON reads it."""
     if too_deep(text, limit):
         raise JsonTextError(f"nests deeper than {limit} levels")
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_no_constants, object_pairs_hook=_unique_names)
+    except JsonTextError:
+        raise
     except ValueError as e:
         raise JsonTextError(f"is not JSON: {e}") from None

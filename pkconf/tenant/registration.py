@@ -77,7 +77,8 @@ def _required_bytes(obj: Mapping[str, Any], key: str, field: str) -> bytes:
 
 
 def parse_client_data(raw: bytes) -> CollectedClientData:
-    """clientDataJSON: a JSON object with string type, challenge and origin (Resp-2 structure)."""
+    """clientDataJSON: an I-JSON object (`jsontext`) with string type, challenge and origin
+    (Resp-2 structure) and the optional members of WebAuthn §5.8.1 typed as it defines them."""
     try:
         data = jsontext.loads(raw.decode("utf-8"))  # WebAuthn §7.1 step 5: UTF-8 decode
     except UnicodeDecodeError:
@@ -94,6 +95,10 @@ def parse_client_data(raw: bytes) -> CollectedClientData:
     if tb is not None and (not isinstance(tb, dict) or tb.get("status") not in
                            TOKEN_BINDING_STATUSES):
         raise MalformedRegistration("clientDataJSON.tokenBinding is malformed")
+    # §5.8.1 TokenBinding.id: "MUST be present if status is present", base64url
+    if tb is not None and tb["status"] == "present" and not b64url_decode(
+            tb.get("id"), "clientDataJSON.tokenBinding.id"):
+        raise MalformedRegistration("clientDataJSON.tokenBinding.id is empty")
     try:
         return CollectedClientData(raw)
     except (KeyError, ValueError, TypeError) as e:

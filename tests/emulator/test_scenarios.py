@@ -149,6 +149,9 @@ def test_a_scenario_policy_is_the_fido2_configuration_a_patch_would_keep(
 
 @pytest.mark.parametrize(("members", "message"), [
     ((f'"x":{nested(5_000)}',), "nests deeper than"),  # under the body cap, over the stack
+    (('"type":"webauthn.get"', '"type":"webauthn.create"'), "'type' twice"),
+    (('"x":NaN',), "NaN is not JSON"),
+    (('"tokenBinding":{"status":"present"}',), "tokenBinding.id"),
 ])
 def test_an_unreadable_client_data_json_is_a_400_not_a_500(
         tenant: Tenant, members: tuple[str, ...], message: str) -> None:

@@ -90,6 +90,9 @@ def test_one_time_tap_user_file_is_honoured(files, capsys):
         (make_response(), FRESH_MEMBER, ("--at", "9999-12-31T23:58:00Z"),
          "outside the years 1970 to 9000"),
         ("EMPTY-ID", FRESH_MEMBER, (), "authData's credential id is 0 bytes"),
+        (with_client_data(make_response(), client_data_json(
+            '"type":"webauthn.create"', type_="webauthn.get")), FRESH_MEMBER, (),
+         "has the member 'type' twice"),
         (make_response(), FRESH_MEMBER, ("--mds", "x.jwt"), "--mds and --mds-root go together"),
     ],
 )

@@ -44,3 +44,34 @@ def _deep_statement(att: dict) -> None:
 def test_deep_nesting_is_unusable_input_not_a_recursion_error(response):
     with pytest.raises(MalformedRegistration, match="nests deeper than"):
         parse_registration(response)
+
+
+@pytest.mark.parametrize(("members", "type_", "message"), [
+    # RFC 7493 §2.3 (I-JSON): member names are unique; a last-wins reader sees webauthn.create
+    (('"type":"webauthn.create"',), "webauthn.get", "'type' twice"),
+    (('"challenge":"AAAA"',), "webauthn.create", "'challenge' twice"),
+    (('"x":1', '"x":2'), "webauthn.create", "'x' twice"),
+    (('"x":{"a":1,"a":1}',), "webauthn.create", "'a' twice"),
+    # RFC 8259 §6: NaN and Infinity are not JSON numbers
+    (('"x":NaN',), "webauthn.create", "NaN is not JSON"),
+    (('"x":Infinity',), "webauthn.create", "Infinity is not JSON"),
+    (('"x":-Infinity',), "webauthn.create", "-Infinity is not JSON"),
+    # WebAuthn §5.8.1 TokenBinding: id "MUST be present if status is present"
+    (('"tokenBinding":{"status":"present"}',), "webauthn.create", "tokenBinding.id"),
+    (('"tokenBinding":{"status":"present","id":""}',), "webauthn.create", "tokenBinding.id"),
+    (('"tokenBinding":{"status":"present","id":7}',), "webauthn.create", "tokenBinding.id"),
+])
+def test_client_data_json_that_is_not_strict_json_is_unusable(members, type_, message):
+    response = with_client_data(make_response(), client_data_json(*members, type_=type_))
+    with pytest.raises(MalformedRegistration, match=message):
+        parse_registration(response)
+
+
+@pytest.mark.parametrize("token_binding", [
+    '{"status":"present","id":"AQID"}',
+    '{"status":"supported"}',
+])
+def test_a_well_formed_token_binding_is_read(token_binding):
+    raw = client_data_json(f'"tokenBinding":{token_binding}')
+    parsed = parse_registration(with_client_data(make_response(), raw))
+    assert parsed.client_data.type == "webauthn.create"
