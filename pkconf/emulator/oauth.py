@@ -39,7 +39,10 @@ from .http import MAX_BODY_BYTES, GraphError, bad, capped_body, json_field, json
 DEFAULT_TENANT_ID = "7f3b2c1d-5e4f-4a6b-9c8d-0e1f2a3b4c5d"  # the emulator's tenant, made up
 DEFAULT_DOMAIN = "pkconf-emulator.onmicrosoft.com"  # its one verified (initial) domain
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
-_GRAPH_RESOURCES = ("https://graph.microsoft.com", "00000003-0000-0000-c000-000000000000")
+# Graph's resource in each cloud (and its app id): a national cloud's adapter asks for its own
+_GRAPH_RESOURCES = ("https://graph.microsoft.com", "https://graph.microsoft.us",
+                    "https://dod-graph.microsoft.us", "https://microsoftgraph.chinacloudapi.cn",
+                    "00000003-0000-0000-c000-000000000000")
 TOKEN_LIFETIME_SECONDS = 3599  # what Azure AD answers for app-only tokens (expires_in)
 ASSERTION_SKEW_SECONDS = 300  # [INFERRED] Azure AD's tolerance for client assertion clocks
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
