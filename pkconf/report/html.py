@@ -26,9 +26,12 @@ from ..paths import CHECKOUT
 # skipped with the message that says how to get it, unless ./tools/allure holds a copy.
 ALLURE_TOOLS = (CHECKOUT or Path.cwd()) / "tools" / "allure"
 GENERATE_TIMEOUT_SECONDS = 600
-# The views allurerc.mjs declares (its plugin ids) and the file each becomes: by family stays
-# index.html, the report people already link to; by profile sits beside it for vendors.
-VIEWS = {"by-family": "index.html", "by-profile": "by-profile.html"}
+# The Allure report, by decision family: the page people already link to. The by-profile and
+# by-platform trees are pkconf's own light pages (views.py): a second Allure view embeds every
+# result again (two views made each full run's HTML twice its weight).
+PAGE = "index.html"
+HISTORY_FILE = "history.jsonl"  # Allure 3's history: one line per generated report
+HISTORY_ENV = "PKCONF_ALLURE_HISTORY"  # how allurerc.mjs learns the history file (no CLI flag)
 
 
 class ReportError(RuntimeError):
@@ -36,15 +39,15 @@ class ReportError(RuntimeError):
 
 
 def generate_html(
-    results_dir: Path, out_dir: Path, *, tools: Path = ALLURE_TOOLS
-) -> dict[str, Path] | None:
-    """Build one HTML file per view in out_dir (VIEWS); None when Allure is missing.
+    results_dir: Path, out_dir: Path, *, history: Path | None = None, tools: Path = ALLURE_TOOLS
+) -> Path | None:
+    """Build the single-file Allure report, out_dir/index.html; None when Allure is missing.
 
-    One `allure generate` reads the results once for both views. With several plugins Allure
-    writes <id>/index.html per plugin and a multi-report landing page whose links are folders
-    (blank from file://), so it generates into a scratch folder and out_dir receives only the
-    views' files. The config is passed explicitly because Allure looks for allurerc only in
-    its cwd.
+    With `history` (a folder kept between runs, e.g. a nightly's cache), Allure reads the
+    earlier runs from its history.jsonl and appends this one, so the report shows trends, new
+    failures and flaky cases. Allure also writes summary.json and test-results.json beside the
+    page, so it generates into a scratch folder and out_dir receives only the page. The config
+    is passed explicitly because Allure looks for allurerc only in its cwd.
     """
     results_dir, out_dir = Path(results_dir), Path(out_dir)
     if not results_dir.is_dir():
@@ -57,13 +60,19 @@ def generate_html(
         _skip(results_dir, f"Allure is not installed in {tools}", f"run npm ci --prefix {tools}")
         return None
     out_dir.mkdir(parents=True, exist_ok=True)
-    # beside out_dir, so the pages (over 100 MB each on a full run) move by renaming
+    # beside out_dir, so the pages move by renaming
     with tempfile.TemporaryDirectory(prefix=".allure-", dir=out_dir.parent) as scratch:
         command = [str(allure), "generate", str(results_dir), "-o", scratch]
         command += ["--config", str(tools / "allurerc.mjs")]
+        env = dict(os.environ)
+        env.pop(HISTORY_ENV, None)
+        if history is not None:
+            history.mkdir(parents=True, exist_ok=True)
+            env[HISTORY_ENV] = str(history.resolve() / HISTORY_FILE)
         try:
             done = subprocess.run(
                 command,
+                env=env,
                 capture_output=True,
                 text=True,
                 timeout=GENERATE_TIMEOUT_SECONDS,
@@ -74,14 +83,11 @@ def generate_html(
         if done.returncode != 0:
             output = (done.stderr or done.stdout).strip()[-2000:]
             raise ReportError(f"allure generate failed (exit {done.returncode}): {output}")
-        built = {view: Path(scratch) / view / "index.html" for view in VIEWS}
-        missing = [view for view, page in built.items() if not page.is_file()]
-        if missing:
-            config = tools / "allurerc.mjs"
-            raise ReportError(f"allure generate wrote no {', '.join(missing)} view: see {config}")
-        for view, page in built.items():
-            shutil.move(page, out_dir / VIEWS[view])
-    return {view: out_dir / name for view, name in VIEWS.items()}
+        page = Path(scratch) / PAGE
+        if not page.is_file():
+            raise ReportError(f"allure generate wrote no {PAGE}: see {tools / 'allurerc.mjs'}")
+        shutil.move(page, out_dir / PAGE)
+    return out_dir / PAGE
 
 
 def write_environment(results_dir: Path, target: str) -> None:

@@ -171,7 +171,7 @@ def _count(records: list[dict[str, Any]]) -> dict[str, int]:
     return {"total": len(records), **{s: tally[s] for s in STATUSES}}
 
 
-def _family(record: dict[str, Any]) -> str:
+def family(record: dict[str, Any]) -> str:
     """The expected family, or the expected outcome when there is none: the report's epics."""
     expected = record.get("expected") or {}
     return str(expected.get("family") or expected.get("outcome") or "unknown")
@@ -183,7 +183,7 @@ def _field(name: str) -> Callable[[dict[str, Any]], str]:
 
 # summary key, column title, the row a case counts in
 TABLES: tuple[tuple[str, str, Callable[[dict[str, Any]], str]], ...] = (
-    ("by_family", "family", _family),
+    ("by_family", "family", family),
     ("by_platform", "platform", _field("platform")),
     ("by_profile", "profile", _field("profile")),
 )
@@ -208,8 +208,8 @@ def _failure_lines(failure: dict[str, Any]) -> list[str]:
     source = failure.get("source") or {}
     lines = [
         _cut(f"{failure['status'].upper()} {failure['id']}", WIDTH),
-        _cut(f"  expected {_decision(failure.get('expected'))}", WIDTH),
-        _cut(f"  actual   {_decision(failure.get('actual'))}", WIDTH),
+        _cut(f"  expected {decision_text(failure.get('expected'))}", WIDTH),
+        _cut(f"  actual   {decision_text(failure.get('actual'))}", WIDTH),
     ]
     if source:
         fact = f"{source.get('fact', '?')} ({source.get('status', '?')})"
@@ -222,7 +222,7 @@ def _failure_lines(failure: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _decision(decision: dict[str, Any] | None) -> str:
+def decision_text(decision: dict[str, Any] | None) -> str:
     """`rejected authenticator_governance/AAGUID_BLOCKED`, `accepted`, or `none` when absent."""
     if not decision:
         return "none"

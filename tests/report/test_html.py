@@ -1,8 +1,8 @@
-"""The single-file Allure reports: environment files, missing tooling, and the two views.
+"""The single-file Allure report: environment files, missing tooling, history, and its tree.
 
 The end-to-end test runs a tiny pytest session with allure-pytest, builds the HTML with the
-pinned Allure 3, and opens both views (by family, by profile) from file:// in headless
-Chromium, as a reader would.
+pinned Allure 3, and opens it from file:// in headless Chromium, as a reader would: what did
+not pass, by family; the passes are in the light pages (test_views.py).
 """
 
 from __future__ import annotations
@@ -121,14 +121,29 @@ def test_allure_failure_is_a_report_error_with_its_output(monkeypatch, tmp_path:
         generate_html(tmp_path, tmp_path / "out", tools=tools)
 
 
-def test_a_view_allure_did_not_write_is_a_report_error_naming_it(monkeypatch, tmp_path: Path):
+def test_a_page_allure_did_not_write_is_a_report_error_naming_the_config(monkeypatch, tmp_path):
     fake_tool(tmp_path / "bin", "node", "exit 0")
-    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")  # mkdir
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
     tools = tmp_path / "tools"
-    only_by_family = 'mkdir -p "$4/by-family" && touch "$4/by-family/index.html"'  # $4: -o DIR
-    fake_tool(tools / "node_modules" / ".bin", "allure", only_by_family)
-    with pytest.raises(ReportError, match=r"wrote no by-profile view: see .*allurerc\.mjs"):
+    fake_tool(tools / "node_modules" / ".bin", "allure", "exit 0")
+    with pytest.raises(ReportError, match=r"wrote no index\.html: see .*allurerc\.mjs"):
         generate_html(tmp_path, tmp_path / "out", tools=tools)
+
+
+@pytest.mark.parametrize("history", [None, "nightly-history"])
+def test_allure_is_told_the_history_file_only_when_there_is_one(monkeypatch, tmp_path, history):
+    fake_tool(tmp_path / "bin", "node", "exit 0")
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")  # env
+    monkeypatch.setenv(html.HISTORY_ENV, "/left/over/from/the/caller.jsonl")
+    tools = tmp_path / "tools"
+    said = tmp_path / "said"
+    fake_tool(tools / "node_modules" / ".bin", "allure",
+              f'env > {said}; touch "$4/index.html"')  # $4: -o DIR
+    folder = tmp_path / history if history else None
+    generate_html(tmp_path, tmp_path / "out", history=folder, tools=tools)
+    told = dict(line.split("=", 1) for line in said.read_text().splitlines() if "=" in line)
+    expected = str(tmp_path / history / html.HISTORY_FILE) if history else None
+    assert told.get(html.HISTORY_ENV) == expected
 
 
 # --- the real report, opened in Chromium -------------------------------------------------------
@@ -171,8 +186,8 @@ def test_software():
 
 
 @pytest.fixture(scope="module")
-def views(tmp_path_factory) -> dict[str, Path]:
-    """Both views built from a real allure-pytest session of five cases."""
+def report(tmp_path_factory) -> Path:
+    """The page built from a real allure-pytest session of five cases, two of them passing."""
     if (
         shutil.which("node") is None
         or not (ALLURE_TOOLS / "node_modules" / ".bin" / "allure").exists()
@@ -187,17 +202,9 @@ def views(tmp_path_factory) -> dict[str, Path]:
         cwd=work, env=env, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert session.returncode == 1, session.stdout + session.stderr  # the cases that fail do
-    pages = generate_html(work / "results", work / "report")
-    assert pages == {
-        "by-family": work / "report" / "index.html",
-        "by-profile": work / "report" / "by-profile.html",
-    }
-    return pages
-
-
-@pytest.fixture(scope="module")
-def report(views: dict[str, Path]) -> Path:
-    return views["by-family"]
+    page = generate_html(work / "results", work / "report")
+    assert page == work / "report" / "index.html"
+    return page
 
 
 @pytest.fixture(scope="module")
@@ -226,14 +233,8 @@ def opened(chromium, report: Path):
 
 @pytest.fixture(scope="module")
 def page(chromium, report: Path):
-    """The by-family view, index.html."""
+    """index.html, opened."""
     return opened(chromium, report)
-
-
-@pytest.fixture(scope="module")
-def profile_page(chromium, views: dict[str, Path]):
-    """The by-profile view, by-profile.html."""
-    return opened(chromium, views["by-profile"])
 
 
 def opened_group(page, group_name: str):
@@ -257,25 +258,6 @@ def titles_under(page, group_name: str) -> set[str]:
     return set(opened_group(page, group_name).get_by_test_id("tree-leaf-title").all_inner_texts())
 
 
-# A case's place in the tree: the titles of the sections around it, outermost first, then its own.
-TREE_PATH = """leaf => {
-    const path = [leaf.innerText];
-    for (let content = leaf.closest("[data-testid='tree-content']"); content;
-         content = content.parentElement.closest("[data-testid='tree-content']")) {
-        const title = content.parentElement.querySelector(
-            ":scope > [data-testid='tree-section'] [data-testid='tree-section-title']");
-        if (title) path.unshift(title.innerText);
-    }
-    return path;
-}"""
-
-
-def paths_under(page, group_name: str) -> set[tuple[str, ...]]:
-    """Each case in a tree group as (group, sub-group, ..., case title)."""
-    leaves = opened_group(page, group_name).get_by_test_id("tree-leaf-title")
-    return {tuple(leaf.evaluate(TREE_PATH)) for leaf in leaves.all()}
-
-
 def top_level_groups(page) -> list[str]:
     top_level = page.get_by_test_id("tree-content").first.locator(
         "xpath=./div/div[@data-testid='tree-section']"
@@ -283,14 +265,12 @@ def top_level_groups(page) -> list[str]:
     return sorted(top_level.get_by_test_id("tree-section-title").all_inner_texts())
 
 
-def test_report_is_two_self_contained_html_files_and_nothing_else(views: dict[str, Path]):
-    folder = views["by-family"].parent
-    assert sorted(p.name for p in folder.iterdir()) == ["by-profile.html", "index.html"]
-    for view in views.values():
-        assert "<html" in view.read_text(encoding="utf-8")[:2000].lower()
+def test_report_is_one_self_contained_html_file_and_nothing_else(report: Path):
+    assert sorted(p.name for p in report.parent.iterdir()) == ["index.html"]
+    assert "<html" in report.read_text(encoding="utf-8")[:2000].lower()
 
 
-def test_report_tree_lists_the_decision_families_as_epics(page):
+def test_report_tree_lists_the_decision_families_of_what_did_not_pass_as_epics(page):
     page.get_by_test_id("nav-tab-results").click()
     assert top_level_groups(page) == ["accepted", "authenticator_governance", "policy_scope"]
 
@@ -298,13 +278,12 @@ def test_report_tree_lists_the_decision_families_as_epics(page):
 @pytest.mark.parametrize(
     ("epic", "titles"),
     [
-        ("authenticator_governance",
-         {"Blocked YubiKey AAGUID is rejected", "Unlisted AAGUID is rejected"}),
-        ("policy_scope", {"Excluded user is rejected", "Guest is rejected"}),
+        ("authenticator_governance", {"Unlisted AAGUID is rejected"}),
+        ("policy_scope", {"Excluded user is rejected"}),
         ("accepted", {"Software passkey is accepted"}),
     ],
-)  # fmt: skip
-def test_report_groups_each_case_under_its_family(page, epic, titles):
+)
+def test_report_groups_each_case_that_did_not_pass_under_its_family(page, epic, titles):
     page.get_by_test_id("nav-tab-results").click()
     assert titles_under(page, epic) == titles
 
@@ -319,19 +298,3 @@ def test_report_groups_each_case_under_its_family(page, epic, titles):
 def test_report_separates_decision_mismatches_from_harness_failures(page, category, titles):
     page.get_by_test_id("nav-tab-categories").click()
     assert titles_under(page, category) == titles
-
-
-def test_profile_view_lists_the_authenticator_profiles_at_the_top(profile_page):
-    profile_page.get_by_test_id("nav-tab-results").click()
-    assert top_level_groups(profile_page) == [
-        "chrome-virtual", "pixel-8", "windows-hello", "yubikey-5-nfc-iphone",
-    ]
-
-
-def test_profile_view_puts_all_of_a_profiles_cases_under_it_by_family_then_platform(profile_page):
-    profile_page.get_by_test_id("nav-tab-results").click()
-    assert paths_under(profile_page, "yubikey-5-nfc-iphone") == {
-        ("yubikey-5-nfc-iphone", "authenticator_governance", "iphone",
-         "Blocked YubiKey AAGUID is rejected"),
-        ("yubikey-5-nfc-iphone", "policy_scope", "iphone", "Guest is rejected"),
-    }  # fmt: skip
