@@ -30,6 +30,7 @@ from urllib.parse import parse_qsl
 import jwt
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -92,6 +93,9 @@ class Application:
                 certificates = tuple(x509.load_pem_x509_certificates(certificate_pem))
             except ValueError:
                 raise ValueError("certificate holds no PEM certificate") from None
+            if not all(isinstance(c.public_key(), rsa.RSAPublicKey) for c in certificates):
+                # client assertions are RS256 or PS256, as Azure AD takes them
+                raise ValueError("certificate must have an RSA key")
         chosen = frozenset(GRAPH_ROLES if roles is None else roles)
         if unknown := sorted(chosen - set(GRAPH_ROLES)):
             raise ValueError(f"role {unknown[0]!r} is unknown (known: {', '.join(GRAPH_ROLES)})")
@@ -327,7 +331,9 @@ class Identity:
             raise _invalid_assertion("The certificate with identifier used to sign the client "
                                      "assertion is not registered on application.")
         try:
-            claims = jwt.decode(assertion, cert.public_key(),  # type: ignore[arg-type]
+            key = cert.public_key()
+            assert isinstance(key, rsa.RSAPublicKey)  # Application.create takes RSA only
+            claims = jwt.decode(assertion, key,
                                 algorithms=["RS256", "PS256"], audience=token_endpoint,
                                 leeway=ASSERTION_SKEW_SECONDS,
                                 options={"require": ["aud", "exp", "iss", "sub"]})

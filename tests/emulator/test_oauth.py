@@ -18,7 +18,7 @@ import pytest
 import requests
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
@@ -66,6 +66,7 @@ def _cert_pem(cert: x509.Certificate) -> str:
 
 KEY, CERT = _certificate()
 OTHER_KEY, _ = _certificate("another app")
+EC_KEY = ec.generate_private_key(ec.SECP256R1())
 
 
 @pytest.fixture(scope="module")
@@ -230,6 +231,14 @@ def test_registration_answers_without_the_secret(app: dict[str, Any]) -> None:
     {"clientId": "x"},
     {"clientId": "x", "secret": "s", "roles": ["Mail.Send"]},
     {"clientId": "x", "certificate": "not a pem"},
+    {"clientId": "x", "certificate": _cert_pem(x509.CertificateBuilder()
+                                               .subject_name(CERT.subject)
+                                               .issuer_name(CERT.subject)
+                                               .public_key(EC_KEY.public_key())
+                                               .serial_number(1)
+                                               .not_valid_before(CERT.not_valid_before_utc)
+                                               .not_valid_after(CERT.not_valid_after_utc)
+                                               .sign(EC_KEY, hashes.SHA256()))},
 ])
 def test_application_registration_refuses_what_it_cannot_use(client: httpx.Client,
                                                               body: dict[str, Any]) -> None:
