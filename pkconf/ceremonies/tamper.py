@@ -136,6 +136,9 @@ TAMPERS: dict[str, Callable[[Credential], Credential]] = {
     "tamper-type": lambda c: _client_data(c, type="webauthn.get"),
     "tamper-challenge": lambda c: with_challenge(c, b"\x00" * 32),
     "tamper-origin": lambda c: _client_data(c, origin="https://login.microsoftonline.evil"),
+    # made in a page another origin framed (WebAuthn §5.8.1): Entra's page is never framed
+    "cross-origin": lambda c: _client_data(c, crossOrigin=True),
+    "foreign-top-origin": lambda c: _client_data(c, topOrigin="https://login.microsoftonline.evil"),
     # the Security-info page's origin, which the emulator accepts only from its own page
     "pages-origin": lambda c: _client_data(c, origin=PAGES_ORIGIN),
     "tamper-rp-id": lambda c: _auth_data(c, _rp_id_hash("microsoft.com")),

@@ -303,6 +303,7 @@ def _ceremony(registration: Registration, ceremony: CeremonyContext, user: UserC
     if client_data.origin not in ceremony.origins:
         raise _Rejected(Reason.ORIGIN_MISMATCH, f"origin {client_data.origin!r} is not an "
                                                   f"origin of relying party {ceremony.rp_id!r}")
+    _top_level(registration)
     if auth_data.rp_id_hash != sha256(ceremony.rp_id.encode()).digest():
         raise _Rejected(Reason.RP_ID_HASH_MISMATCH, f"authData.rpIdHash is not SHA-256 of "
                                                       f"{ceremony.rp_id!r}")
@@ -328,6 +329,19 @@ def _ceremony(registration: Registration, ceremony: CeremonyContext, user: UserC
     if isinstance(props, dict) and props.get("rk") is False:
         raise _Rejected(Reason.CREDENTIAL_NOT_DISCOVERABLE, "credProps.rk is false: Entra requires "
                                                               "a discoverable credential")
+
+
+def _top_level(registration: Registration) -> None:
+    """WebAuthn §7.1 step 10: a topOrigin means the page was framed by another origin, which the
+    relying party must expect; crossOrigin true (§5.8.1) says the same. Entra's registration
+    page is a top-level page, never framed ([INFERRED]: Microsoft documents no embedding)."""
+    if registration.client_data.cross_origin:
+        raise _Rejected(Reason.CROSS_ORIGIN_NOT_ALLOWED, "clientDataJSON.crossOrigin is true: the "
+                                                         "passkey was made in a cross-origin frame")
+    if registration.top_origin is not None:
+        raise _Rejected(Reason.CROSS_ORIGIN_NOT_ALLOWED, f"clientDataJSON.topOrigin is "
+                                                         f"{registration.top_origin[:80]!r}: the "
+                                                         f"passkey was made in a framed page")
 
 
 def _authenticator_data(auth_data: AuthenticatorData) -> None:

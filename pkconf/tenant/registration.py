@@ -41,6 +41,7 @@ class Registration:
     credential_id: bytes
     client_data: CollectedClientData
     attestation_object: AttestationObject
+    top_origin: str | None = None  # clientDataJSON.topOrigin, which fido2 does not read
     transports: tuple[str, ...] = ()
     authenticator_attachment: str | None = None
     client_extension_results: Mapping[str, Any] | None = None
@@ -76,9 +77,10 @@ def _required_bytes(obj: Mapping[str, Any], key: str, field: str) -> bytes:
     return data
 
 
-def parse_client_data(raw: bytes) -> CollectedClientData:
+def parse_client_data(raw: bytes) -> tuple[CollectedClientData, str | None]:
     """clientDataJSON: an I-JSON object (`jsontext`) with string type, challenge and origin
-    (Resp-2 structure) and the optional members of WebAuthn §5.8.1 typed as it defines them."""
+    (Resp-2 structure) and the optional members of WebAuthn §5.8.1 typed as it defines them;
+    with its topOrigin, if it has one."""
     try:
         data = jsontext.loads(raw.decode("utf-8"))  # WebAuthn §7.1 step 5: UTF-8 decode
     except UnicodeDecodeError:
@@ -91,6 +93,12 @@ def parse_client_data(raw: bytes) -> CollectedClientData:
         if not isinstance(data.get(key), str) or not data[key]:
             raise MalformedRegistration(f"clientDataJSON.{key} is missing or not a string")
     b64url_decode(data["challenge"], "clientDataJSON.challenge")
+    # §5.8.1: crossOrigin is a boolean; topOrigin, the top-level origin, a non-empty string
+    if "crossOrigin" in data and not isinstance(data["crossOrigin"], bool):
+        raise MalformedRegistration("clientDataJSON.crossOrigin must be true or false")
+    top_origin = data.get("topOrigin")
+    if "topOrigin" in data and not (isinstance(top_origin, str) and top_origin):
+        raise MalformedRegistration("clientDataJSON.topOrigin must be an origin (a string)")
     tb = data.get("tokenBinding")
     if tb is not None and (not isinstance(tb, dict) or tb.get("status") not in
                            TOKEN_BINDING_STATUSES):
@@ -100,7 +108,7 @@ def parse_client_data(raw: bytes) -> CollectedClientData:
             tb.get("id"), "clientDataJSON.tokenBinding.id"):
         raise MalformedRegistration("clientDataJSON.tokenBinding.id is empty")
     try:
-        return CollectedClientData(raw)
+        return CollectedClientData(raw), top_origin
     except (KeyError, ValueError, TypeError) as e:
         raise MalformedRegistration(f"clientDataJSON is unreadable: {e}") from None
 
@@ -140,7 +148,7 @@ def parse_registration(obj: Any) -> Registration:
     response = obj.get("response")
     if not isinstance(response, Mapping):
         raise MalformedRegistration("response is missing or not an object")
-    client_data = parse_client_data(
+    client_data, top_origin = parse_client_data(
         _required_bytes(response, "clientDataJSON", "response.clientDataJSON"))
     attestation = parse_attestation_object(
         _required_bytes(response, "attestationObject", "response.attestationObject"))
@@ -164,6 +172,7 @@ def parse_registration(obj: Any) -> Registration:
         credential_id=stored_id,
         client_data=client_data,
         attestation_object=attestation,
+        top_origin=top_origin,
         transports=tuple(transports),
         authenticator_attachment=attachment,
         client_extension_results=extensions,

@@ -48,6 +48,7 @@ class Reason(StrEnum):
     CHALLENGE_EXPIRED = "CHALLENGE_EXPIRED"
     CHALLENGE_REUSED = "CHALLENGE_REUSED"
     ORIGIN_MISMATCH = "ORIGIN_MISMATCH"
+    CROSS_ORIGIN_NOT_ALLOWED = "CROSS_ORIGIN_NOT_ALLOWED"
     RP_ID_HASH_MISMATCH = "RP_ID_HASH_MISMATCH"
     USER_PRESENCE_MISSING = "USER_PRESENCE_MISSING"
     USER_VERIFICATION_MISSING = "USER_VERIFICATION_MISSING"
@@ -409,6 +410,12 @@ RULE_BOOK: tuple[Rule, ...] = (
     ),
     Rule(Reason.ORIGIN_MISMATCH, CE, INF, "§3 RP ID; §0 Origins", S1,
          "Origins: https://login.microsoft.com only (the full list is [NOT FOUND])."),
+    Rule(
+        Reason.CROSS_ORIGIN_NOT_ALLOWED, CE, INF, "WebAuthn §7.1 step 10; §5.8.1 crossOrigin, "
+        "topOrigin", WEBAUTHN,
+        "Entra's registration page is top-level, never in another origin's frame (embedding is "
+        "[NOT FOUND]): crossOrigin true or any topOrigin is refused.",
+    ),
     Rule(Reason.RP_ID_HASH_MISMATCH, CE, INF, "§3 RP ID", S1,
          "RP ID login.microsoft.com (3P)."),
     Rule(Reason.USER_PRESENCE_MISSING, CE, DOC, "WebAuthn §7.1 step 14", WEBAUTHN),

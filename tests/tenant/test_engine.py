@@ -12,6 +12,7 @@ from fido2 import cbor
 from fido2.utils import websafe_decode, websafe_encode
 from fido2.webauthn import AttestedCredentialData, AuthenticatorData
 
+from pkconf.tenant import rules
 from pkconf.tenant.decision import (
     ExistingCredential,
     RegistrationPath,
@@ -25,10 +26,12 @@ from .builders import (
     DEFAULT_PROFILE,
     FLAG,
     ceremony,
+    client_data_json,
     make_policy,
     make_response,
     profile,
     run,
+    with_client_data,
     with_profiles,
 )
 
@@ -366,6 +369,22 @@ class TestCeremonyIntegrity:
     def test_backup_state_with_backup_eligibility_is_accepted(self):
         assert_accepted(run(response=make_response(
             flags=FLAG.UP | FLAG.UV | FLAG.AT | FLAG.BE | FLAG.BS)))
+
+    @pytest.mark.parametrize("members", [
+        ('"crossOrigin":true',),
+        ('"crossOrigin":true', '"topOrigin":"https://login.microsoftonline.evil"'),
+        ('"topOrigin":"https://login.microsoftonline.evil"',),
+        ('"crossOrigin":false', f'"topOrigin":"{rules.ORIGIN}"'),
+    ])
+    def test_a_response_made_in_a_cross_origin_frame_is_rejected(self, members):
+        """WebAuthn §7.1 step 10: a topOrigin (or crossOrigin true) says the page was framed by
+        another origin; Entra's registration is never framed ([INFERRED])."""
+        response = with_client_data(make_response(), client_data_json(*members))
+        assert_rejected(run(response=response), "ceremony", "CROSS_ORIGIN_NOT_ALLOWED")
+
+    def test_a_same_origin_response_saying_so_is_accepted(self):
+        response = with_client_data(make_response(), client_data_json('"crossOrigin":false'))
+        assert_accepted(run(response=response))
 
     def test_credential_the_user_already_has_is_rejected_as_excluded(self):
         user = member(existing_credentials=(ExistingCredential(b"\x01" * 16),))

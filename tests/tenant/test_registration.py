@@ -75,3 +75,17 @@ def test_a_well_formed_token_binding_is_read(token_binding):
     raw = client_data_json(f'"tokenBinding":{token_binding}')
     parsed = parse_registration(with_client_data(make_response(), raw))
     assert parsed.client_data.type == "webauthn.create"
+
+
+@pytest.mark.parametrize(("member", "message"), [
+    # WebAuthn §5.8.1: crossOrigin is a boolean, topOrigin a DOMString (an origin)
+    ('"crossOrigin":"true"', "crossOrigin must be true or false"),
+    ('"crossOrigin":1', "crossOrigin must be true or false"),
+    ('"crossOrigin":null', "crossOrigin must be true or false"),
+    ('"topOrigin":true', "topOrigin must be an origin"),
+    ('"topOrigin":""', "topOrigin must be an origin"),
+])
+def test_mistyped_cross_origin_members_are_unusable(member, message):
+    response = with_client_data(make_response(), client_data_json(member))
+    with pytest.raises(MalformedRegistration, match=message):
+        parse_registration(response)
