@@ -16,6 +16,9 @@ from . import __version__
 from .ceremonies.speedups import enable_fido2_speedups
 from .inputs import UsageError
 
+# Options whose value may start with "-": one base64url challenge in 64 does, and argparse reads
+# `--challenge -abc` as two options. Given apart, such a value is attached (`--challenge=-abc`).
+DASH_VALUE_OPTIONS = frozenset({"--challenge"})
 COMMANDS = ("run", "decide", "verify", "serve", "report", "authenticators", "rules", "lint",
             "impact", "certify", "discover", "bench", "tenant")
 
@@ -35,9 +38,20 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _attach_dash_values(argv: list[str]) -> list[str]:
+    """`--challenge VALUE` as `--challenge=VALUE` when VALUE starts with "-"."""
+    out: list[str] = []
+    for arg in argv:
+        if out and out[-1] in DASH_VALUE_OPTIONS and arg.startswith("-") and arg != "--":
+            out[-1] = f"{out[-1]}={arg}"
+        else:
+            out.append(arg)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_attach_dash_values(sys.argv[1:] if argv is None else argv))
     if not getattr(args, "run", None):
         parser.print_help()
         return 2

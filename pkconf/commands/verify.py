@@ -26,7 +26,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="the registration response (browser JSON, or a Graph POST body)")
     add_decision_arguments(p, policy_help="the fido2 policy as Graph exports it")
     p.add_argument("--challenge", required=True, metavar="B64URL",
-                   help="the challenge the relying party issued")
+                   help="the challenge the relying party issued; one that starts with '-' "
+                        "may also be written --challenge=B64URL")
     p.add_argument("--origin", required=True, metavar="URL", help="the expected origin")
     p.add_argument("--rp-id", required=True, metavar="ID", help="the expected RP ID")
     p.add_argument("--at", metavar="ISO8601",

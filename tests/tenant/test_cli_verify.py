@@ -172,3 +172,27 @@ def test_deeply_nested_input_exits_2_with_one_line(files, capsys, where, depth):
                   policy=policy)
     err = capsys.readouterr().err.strip()
     assert code == 2 and "nests deeper than" in err and "\n" not in err, err
+
+
+@pytest.mark.parametrize("challenge", [b"\xf8" + CHALLENGE[1:], b"\xfb\xef" + CHALLENGE[2:],
+                                       b"\xfa\x1c" + CHALLENGE[2:]],
+                         ids=["dash", "two-dashes", "dash-h"])
+@pytest.mark.parametrize("attached", [False, True], ids=["separate", "attached"])
+def test_a_challenge_starting_with_a_dash_is_a_value_not_an_option(files, capsys, challenge,
+                                                                  attached):
+    """One base64url challenge in 64 starts with '-'; argparse alone reads it as an option."""
+    value = websafe_encode(challenge)
+    assert value.startswith("-")
+    response = files("response.json", make_response(challenge=challenge))
+    given = [f"--challenge={value}"] if attached else ["--challenge", value]
+    code = main(["verify", response, "--policy", str(PERMISSIVE), "--user",
+                 files("user.json", FRESH_MEMBER), *given, "--origin",
+                 "https://login.microsoft.com", "--rp-id", "login.microsoft.com", "--json"])
+    assert code == 0, capsys.readouterr().err
+    assert json.loads(capsys.readouterr().out)["outcome"] == "accepted"
+
+
+def test_the_help_shows_how_to_attach_a_challenge(capsys):
+    with pytest.raises(SystemExit):
+        main(["verify", "--help"])
+    assert "--challenge=B64URL" in capsys.readouterr().out
