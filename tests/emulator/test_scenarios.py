@@ -152,6 +152,7 @@ def test_a_scenario_policy_is_the_fido2_configuration_a_patch_would_keep(
     (('"type":"webauthn.get"', '"type":"webauthn.create"'), "'type' twice"),
     (('"x":NaN',), "NaN is not JSON"),
     (('"tokenBinding":{"status":"present"}',), "tokenBinding.id"),
+    (('"crossOrigin":"false"',), "crossOrigin must be true or false"),
 ])
 def test_an_unreadable_client_data_json_is_a_400_not_a_500(
         tenant: Tenant, members: tuple[str, ...], message: str) -> None:
