@@ -83,6 +83,9 @@ def graph_options(get: Callable[[str], Any], reports: Path, cloud: Cloud) -> Gra
     if interval < 0:
         raise UsageError("--policy-write-interval must be zero or more seconds")
     restore = Path(get("--restore-file") or reports / f"tenant-restore-{tenant}.json")
+    if allow and restore.exists():  # before anything runs: the tenant is not as it was
+        raise UsageError(f"{restore} exists: an earlier run changed the policy and did not put "
+                         f"it back; run `pkconf tenant restore {restore}` first")
     return GraphOptions(settings, allow, restore, interval, cloud)
 
 

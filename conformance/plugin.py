@@ -340,7 +340,11 @@ def conformance(request: pytest.FixtureRequest, tenant: TenantApi):
         if graph is not None:
             assert isinstance(tenant, GraphTenant)
             run_book = RuleBook.today(graph.cloud)  # a tenant decides by today's rules
-            if why := skip_reason(case, tenant, graph, run_book.as_of):
+            try:
+                why = skip_reason(case, tenant, graph, run_book.as_of)
+            except (GraphError, TenantError) as e:  # the tenant's answer, in one line
+                pytest.fail(f"{case.id}: the tenant: {e}", pytrace=False)
+            if why:
                 skipped = request.config.stash[_SKIPPED]
                 skipped[why] = skipped.get(why, 0) + 1
                 pytest.skip(why)
@@ -352,7 +356,12 @@ def conformance(request: pytest.FixtureRequest, tenant: TenantApi):
                    if case.ceremony in BROWSER_AUTHENTICATORS else None)
         start = time.perf_counter()
         try:
-            result = run_case(tenant, case, browser, run_book)
+            try:
+                result = run_case(tenant, case, browser, run_book)
+            except (GraphError, TenantError) as e:
+                if graph is None:
+                    raise
+                pytest.fail(f"{case.id}: the tenant: {e}", pytrace=False)
             record["result"], record["ms"] = result, (time.perf_counter() - start) * 1000
             if isinstance(tenant, GraphTenant):
                 write_observation(_results_dir(request.config),

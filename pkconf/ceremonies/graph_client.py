@@ -140,6 +140,7 @@ def client_credential(settings: GraphSettings) -> Any:
 def _certificate_credential(path: Path) -> dict[str, str]:
     """The private key and certificate of one PEM file, as msal signs client assertions."""
     from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import rsa
     from cryptography.hazmat.primitives.serialization import Encoding, load_pem_private_key
 
     try:
@@ -148,10 +149,13 @@ def _certificate_credential(path: Path) -> dict[str, str]:
         raise GraphAuthError(f"cannot read --certificate {path}: {e.strerror or e}") from None
     try:
         cert = x509.load_pem_x509_certificate(pem)
-        load_pem_private_key(pem, password=None)
+        key = load_pem_private_key(pem, password=None)
     except (ValueError, TypeError):
         raise GraphAuthError(f"--certificate {path} needs an unencrypted private key and its "
                              "certificate in PEM") from None
+    if not isinstance(key, rsa.RSAPrivateKey):  # Entra's client assertions are RS256/PS256
+        raise GraphAuthError(f"--certificate {path}: the key must be RSA (an app "
+                             "registration's certificate signs RS256 or PS256)")
     der = cert.public_bytes(Encoding.DER)
     return {"private_key": pem.decode(), "thumbprint": sha1(der).hexdigest(),
             "public_certificate": cert.public_bytes(Encoding.PEM).decode()}

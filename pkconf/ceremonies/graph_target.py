@@ -280,9 +280,10 @@ class GraphTenant:
 
     def _find_group(self, name: str) -> str | None:
         if name not in self._groups:
-            escaped = name.replace("'", "''")
-            found = list(self.client.pages("/groups", {"$filter": f"displayName eq '{escaped}'",
-                                                       "$select": "id,displayName"}))
+            escaped = name.replace("'", "''")  # OData's quote; startswith is what every
+            found = [g for g in self.client.pages(  # tenant and the emulator filter on
+                "/groups", {"$filter": f"startswith(displayName,'{escaped}')",
+                            "$select": "id,displayName"}) if g.get("displayName") == name]
             if len(found) != 1:
                 return None
             self._groups[name] = found[0]["id"]
