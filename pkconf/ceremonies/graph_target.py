@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..tenant.policy import ALL_USERS, Fido2Policy, PolicyError, parse_policy
+from ..tenant.rules import MAX_POLICY_BYTES
 from .graph_client import GraphClient, GraphError, GraphSettings
 from .tenant import TenantError
 
@@ -260,6 +261,9 @@ class GraphTenant:
         """Why this case's policy cannot be had on the tenant, or None."""
         names = target_names(policy)
         if self.allow_policy_changes:
+            size = len(json.dumps(policy, separators=(",", ":")).encode())
+            if size > MAX_POLICY_BYTES:
+                return f"its policy is {size} bytes, over Graph's 20 KB limit (entra-facts §2)"
             model = policy_model(policy)
             if model is None:
                 return "the case's policy does not read as a fido2 policy"
