@@ -47,6 +47,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     browser.add_argument("--tls", action="store_true",
                          help="serve HTTPS for login.microsoft.com and mysignins.microsoft.com "
                               "with the test CA; prints the Chromium flags that trust it")
+    p.add_argument("--write-ca", metavar="FILE",
+                   help="with --tls: write the test CA's certificate (PEM) here, for a client's "
+                        "--ca-file (pkconf run --target graph, msal, curl --cacert)")
     browser.add_argument("--insecure-localhost", action="store_true",
                          help="RP ID localhost and origin http://localhost:<port>, for a browser "
                               "that cannot use the TLS hosts")
@@ -63,6 +66,8 @@ def run(args: argparse.Namespace) -> int:
         tenant_id = str(uuid.UUID(args.tenant_id))
     except ValueError:
         raise UsageError(f"--tenant-id {args.tenant_id!r} is not a GUID") from None
+    if args.write_ca and not args.tls:
+        raise UsageError("--write-ca goes with --tls (plain HTTP has no CA)")
     server = EmulatorServer(args.db, args.port, read_metadata(args.mds, args.mds_root),
                             host=args.host, allow_non_loopback=args.allow_non_loopback,
                             tls=TestTls() if args.tls else None,
@@ -71,6 +76,12 @@ def run(args: argparse.Namespace) -> int:
                                                                            "--as-of"),
                             cloud=read_cloud(args.cloud), tenant_id=tenant_id,
                             applications=_applications(args), faithful=args.faithful)
+    if args.write_ca:
+        try:
+            server.write_ca(args.write_ca)
+        except OSError as e:
+            raise UsageError(f"cannot write --write-ca {args.write_ca}: "
+                             f"{e.strerror or e}") from None
     try:
         server.serve_forever(on_ready=lambda url: print(_ready(server, url), flush=True))
     except OSError as e:
