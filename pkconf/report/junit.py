@@ -34,10 +34,11 @@ def classname(record: dict[str, Any]) -> str:
 
 def write_junit(sources: Sequence[Path], results: list[dict[str, Any]], out: Path) -> int:
     """One JUnit file from the sources' testcases, renamed after their case records (a testcase
-    without one keeps pytest's names); returns the number of testcases written. A source may
-    be `out` itself: every source is read before `out` is written."""
+    without one keeps pytest's names; one already renamed stays as it is); returns the number
+    of testcases written. A case in two sources counts once, with its later testcase, as in the
+    summary. A source may be `out` itself: every source is read before `out` is written."""
     by_id = {record["id"]: record for record in results}
-    suite = ET.Element("testsuite", name="pkconf")
+    testcases: dict[tuple[str, str], ET.Element] = {}
     seconds = 0.0
     for source in sources:
         try:
@@ -47,11 +48,16 @@ def write_junit(sources: Sequence[Path], results: list[dict[str, Any]], out: Pat
         for old in root.iter("testsuite"):
             seconds += float(old.get("time") or 0)
         for testcase in root.iter("testcase"):
-            record = by_id.get(case_id(testcase.get("name", "")) or "")
+            name = testcase.get("name", "")
+            record = by_id.get(name) or by_id.get(case_id(name) or "")
             if record is not None:
                 testcase.set("classname", classname(record))
                 testcase.set("name", record["id"])
-            suite.append(testcase)
+            key = (testcase.get("classname", ""), testcase.get("name", ""))
+            testcases.pop(key, None)  # a rerun moves the case to its latest position
+            testcases[key] = testcase
+    suite = ET.Element("testsuite", name="pkconf")
+    suite.extend(testcases.values())
     cases = list(suite)
     counts = {key: sum(1 for c in cases if c.find(tag) is not None)
               for key, tag in OUTCOMES.items()}

@@ -40,12 +40,12 @@ def write_views(results: Sequence[dict[str, Any]], out_dir: Path) -> dict[str, P
     pages = {}
     for view, levels in TREES.items():
         page = out_dir / f"{view}.html"
-        page.write_text(render_view(view, levels, results), encoding="utf-8")
+        page.write_text(_page(view, levels, results), encoding="utf-8")
         pages[view] = page
     return pages
 
 
-def render_view(view: str, levels: Sequence[str], results: Sequence[dict[str, Any]]) -> str:
+def _page(view: str, levels: Sequence[str], results: Sequence[dict[str, Any]]) -> str:
     title = f"pkconf conformance {view.replace('-', ' ')}"
     links = [f'<a href="{name}">{label}</a>' for name, label in
              (("index.html", "by family (Allure: evidence, trends)"),

@@ -117,6 +117,22 @@ def test_a_testcase_without_a_case_record_keeps_pytest_s_names(tmp_path: Path):
     assert names == ["KR-000[key-0/ctap]", "test_entra_decides_as_documented[PS-001[key-1/ctap]]"]
 
 
+def test_rewriting_a_rewritten_junit_changes_nothing(merged: Path):
+    once = (merged / "junit.xml").read_bytes()
+    assert main(["report", "--reports", str(merged), "--no-html"]) == 0
+    assert (merged / "junit.xml").read_bytes() == once
+
+
+def test_a_shard_given_twice_counts_each_case_once(tmp_path: Path):
+    one = shard(tmp_path / "results-ctap-1", RECORDS[:4])
+    assert main(["report", "--reports", str(tmp_path / "out"), "--merge", str(one), str(one),
+                 "--no-html"]) == 0
+    suite = ET.parse(tmp_path / "out" / "junit.xml").getroot().find("testsuite")
+    assert suite is not None and suite.get("tests") == "4"
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["totals"]["total"] == 4
+
+
 @pytest.mark.parametrize(("name", "found"), [
     ("test_entra_decides_as_documented[KR-001[yubikey-5-usb/ctap]]", "KR-001[yubikey-5-usb/ctap]"),
     ("test_report_tree", None),
