@@ -82,12 +82,11 @@ def key_forms(der_hex: str) -> Iterator[str]:
                                                serialization.NoEncryption()))
         pem = key.private_bytes(serialization.Encoding.PEM, fmt, serialization.NoEncryption())
         yield pem.decode().splitlines()[1]  # the first body line: a wrapped PEM carries it whole
-    numbers = key.private_numbers()
     if isinstance(key, ec.EllipticCurvePrivateKey):
-        assert isinstance(numbers, ec.EllipticCurvePrivateNumbers)
-        secrets = [numbers.private_value.to_bytes(32, "big")]
+        secrets = [key.private_numbers().private_value.to_bytes(32, "big")]
     else:
-        assert isinstance(key, rsa.RSAPrivateKey) and isinstance(numbers, rsa.RSAPrivateNumbers)
+        assert isinstance(key, rsa.RSAPrivateKey)
+        numbers = key.private_numbers()
         secrets = [n.to_bytes((n.bit_length() + 7) // 8, "big")
                    for n in (numbers.d, numbers.p, numbers.q)]
     for secret in secrets:

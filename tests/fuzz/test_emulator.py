@@ -63,6 +63,9 @@ def _paths(routes: list[BaseRoute], prefix: str = "") -> list[str]:
     return out
 
 
+PATHS = sorted(set(_paths(list(create_app(Store()).routes))))  # every route the app has
+
+
 def _checked(target: str, status: int, text: str) -> None:
     if status >= 500:
         harness.server_errors[target] += 1
@@ -134,7 +137,8 @@ def test_a_hostile_scenario_is_answered_below_500(client: TestClient, policy: An
 
 @fuzz("emulator: any route", data=st.data(), method=st.sampled_from(METHODS),
       segment=st.text(st.characters(min_codepoint=33, max_codepoint=0x2FF,
-                                    exclude_characters="/?#%"), min_size=1, max_size=24),
+                                    exclude_categories=("Cc",), exclude_characters="/?#%"),
+                      min_size=1, max_size=24),
       body=json_values.map(lambda v: json.dumps(v).encode()) | st.binary(max_size=200),
       content_type=st.sampled_from(CONTENT_TYPES))
 def test_any_request_to_any_route_is_answered_below_500(
@@ -142,7 +146,7 @@ def test_any_request_to_any_route_is_answered_below_500(
         content_type: str) -> None:
     """Every route of the app (its path parameters filled with any text), any method, any
     body, any content type; the paths come from the app itself, so new routes join."""
-    template = data.draw(st.sampled_from(sorted(set(_paths(list(client.app.routes))))))
+    template = data.draw(st.sampled_from(PATHS))
     path = "/".join(segment if part.startswith("{") else part for part in template.split("/"))
     headers = {"content-type": content_type} if content_type else {}
     r = client.request(method, path, content=body, headers=headers)

@@ -72,8 +72,8 @@ class Hostile:
         self.response: dict[str, Any] = copy.deepcopy(dict(sample.response))
         body = self.response["response"]
         self.client_data_raw = b64url_decode(body["clientDataJSON"], "cd", standard_too=True)
-        self.att: dict[str, Any] = cbor.decode(
-            b64url_decode(body["attestationObject"], "ao", standard_too=True))
+        self.att: dict[str, Any] = dict(cbor.decode(  # type: ignore[arg-type]
+            b64url_decode(body["attestationObject"], "ao", standard_too=True)))
 
     @property
     def auth_data(self) -> bytes:
