@@ -59,7 +59,12 @@ def _figures(script: Path, *, quick: bool) -> list[dict[str, Any]]:
     if done.returncode != 0 or not lines:
         tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
         raise UsageError(f"{script.name} failed (exit {done.returncode}): {tail[0]}")
-    figures: list[dict[str, Any]] = json.loads(lines[-1])
+    try:
+        figures = json.loads(lines[-1])
+    except json.JSONDecodeError:
+        figures = None
+    if not isinstance(figures, list):
+        raise UsageError(f"{script.name} printed no figures: its last line is {lines[-1]!r}")
     return figures
 
 

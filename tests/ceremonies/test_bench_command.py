@@ -73,10 +73,13 @@ def test_only_runs_the_named_benchmarks(tmp_path: Path, monkeypatch: pytest.Monk
     assert "a case" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize(("body", "message"), [
+    ("raise SystemExit('no Chromium here')\n", "broken.py failed (exit 1): no Chromium here"),
+    ("print('done')\n", "broken.py printed no figures: its last line is 'done'"),
+])
 def test_a_broken_benchmark_is_one_line_and_exit_2(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> None:
-    _benchmarks(tmp_path, monkeypatch, {"broken": "raise SystemExit('no Chromium here')\n"})
+        capsys: pytest.CaptureFixture[str], body: str, message: str) -> None:
+    _benchmarks(tmp_path, monkeypatch, {"broken": body})
     assert main(["bench"]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert err[-1] == "pkconf bench: broken.py failed (exit 1): no Chromium here"
+    assert capsys.readouterr().err.strip().splitlines()[-1] == f"pkconf bench: {message}"
