@@ -1,9 +1,10 @@
 """A pytest plugin for the benchmarks: when each test finished, per worker.
 
 `-p timing_plugin` (with benchmarks/ on PYTHONPATH) and PKCONF_BENCH_STAMPS=DIR write one JSON
-list of `time.perf_counter()` stamps per process (the controller's is empty under xdist) to
-DIR. The gaps between consecutive stamps are the whole cost of a case in that worker: setup,
-the case, Allure, the plugin's hooks and reports.
+list of [wall, CPU] stamps (`time.perf_counter()`, `time.process_time()`) per process (the
+controller's is empty under xdist) to DIR. The gaps between consecutive stamps are the whole
+cost of a case in that worker: setup, the case, Allure, the plugin's hooks and reports, and
+(in CPU time) the worker's embedded emulator serving it, whatever else runs on the machine.
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-_stamps: list[float] = []
+_stamps: list[tuple[float, float]] = []
 
 
 def pytest_runtest_logfinish(nodeid: str, location: tuple[str, int | None, str]) -> None:
-    _stamps.append(time.perf_counter())
+    _stamps.append((time.perf_counter(), time.process_time()))
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
