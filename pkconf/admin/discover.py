@@ -126,6 +126,8 @@ class RuleFindings:
 
 @dataclass(frozen=True)
 class Discovery:
+    """Everything the files showed, by rule: what the table, the JSON and the Markdown render."""
+
     files: tuple[str, ...]
     observations: tuple[Observation, ...]
     rules: tuple[RuleFindings, ...]  # in rule-book order
@@ -265,6 +267,8 @@ def rule_of(observation: Observation) -> Rule:
 
 
 def verdict(observation: Observation, of: Rule) -> Verdict:
+    """The outcome decides a contradiction (a real tenant names no reason, entra-facts §8);
+    an agreeing outcome is news unless both the rule and the case's source had evidence."""
     if observation.outcome != observation.expected:
         return Verdict.CONTRADICTED
     if of.status.value in EVIDENCED and observation.source_status in EVIDENCED:
