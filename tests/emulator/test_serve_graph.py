@@ -1,5 +1,6 @@
 """`pkconf serve` as the graph target's tenant: an application from the command line (its
-secret from the environment only), msal against it over the test TLS, bad flags exit 2."""
+secret from the environment only), msal against it over the test TLS (its CA from --write-ca),
+bad flags exit 2."""
 
 from __future__ import annotations
 
@@ -34,14 +35,15 @@ def _serve(*args: str, secret: str | None = SECRET) -> subprocess.Popen[str]:
 
 def test_served_app_gets_a_token_through_msal_and_graph_needs_it(tmp_path: Path) -> None:
     ca_file = tmp_path / "ca.pem"
-    ca_file.write_bytes(TestTls().ca.pem)
-    proc = _serve("--tls", "--app", CLIENT_ID, "--tenant-id", TENANT, "--faithful")
+    proc = _serve("--tls", "--app", CLIENT_ID, "--tenant-id", TENANT, "--faithful",
+                  "--write-ca", str(ca_file))
     try:
         assert proc.stdout is not None
         ready = [proc.stdout.readline()]
         while not ready[-1].startswith("Rule book"):
             ready.append(proc.stdout.readline())
         url = ready[0].split()[-1]
+        assert ca_file.read_bytes() == TestTls().ca.pem
         session = requests.Session()
         session.verify, session.trust_env = str(ca_file), False
         result = msal.ConfidentialClientApplication(
@@ -72,6 +74,7 @@ def test_served_app_gets_a_token_through_msal_and_graph_needs_it(tmp_path: Path)
     (("--app-certificate", "x.pem"), SECRET, "--app-certificate needs --app"),
     (("--app", CLIENT_ID, "--app-certificate", "/no/such.pem"), None, "cannot read"),
     (("--tenant-id", "contoso"), SECRET, "--tenant-id 'contoso' is not a GUID"),
+    (("--write-ca", "ca.pem"), None, "--write-ca goes with --tls"),
 ])
 def test_unusable_app_flags_are_one_line_and_exit_2(
         capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
