@@ -56,7 +56,7 @@ def _unique_names(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def loads(text: str, limit: int = MAX_DEPTH) -> Any:
     """The JSON value of `text`, nested at most `limit` levels deep, as I-JSON reads it."""
     if too_deep(text, limit):
-        raise JsonTextError(f"nests deeper than {limit} levels")
+        raise JsonTextError(f"nests too deeply (over {limit} levels)")
     try:
         return json.loads(text, parse_constant=_no_constants, object_pairs_hook=_unique_names)
     except JsonTextError:

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from . import jsontext
 from .rules import MAX_POLICY_BYTES, MAX_PROFILES
 
 ALL_USERS = "all_users"
@@ -319,9 +320,13 @@ def parse_policy(obj: Any) -> Fido2Policy:
 
 
 def load_policy(text: str | bytes) -> Fido2Policy:
-    """Parse policy JSON text; bad JSON is a PolicyError like any other problem."""
+    """Parse policy JSON text; bad JSON, or JSON nested too deeply to read safely (`jsontext`), is
+    a PolicyError like any other problem."""
     try:
-        obj = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as e:
+        obj = jsontext.loads(text if isinstance(text, str)
+                             else text.decode(json.detect_encoding(text)))
+    except UnicodeDecodeError as e:
         raise PolicyError([("$", f"not JSON: {e}")]) from None
+    except jsontext.JsonTextError as e:
+        raise PolicyError([("$", str(e))]) from None
     return parse_policy(obj)

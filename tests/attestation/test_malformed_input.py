@@ -116,6 +116,6 @@ DEEP_CBOR = b"\x81" * 300 + b"\x01"  # within cbor2's limit of 400, not within o
     pytest.param(_safetynet_object(b"[" * 5000 + b"]" * 5000, b"{}"), id="safetynet-jws-header"),
 ])
 def test_deep_nesting_is_a_statement_failure_before_any_recursive_decoder(data: bytes) -> None:
-    with pytest.raises(AttestationFailure, match="nests deeper than") as failure:
+    with pytest.raises(AttestationFailure, match="nests too deeply") as failure:
         verify_statement(parse_attestation_object(data), bytes(32))
     assert failure.value.reason == "ATTESTATION_STATEMENT_INVALID"

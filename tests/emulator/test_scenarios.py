@@ -148,7 +148,7 @@ def test_a_scenario_policy_is_the_fido2_configuration_a_patch_would_keep(
 
 
 @pytest.mark.parametrize(("members", "message"), [
-    ((f'"x":{nested(5_000)}',), "nests deeper than"),  # under the body cap, over the stack
+    ((f'"x":{nested(5_000)}',), "nests too deeply"),  # under the body cap, over the stack
     (('"type":"webauthn.get"', '"type":"webauthn.create"'), "'type' twice"),
     (('"x":NaN',), "NaN is not JSON"),
     (('"tokenBinding":{"status":"present"}',), "tokenBinding.id"),

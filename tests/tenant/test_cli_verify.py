@@ -171,7 +171,7 @@ def test_deeply_nested_input_exits_2_with_one_line(files, capsys, where, depth):
     code = verify(files, inputs["response"], user=inputs.get("user", FRESH_MEMBER),
                   policy=policy)
     err = capsys.readouterr().err.strip()
-    assert code == 2 and "nests deeper than" in err and "\n" not in err, err
+    assert code == 2 and "nests too deeply" in err and "\n" not in err, err
 
 
 @pytest.mark.parametrize("challenge", [b"\xf8" + CHALLENGE[1:], b"\xfb\xef" + CHALLENGE[2:],

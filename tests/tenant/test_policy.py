@@ -145,7 +145,8 @@ class TestInvalidPoliciesAreReportedWithTheirJsonPath:
                                                                     aaguids=many)]))
         assert problems[0][0] == "$" and "over the 20 KB limit" in problems[0][1]
 
-    @pytest.mark.parametrize("text", ["", "{", "[1, 2]", "null", '"policy"', "\xff"])
+    @pytest.mark.parametrize("text", ["", "{", "[1, 2]", "null", '"policy"', "\xff",
+                                      "[" * 100_000, '{"state":' * 5_000])
     def test_unreadable_policy_text_is_a_policy_error(self, text):
         with pytest.raises(PolicyError) as e:
             load_policy(text)

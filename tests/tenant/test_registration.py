@@ -42,7 +42,7 @@ def _deep_statement(att: dict) -> None:
                  id="attestation-statement"),
 ])
 def test_deep_nesting_is_unusable_input_not_a_recursion_error(response):
-    with pytest.raises(MalformedRegistration, match="nests deeper than"):
+    with pytest.raises(MalformedRegistration, match="nests too deeply"):
         parse_registration(response)
 
 

@@ -59,7 +59,7 @@ def item_end(data: bytes, at: int = 0, limit: int = MAX_DEPTH) -> int:
                 if count != 0:
                     open_items.append(count)
                     if len(open_items) > limit:
-                        raise CborDepthError(f"nests deeper than {limit} levels")
+                        raise CborDepthError(f"nests too deeply (over {limit} levels)")
                     continue
         # an item is complete: it counts against the levels it closes
         while open_items and open_items[-1] is not None:
