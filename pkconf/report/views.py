@@ -104,4 +104,5 @@ def _counts(records: Sequence[dict[str, Any]]) -> str:
     """`12 cases: 11 passed, 1 failed` (statuses with no case left out)."""
     said = [f"{n} {status}" for status in STATUSES
             if (n := sum(1 for r in records if r["status"] == status))]
-    return f"{len(records)} cases: {', '.join(said)}"
+    noun = "case" if len(records) == 1 else "cases"
+    return f"{len(records)} {noun}: {', '.join(said)}"

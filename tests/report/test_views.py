@@ -121,3 +121,4 @@ def test_titles_are_escaped_not_markup(tmp_path: Path):
 def test_the_header_counts_every_status_present(tmp_path: Path):
     page = write_views(RESULTS, tmp_path)["by-platform"].read_text(encoding="utf-8")
     assert "4 cases: 3 passed, 1 failed" in page
+    assert "1 case: 1 failed" in page  # KR-002's platform group
