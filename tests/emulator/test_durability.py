@@ -28,7 +28,7 @@ from tests.tenant.builders import make_response
 
 WRITERS = 6
 ROUNDS = 3
-WRITE_SECONDS = 1.5  # writes before the kill: long enough that every writer is mid-flight
+WRITE_SECONDS = 1.5  # writes after the first WRITERS acks, before the kill: all mid-flight
 START_TIMEOUT = 60
 
 
@@ -130,6 +130,9 @@ def test_acknowledged_writes_survive_kill_9_mid_write_and_the_file_stays_intact(
                        for k in range(WRITERS)]
             for t in threads:
                 t.start()
+            flowing = time.monotonic() + START_TIMEOUT  # a loaded machine is slow to begin
+            while len(acked.users) - before < WRITERS and time.monotonic() < flowing:
+                time.sleep(0.05)
             time.sleep(WRITE_SECONDS)
             os.kill(proc.pid, signal.SIGKILL)  # mid-write: every writer has a request in flight
             proc.wait(10)
