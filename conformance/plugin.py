@@ -7,11 +7,10 @@ Every case lays out its own user and groups, so `pytest -n auto` is safe and ord
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import signal
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,23 +20,24 @@ import pytest
 from allure_commons.model2 import StatusDetails
 from allure_commons.utils import md5, represent
 
-from pkconf.authenticators.files import is_authenticator_file, metadata_with
+from pkconf.authenticators.files import metadata_with
 from pkconf.authenticators.profiles import Platform
 from pkconf.ceremonies.browser import BrowserSession
 from pkconf.ceremonies.chromium import ChromiumNotFound
-from pkconf.ceremonies.graph_client import GraphClient, GraphError, add_graph_options
+from pkconf.ceremonies.graph_client import GraphClient, GraphError
 from pkconf.ceremonies.graph_target import GraphTenant
 from pkconf.ceremonies.result import CeremonyResult
 from pkconf.ceremonies.speedups import enable_fido2_speedups
 from pkconf.ceremonies.tenant import TenantApi, TenantError
 from pkconf.emulator.server import EmulatorServer
 from pkconf.emulator.tls import TestTls
-from pkconf.inputs import AS_OF_HELP, CLOUD_HELP, UsageError, read_metadata, read_rule_book
+from pkconf.inputs import UsageError, read_metadata, read_rule_book
 from pkconf.paths import REPORTS
 from pkconf.tenant.decision import Decision
 from pkconf.tenant.rules import RuleBook
 
-from .cases import CEREMONIES, Case, Verdict, load_cases
+from .cases import Case, Verdict
+from .evidence import lighten, report_case
 from .graph_target import (
     OBSERVATIONS,
     GraphOptions,
@@ -46,61 +46,36 @@ from .graph_target import (
     skip_reason,
     write_observation,
 )
+from .options import AREAS, add_run_options, check_selectors, shard
 from .own_policy import AREA as OWN_POLICY
 from .own_policy import EPIC as OWN_POLICY_EPIC
 from .own_policy import RunProfiles, headline, own_policy_cases, read_run_profiles
-from .runner import BROWSER_AUTHENTICATORS, actual, case_book, check, run_case
+from .runner import (
+    BROWSER_AUTHENTICATORS,
+    DecisionMismatch,
+    actual,
+    case_book,
+    check,
+    run_case,
+)
+from .selection import check_collected, select_cases
 
 RESULTS = "results.jsonl"
-AREAS = ("policy-scope", "bootstrap", "passkey-types", "key-restrictions", "attestation",
-         "windows-hello", "platform-paths", "ceremony-integrity", "provisioning-api", "browser",
-         "matrix", "own-policy")
+USAGE_EXIT = 2  # unusable input, as every pkconf command exits
 _CASE_KEY = pytest.StashKey[dict[str, Any]]()
 _RUN_BOOK = pytest.StashKey[RuleBook]()  # --as-of/--cloud, read once
 _OWN_CASES = pytest.StashKey[list[Case]]()  # --policy (--user, --directory), read once
 _RUN_PROFILES = pytest.StashKey[RunProfiles]()  # --profile names and files, read once
 _ALLURE_HOOK = pytest.StashKey["_AllureResultHook"]()
 _GRAPH = pytest.StashKey[GraphOptions]()  # --target graph, read once
+_CHECKED = pytest.StashKey[bool]()  # the selection check ran (xdist: once per run)
 _SKIPPED = pytest.StashKey[dict[str, int]]()  # why cases did not run on the tenant
 DECISION = "decision"  # the user property an own-policy case's decision travels in
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     g = parser.getgroup("pkconf", "passkey registration conformance")
-    g.addoption("--target", default="emulator",
-                help="'emulator' (default: one embedded emulator per worker), the base URL "
-                     "of a running one, or 'graph': a tenant through Microsoft Graph "
-                     "(docs/graph-target.md)")
-    add_graph_options(g.addoption)
-    g.addoption("--ceremony", action="append", choices=CEREMONIES,
-                help="only cases of this ceremony (repeatable)")
-    g.addoption("--profile", action="append",
-                help="only cases of this profile, or (with --policy) an authenticator file's "
-                     "on each platform path it declares (repeatable)")
-    g.addoption("--case", action="append",
-                help="only cases whose id matches this glob, e.g. 'KR-*' (repeatable)")
-    g.addoption("--area", action="append", help="only cases of this area (repeatable)")
-    g.addoption("--policy", metavar="FILE",
-                help="run every profile against this policy instead of the case files; the "
-                     "decisions are recorded, not compared")
-    g.addoption("--user", metavar="FILE",
-                help="with --policy: decide for this user (USER.json; its groups are the "
-                     "tenant's group ids)")
-    g.addoption("--directory", metavar="PATH",
-                help="with --policy: decide once for each user class of this directory export")
-    g.addoption("--matrix-strength", type=int, default=2,
-                help="t-wise strength of the generated matrix (0: full product; default 2)")
-    g.addoption("--shard", metavar="I/N", help="run only shard I of N (1-based)")
-    g.addoption("--mds", metavar="BLOB", help="FIDO MDS3 BLOB for the emulator (default: the "
-                                              "suite's test BLOB)")
-    g.addoption("--mds-root", metavar="PEM", help="the root certificate --mds chains to")
-    g.addoption("--as-of", metavar="YYYY-MM-DD", help=AS_OF_HELP)
-    g.addoption("--cloud", metavar="CLOUD", help=CLOUD_HELP)
-    g.addoption("--browser-ws", metavar="URL",
-                help="connect browser cases to this Playwright browser server instead of "
-                     "launching Chromium (launch it with BrowserSession.browser_args())")
-    g.addoption("--no-browser-reuse", action="store_true",
-                help="a fresh browser context per browser case (default: reuse what fits)")
+    add_run_options(g.addoption)  # the same options, with the same help, as `pkconf run`
     g.addoption("--results-dir", default=None, metavar="DIR",
                 help="write one JSON line per case to DIR/results.jsonl (pkconf run passes "
                      "reports/); plain pytest runs leave the last run's reports alone")
@@ -125,10 +100,11 @@ def pytest_configure(config: pytest.Config) -> None:
                                                         run_profiles.profiles)
         elif config.getoption("--user") or config.getoption("--directory"):
             raise UsageError("--user and --directory go with --policy")
+        shard(config.getoption("--shard"))
         if config.getoption("--target") == "graph":
             config.stash[_GRAPH] = _graph_run(config)
     except UsageError as e:
-        raise pytest.UsageError(str(e)) from None
+        pytest.exit(f"pkconf: {e}", returncode=USAGE_EXIT)
     results_dir = config.getoption("--results-dir")
     if results_dir and not hasattr(config, "workerinput"):  # the controller, or no xdist
         results = Path(results_dir) / RESULTS
@@ -171,6 +147,7 @@ class _AllureResultHook:
 
     @allure_commons.hookimpl
     def report_result(self, result: Any) -> None:
+        lighten(result)
         for p in result.parameters:
             if p.name == "case id":
                 result.testCaseId = md5(p.value)
@@ -178,53 +155,48 @@ class _AllureResultHook:
                     result.statusDetails = StatusDetails(message=message)
 
 
-def _shard(config: pytest.Config, cases: list[Case]) -> list[Case]:
-    spec = config.getoption("--shard")
-    if not spec:
-        return cases
-    try:
-        index, count = (int(x) for x in spec.split("/"))
-        assert 1 <= index <= count
-    except (ValueError, AssertionError):
-        raise pytest.UsageError(f"--shard {spec!r}: expected I/N with 1 <= I <= N") from None
-    return [c for i, c in enumerate(cases) if i % count == index - 1]
-
-
-def check_selectors(areas: Sequence[str] | None, ceremonies: Sequence[str] | None) -> None:
-    """A typo'd area or ceremony would select nothing and pass: refuse it, naming it."""
-    for flag, values, known in (("--area", areas, AREAS), ("--ceremony", ceremonies, CEREMONIES)):
-        for value in values or ():
-            if value not in known:
-                raise UsageError(f"{flag}: unknown {flag[2:]} {value!r}; one of "
-                                 f"{', '.join(known)}")
+def _own(config: pytest.Config) -> list[Case]:
+    """--policy's own cases (none without it)."""
+    own: list[Case] = config.stash.get(_OWN_CASES, [])
+    return own
 
 
 def select(config: pytest.Config, source: str) -> list[Case]:
     """The cases of one source, filtered by the command-line selectors."""
-    if config.getoption("--policy"):
-        cases = config.stash[_OWN_CASES] if source == "explicit" else []
-    elif source == "explicit":
-        cases = load_cases()
-    else:
-        from .matrix import generate
+    return select_cases(config.getoption, source, _own(config),
+                        config.stash[_RUN_PROFILES])
 
-        cases = generate(config.getoption("--matrix-strength"))
-    profiles = config.getoption("--profile")
-    if profiles:  # a file stands for the profiles it registered, one per platform path
-        profiles = [p for p in profiles if not is_authenticator_file(p)]
-        profiles += list(config.stash[_RUN_PROFILES].profiles)
-    wanted = {
-        "ceremony": config.getoption("--ceremony"),
-        "profile": profiles,
-        "area": config.getoption("--area"),
-    }
-    for attr, values in wanted.items():
-        if values:
-            cases = [c for c in cases if getattr(c, attr) in values]
-    if globs := config.getoption("--case"):
-        cases = [c for c in cases if any(fnmatch.fnmatch(c.case_id, g) or
-                                         fnmatch.fnmatch(c.id, g) for g in globs)]
-    return _shard(config, cases)
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Without xdist: the selection check over what was collected."""
+    if not hasattr(session.config, "workerinput"):
+        _check_collected(session.config, [item.nodeid for item in session.items])
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
+    """With xdist: the controller checks the first worker's collection (they all collect the
+    same cases)."""
+    if not node.config.stash.get(_CHECKED, False):
+        node.config.stash[_CHECKED] = True
+        _check_collected(node.config, ids)
+
+
+def _check_collected(config: pytest.Config, node_ids: list[str]) -> None:
+    """A selection that runs nothing is an error naming the selector, never a green run (exit
+    2, one line): a --case glob that matched no case, or selectors that together left none."""
+    try:
+        check_collected(config.getoption, [_case_ids(n) for n in node_ids
+                                           if "[" in n and not n.endswith("[NOTSET]")])
+    except UsageError as e:
+        pytest.exit(f"pkconf: {e}", returncode=USAGE_EXIT)
+
+
+def _case_ids(node_id: str) -> tuple[str, str]:
+    """(case id, full id) from `…::test_x[KR-BLOCK-001[yubikey-5-usb/graph]]` (`[NOTSET]` is
+    pytest's stand-in for an empty selection)."""
+    full = node_id[node_id.index("[") + 1:-1]
+    return full.split("[")[0], full
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -355,6 +327,8 @@ def conformance(request: pytest.FixtureRequest, tenant: TenantApi):
         browser = (request.getfixturevalue("browser_session")
                    if case.ceremony in BROWSER_AUTHENTICATORS else None)
         start = time.perf_counter()
+        mode = request.config.getoption("--evidence")
+        result: CeremonyResult | None = None
         try:
             try:
                 result = run_case(tenant, case, browser, run_book)
@@ -367,17 +341,23 @@ def conformance(request: pytest.FixtureRequest, tenant: TenantApi):
                 write_observation(_results_dir(request.config),
                                   observation(case, result, tenant, book))
                 tenant.end_case()
-            _attach(case, result)
             if case.expect.outcome is Verdict.RECORDED:
                 assert isinstance(result.decision, Decision), result.decision
                 _record(request, case, result.decision)
             else:
                 check(case, result)
+        except DecisionMismatch as e:
+            mismatch = str(e)
         except BaseException:
-            if browser is not None:
-                _attach_browser_evidence(browser)
+            report_case(case, result, browser, failed=True, mode=mode)
             raise
-        return result
+        else:
+            report_case(case, result, browser, failed=False, mode=mode)
+            return result
+        # the case's one compact block (raised outside the handler: no chained traceback);
+        # the full evidence goes to the report
+        report_case(case, result, browser, failed=True, mode=mode)
+        pytest.fail(mismatch, pytrace=False)
 
     return run
 
@@ -394,7 +374,6 @@ def _record(request: pytest.FixtureRequest, case: Case, decision: Decision) -> N
     # the tree's top level says the outcome: a rejection is never among plain green passes
     allure.dynamic.epic(f"{OWN_POLICY_EPIC}: {outcome}")
     allure.dynamic.label(DECISION, outcome)
-    allure.dynamic.parameter(DECISION, said, excluded=True)  # a changed policy: same history
     allure.dynamic.description(decision.detail)
     request.config.stash[_ALLURE_HOOK].messages[represent(case.id)] = f"{said}: {decision.detail}"
 
@@ -424,27 +403,6 @@ def _label(case: Case, book: RuleBook) -> None:
         allure.dynamic.link(case.source.url, name=f"{case.source.fact} ({case.source.status})")
 
 
-def _attach_browser_evidence(browser: BrowserSession) -> None:
-    """On failure: what the page looked like and what it logged."""
-    if (shot := browser.screenshot()) is not None:
-        allure.attach(shot, name="screenshot", attachment_type=allure.attachment_type.PNG)
-    allure.attach("\n".join(browser.console()), name="browser console",
-                  attachment_type=allure.attachment_type.TEXT)
-
-
-def _attach(case: Case, result: CeremonyResult) -> None:
-    def attach(name: str, body: Any) -> None:
-        if body is not None:
-            allure.attach(json.dumps(body, indent=2, default=str), name=name,
-                          attachment_type=allure.attachment_type.JSON)
-
-    attach("policy", case.policy)
-    attach("clientData (decoded)", result.client_data())
-    attach("attestation object (decoded)", result.attestation())
-    attach("decision", result.decision.to_json())
-    attach("steps", result.steps)
-
-
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     outcome = yield
@@ -456,7 +414,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
         return
     case, result = record["case"], record["result"]
     broken = report.failed and not isinstance(getattr(call.excinfo, "value", None),
-                                              AssertionError)
+                                              AssertionError | pytest.fail.Exception)
     line = {
         "id": case.id, "case_id": case.case_id, "area": case.area, "title": case.title,
         "platform": case.authenticator.platform.value, "profile": case.profile,
@@ -479,7 +437,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
 def pytest_report_teststatus(report: pytest.TestReport,
                              config: pytest.Config) -> tuple[str, str, str] | None:
     """An own-policy case counts as its decision (`40 accepted, 8 rejected`), not as passed."""
-    said = dict(report.user_properties).get(DECISION)
+    said = dict(getattr(report, "user_properties", ())).get(DECISION)
     if report.when != "call" or not report.passed or not isinstance(said, str):
         return None
     outcome = said.split()[0]

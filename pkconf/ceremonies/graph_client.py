@@ -183,6 +183,11 @@ class TokenSource:
             raise GraphAuthError(f"cannot use authority {settings.authority_url}: "
                                  f"{_first_line(e)}") from None
         self._scope = settings.scope
+        self._session = session
+
+    def close(self) -> None:
+        """msal's HTTP session: left open, a server waits out its keep-alive on shutdown."""
+        self._session.close()
 
     def token(self, *, fresh: bool = False) -> str:
         import requests
@@ -246,6 +251,8 @@ class GraphClient:
         self._base = f"{self.settings.graph_url.rstrip('/')}/{self.settings.version}"
 
     def close(self) -> None:
+        if self.tokens is not None:
+            self.tokens.close()
         if self._http is not None:
             self._http.close()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -71,3 +72,10 @@ def test_pytest_run_over_the_scratch_copy_reports_the_mismatch(scratch_case: Pat
     assert result.returncode == 1, result.stdout[-2000:]
     assert "DECISION MISMATCH in KR-ALLOW-001[yubikey-5-nfc-iphone/ctap]" in result.stdout
     assert "expected: rejected authenticator_governance AAGUID_BLOCKED" in result.stdout
+    # one compact block per case: case, expected, actual, source, where defined; no traceback
+    failures = result.stdout.split("= FAILURES =")[1].split("short test summary")[0]
+    assert "Traceback" not in failures and "def " not in failures, failures
+    blocks = [[line for line in b.splitlines() if line.strip("= ")]
+              for b in re.split(r"\n_+ .* _+\n", failures)[1:]]
+    assert blocks and all(len(b) == 5 and b[-1].strip().startswith("defined in:")
+                          for b in blocks), failures
