@@ -18,7 +18,12 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from pkconf.ceremonies.graph_client import GraphError, GraphSettings, graph_settings
+from pkconf.ceremonies.graph_client import (
+    GraphError,
+    GraphSettings,
+    client_credential,
+    graph_settings,
+)
 from pkconf.ceremonies.graph_target import GraphTenant
 from pkconf.ceremonies.result import CeremonyResult, TenantRefusal
 from pkconf.inputs import UsageError
@@ -69,6 +74,7 @@ def graph_options(get: Callable[[str], Any], reports: Path, cloud: Cloud) -> Gra
     `get` reads an option by its flag (pytest's getoption)."""
     try:
         settings = graph_settings(get)
+        client_credential(settings)  # none in the environment: say so before anything runs
     except GraphError as e:
         raise UsageError(str(e)) from None
     tenant = settings.tenant

@@ -268,7 +268,7 @@ def _graph_tenant(options: GraphOptions) -> Iterator[GraphTenant]:
         try:
             target.start()
         except (GraphError, TenantError) as e:
-            raise pytest.UsageError(f"the tenant: {e}") from None
+            pytest.exit(f"pkconf: the tenant: {e}", returncode=USAGE_EXIT)
         previous = signal.signal(signal.SIGTERM, _interrupt)  # a CI job's cancel: restore too
         try:
             yield target

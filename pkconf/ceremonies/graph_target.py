@@ -347,7 +347,12 @@ class GraphTenant:
         wait = self._last_write + self.write_interval - time.monotonic()
         if wait > 0:  # Graph throttles policy writes: space them
             self.client.sleep(wait)
-        self.client.request("PATCH", FIDO2_POLICY, json=policy, expect=(204, 200))
+        # PATCH keeps what a body leaves out: clear what the tenant has and the case does not
+        # (e.g. a defaultPasskeyProfile naming another case's profile) [INFERRED: null clears]
+        held = writable(self.client.json("GET", FIDO2_POLICY))
+        body = {**{k: None for k in held if k not in policy and k not in ("id", "@odata.type")},
+                **policy}
+        self.client.request("PATCH", FIDO2_POLICY, json=body, expect=(204, 200))
         self._last_write = time.monotonic()
         self._current = model
         self.case.policy_changed = True
