@@ -34,6 +34,9 @@ with warnings.catch_warnings():  # starlette would rather have httpx2; the proje
     from starlette.testclient import TestClient
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+# path parameter text: printable (httpx refuses control characters before the app sees them)
+SEGMENT_ALPHABET = "".join(c for c in map(chr, range(33, 0x300))
+                           if c.isprintable() and c not in "/?#%")
 CONTENT_TYPES = ("application/json", "text/plain", "application/x-www-form-urlencoded", "")
 
 
@@ -88,7 +91,7 @@ def registrations(draw: st.DrawFn, challenge: bytes) -> Any:
             return response
 
 
-@fuzz("emulator: POST fido2Methods", data=st.data(), wrap=st.booleans())
+@fuzz("emulator: POST fido2Methods", http=True, data=st.data(), wrap=st.booleans())
 def test_a_hostile_registration_is_answered_below_500(client: TestClient, user_id: str,
                                                       data: st.DataObject, wrap: bool) -> None:
     options = client.get(f"/v1.0/users/{user_id}/authentication/fido2Methods/creationOptions")
@@ -114,7 +117,7 @@ def policy_bodies(draw: st.DrawFn) -> Any:
     return draw(json_values)
 
 
-@fuzz("emulator: PATCH fido2 policy", body=policy_bodies())
+@fuzz("emulator: PATCH fido2 policy", http=True, body=policy_bodies())
 def test_a_hostile_policy_write_is_answered_below_500(client: TestClient, body: Any) -> None:
     r = client.patch(FIDO2_POLICY, json=body)
     _checked("emulator: PATCH fido2 policy", r.status_code, r.text)
@@ -122,7 +125,7 @@ def test_a_hostile_policy_write_is_answered_below_500(client: TestClient, body: 
     _checked("emulator: PATCH fido2 policy", after.status_code, after.text)
 
 
-@fuzz("emulator: POST scenarios", policy=policy_bodies(), user=st.dictionaries(
+@fuzz("emulator: POST scenarios", http=True, policy=policy_bodies(), user=st.dictionaries(
     st.sampled_from(("userType", "groups", "mfaAgeSeconds", "tap", "windowsHelloForBusiness",
                      "inTapPolicy", "platformCredentials")), json_values, max_size=4),
     groups=json_values | st.lists(st.text(max_size=8), max_size=3), extra=json_values)
@@ -135,10 +138,8 @@ def test_a_hostile_scenario_is_answered_below_500(client: TestClient, policy: An
     _checked("emulator: POST scenarios", after.status_code, after.text)
 
 
-@fuzz("emulator: any route", data=st.data(), method=st.sampled_from(METHODS),
-      segment=st.text(st.characters(min_codepoint=33, max_codepoint=0x2FF,
-                                    exclude_categories=("Cc",), exclude_characters="/?#%"),
-                      min_size=1, max_size=24),
+@fuzz("emulator: any route", http=True, data=st.data(), method=st.sampled_from(METHODS),
+      segment=st.text(SEGMENT_ALPHABET, min_size=1, max_size=24),
       body=json_values.map(lambda v: json.dumps(v).encode()) | st.binary(max_size=200),
       content_type=st.sampled_from(CONTENT_TYPES))
 def test_any_request_to_any_route_is_answered_below_500(
