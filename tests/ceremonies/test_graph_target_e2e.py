@@ -207,12 +207,17 @@ def test_exclude_credentials_ids_in_any_tenant_encoding_are_read_and_recorded(
 
 # --- pkconf run --target graph as a user runs it --------------------------------------------------
 
+def _graph_args(emulator: EmulatorServer, ca_file: Path) -> list[str]:
+    """Where the tenant is and who the app is, as a user gives them."""
+    return ["--graph-url", emulator.base_url, "--authority", emulator.authority,
+            "--tenant", emulator.identity.tenant_id, "--client-id", CLIENT_ID,
+            "--ca-file", str(ca_file)]
+
+
 def _run_args(emulator: EmulatorServer, ca_file: Path, reports: Path, *more: str) -> list[str]:
-    tenant = emulator.identity.tenant_id
     return [sys.executable, "-m", "pkconf", "run", "--target", "graph", "--no-matrix",
-            "--no-html", "--graph-url", emulator.base_url, "--authority", emulator.authority,
-            "--tenant", tenant, "--client-id", CLIENT_ID, "--ca-file", str(ca_file),
-            "--reports", str(reports), "--policy-write-interval", "0", *more]
+            "--no-html", *_graph_args(emulator, ca_file), "--reports", str(reports),
+            "--policy-write-interval", "0", *more]
 
 
 def _changes(emulator: EmulatorServer) -> tuple[str, ...]:
@@ -279,6 +284,11 @@ def test_the_policy_is_put_back_after_ctrl_c_and_by_tenant_restore_after_a_crash
                                   timeout=120)
         assert restored.returncode == 0, restored.stderr
         assert "policy restored" in restored.stdout
+        cleanup = subprocess.run([sys.executable, "-m", "pkconf", "tenant", "cleanup",
+                                  *_graph_args(emulator, ca_file)],
+                                 capture_output=True, text=True, env=env, timeout=120)
+        assert cleanup.returncode == 0, cleanup.stderr
+        assert _leftovers(client) == []  # the killed run's user and groups, deleted
     else:
         assert "policy restored" in output
     assert policy_model(client.json("GET", FIDO2_POLICY)) == original
