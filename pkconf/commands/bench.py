@@ -86,12 +86,15 @@ def ratio(row: dict[str, Any]) -> float:
 
 def render(rows: list[dict[str, Any]]) -> str:
     """One table: figure, target, measured, ratio to target (<= 1 meets it), pass or fail."""
-    width = max([len(r["figure"]) for r in rows] + [6])
-    lines = [f"{'figure':<{width}}  {'target':>12}  {'measured':>12}  {'ratio':>6}  result"]
-    for r in rows:
-        sign = {"lower": "<= ", "higher": ">= ", "flat": "± "}[r["better"]]
-        target = f"{sign}{r['target']:g} {r['unit']}"
-        measured = f"{r['measured']:.3g} {r['unit']}"
-        lines.append(f"{r['figure']:<{width}}  {target:>12}  {measured:>12}  {ratio(r):>6.2f}  "
-                     f"{'pass' if passes(r) else 'FAIL'}")
-    return "\n".join(lines)
+    cells = [(r["figure"], f"{_SIGNS[r['better']]}{r['target']:g} {r['unit']}",
+              f"{r['measured']:.4g} {r['unit']}", f"{ratio(r):.2f}",
+              "pass" if passes(r) else "FAIL") for r in rows]
+    head = ("figure", "target", "measured", "ratio", "result")
+    widths = [max(len(row[i]) for row in [head, *cells]) for i in range(len(head))]
+    return "\n".join("  ".join([row[0].ljust(widths[0]),
+                                *(cell.rjust(w) for cell, w in zip(row[1:4], widths[1:4],
+                                                                   strict=True)),
+                                row[4]]) for row in [head, *cells])
+
+
+_SIGNS = {"lower": "<= ", "higher": ">= ", "flat": "± "}
