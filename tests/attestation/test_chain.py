@@ -131,3 +131,12 @@ def test_malformed_trust_path_is_a_clean_rejection(root, path: list[bytes]) -> N
 
 def test_unreadable_root_among_the_given_roots_is_ignored(leaf, intermediate, root) -> None:
     validate_chain([leaf.der, intermediate.der], [b"not a certificate", root.der], AT)
+
+
+def test_a_chain_that_validated_once_is_still_refused_outside_its_validity(
+        leaf, intermediate, root) -> None:
+    """Validated chains are remembered with their validity period, never beyond it."""
+    validate_chain([leaf.der, intermediate.der], [root.der], AT)
+    assert _reason([leaf.der, intermediate.der], [root.der], pki.NOT_AFTER + timedelta(days=1)) \
+        == "ATTESTATION_CERTIFICATE_EXPIRED"
+    validate_chain([leaf.der, intermediate.der], [root.der], AT + timedelta(days=1))

@@ -9,6 +9,7 @@ certificate (names, dates, keys, signatures) still comes from cryptography.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -39,7 +40,7 @@ class AttestationCertificate:
     def load(cls, data: object) -> AttestationCertificate:
         if not isinstance(data, bytes):
             raise der.DerError(f"a certificate must be a byte string, not {type(data).__name__}")
-        return cls(data, x509.load_der_x509_certificate(data), _extensions(data))
+        return _load(data)
 
     def basic_constraints_ca(self) -> bool | None:
         """cA of basicConstraints; None when the extension is absent."""
@@ -82,6 +83,14 @@ class AttestationCertificate:
 
     def subject_values(self, oid: x509.ObjectIdentifier) -> list[str]:
         return [str(a.value) for a in self.cert.subject.get_attributes_for_oid(oid)]
+
+
+@functools.lru_cache(maxsize=1024)
+def _load(data: bytes) -> AttestationCertificate:
+    """Parsed once per distinct DER (a pure function of the bytes): a run meets the same few
+    hundred attestation and intermediate certificates thousands of times, and reading their
+    extensions was a fifth of a decision. A DER that does not parse raises every time."""
+    return AttestationCertificate(data, x509.load_der_x509_certificate(data), _extensions(data))
 
 
 def _extensions(data: bytes) -> dict[str, RawExtension]:

@@ -112,6 +112,10 @@ def _anchors(roots: Sequence[bytes]) -> list[x509.Certificate]:
 def validate_chain(trust_path: Sequence[bytes], roots: Sequence[bytes], at: datetime) -> None:
     """Validate x5c (leaf first, root excluded) up to one of `roots` at time `at`."""
     require(trust_path, CHAIN_INVALID, "There is no certificate to validate.")
+    key = (tuple(trust_path), tuple(roots))
+    window = _VALIDATED.get(key)
+    if window is not None and window[0] <= at <= window[1]:
+        return
     certs = [_load(der, _name(i)) for i, der in enumerate(trust_path)]
     anchors = _anchors(roots)
 
@@ -138,3 +142,23 @@ def validate_chain(trust_path: Sequence[bytes], roots: Sequence[bytes], at: date
         require(any(_valid_at(r, at) for r in issuers), CERTIFICATE_EXPIRED,
                 f"The root certificate that issued the chain is not valid at {at:%Y-%m-%d}.")
         raise AttestationFailure(CHAIN_INVALID, f"The chain is not a valid path ({e}).") from e
+    _remember(key, certs, anchors)
+
+
+# Chains that validated, with the period in which every certificate involved is valid: inside
+# it, the same chain and roots validate again (time only enters through validity periods), so
+# the signature checks need not be redone for the thousands of registrations of one authenticator
+# model. Failures are never remembered.
+_VALIDATED: dict[tuple[tuple[bytes, ...], tuple[bytes, ...]], tuple[datetime, datetime]] = {}
+_VALIDATED_MAX = 4096
+
+
+def _remember(key: tuple[tuple[bytes, ...], tuple[bytes, ...]], certs: list[x509.Certificate],
+              anchors: list[x509.Certificate]) -> None:
+    """The period in which the chain and every root that may have issued its top are valid."""
+    top = certs[-1]
+    involved = [*certs, *(r for r in anchors if r == top or _issued_by(top, r))]
+    if len(_VALIDATED) >= _VALIDATED_MAX:
+        _VALIDATED.clear()
+    _VALIDATED[key] = (max(c.not_valid_before_utc for c in involved),
+                       min(c.not_valid_after_utc for c in involved))
