@@ -12,7 +12,7 @@ import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import allure
 import allure_commons
@@ -68,6 +68,8 @@ _OWN_CASES = pytest.StashKey[list[Case]]()  # --policy (--user, --directory), re
 _RUN_PROFILES = pytest.StashKey[RunProfiles]()  # --profile names and files, read once
 _ALLURE_HOOK = pytest.StashKey["_AllureResultHook"]()
 _GRAPH = pytest.StashKey[GraphOptions]()  # --target graph, read once
+_RESULTS_FILE = pytest.StashKey[TextIO]()  # results.jsonl, open for the session
+_ITEM = pytest.StashKey[pytest.Item]()  # the test running now
 _CHECKED = pytest.StashKey[bool]()  # the selection check ran (xdist: once per run)
 _SKIPPED = pytest.StashKey[dict[str, int]]()  # why cases did not run on the tenant
 DECISION = "decision"  # the user property an own-policy case's decision travels in
@@ -301,14 +303,24 @@ def browser_session(pytestconfig: pytest.Config,
         session.close()
 
 
-@pytest.fixture
-def conformance(request: pytest.FixtureRequest, tenant: TenantApi):
-    """Run a case, annotate Allure with it, remember it for results.jsonl, then check it."""
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    item.config.stash[_ITEM] = item  # the case the session-wide `conformance` runs now
 
-    graph = request.config.stash.get(_GRAPH, None)
+
+@pytest.fixture(scope="session")
+def conformance(request: pytest.FixtureRequest, tenant: TenantApi):
+    """Run a case, annotate Allure with it, remember it for results.jsonl, then check it.
+
+    Session-scoped, reading the running test from the stash: a function-scoped fixture cost
+    Allure a fixture record per case (about a tenth of a case's time)."""
+
+    config = request.config
+    graph = config.stash.get(_GRAPH, None)
 
     def run(case: Case) -> CeremonyResult:
-        run_book = request.config.stash[_RUN_BOOK]
+        node = config.stash[_ITEM]
+        run_book = config.stash[_RUN_BOOK]
         if graph is not None:
             assert isinstance(tenant, GraphTenant)
             run_book = RuleBook.today(graph.cloud)  # a tenant decides by today's rules
@@ -317,17 +329,17 @@ def conformance(request: pytest.FixtureRequest, tenant: TenantApi):
             except (GraphError, TenantError) as e:  # the tenant's answer, in one line
                 pytest.fail(f"{case.id}: the tenant: {e}", pytrace=False)
             if why:
-                skipped = request.config.stash[_SKIPPED]
+                skipped = config.stash[_SKIPPED]
                 skipped[why] = skipped.get(why, 0) + 1
                 pytest.skip(why)
         book = case_book(case, run_book)
         record: dict[str, Any] = {"case": case, "result": None, "book": book}
-        request.node.stash[_CASE_KEY] = record
+        node.stash[_CASE_KEY] = record
         _label(case, book)
         browser = (request.getfixturevalue("browser_session")
                    if case.ceremony in BROWSER_AUTHENTICATORS else None)
         start = time.perf_counter()
-        mode = request.config.getoption("--evidence")
+        mode = config.getoption("--evidence")
         result: CeremonyResult | None = None
         try:
             try:
@@ -338,12 +350,12 @@ def conformance(request: pytest.FixtureRequest, tenant: TenantApi):
                 pytest.fail(f"{case.id}: the tenant: {e}", pytrace=False)
             record["result"], record["ms"] = result, (time.perf_counter() - start) * 1000
             if isinstance(tenant, GraphTenant):
-                write_observation(_results_dir(request.config),
+                write_observation(_results_dir(config),
                                   observation(case, result, tenant, book))
                 tenant.end_case()
             if case.expect.outcome is Verdict.RECORDED:
                 assert isinstance(result.decision, Decision), result.decision
-                _record(request, case, result.decision)
+                _record(node, case, result.decision)
             else:
                 check(case, result)
         except DecisionMismatch as e:
@@ -362,11 +374,11 @@ def conformance(request: pytest.FixtureRequest, tenant: TenantApi):
     return run
 
 
-def _record(request: pytest.FixtureRequest, case: Case, decision: Decision) -> None:
+def _record(node: pytest.Item, case: Case, decision: Decision) -> None:
     """An own-policy decision where a reader looks for the outcome: pytest's status (through a
     user property, which xdist carries to the controller), Allure's title, label and status."""
     said = headline(decision)
-    request.node.user_properties.append((DECISION, said))
+    node.user_properties.append((DECISION, said))
     outcome, _, why = said.partition(" ")
     reason = "" if decision.accepted else f" {why}"  # an acceptance has no family or reason
     allure.dynamic.title(f"{outcome.upper()}{reason} — {case.profile}/{case.ceremony}, "
@@ -375,7 +387,7 @@ def _record(request: pytest.FixtureRequest, case: Case, decision: Decision) -> N
     allure.dynamic.epic(f"{OWN_POLICY_EPIC}: {outcome}")
     allure.dynamic.label(DECISION, outcome)
     allure.dynamic.description(decision.detail)
-    request.config.stash[_ALLURE_HOOK].messages[represent(case.id)] = f"{said}: {decision.detail}"
+    node.config.stash[_ALLURE_HOOK].messages[represent(case.id)] = f"{said}: {decision.detail}"
 
 
 def _label(case: Case, book: RuleBook) -> None:
@@ -429,9 +441,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
                    "status": case.source.status},
         "message": str(call.excinfo.value) if call.excinfo else None,
     }
-    path = Path(results_dir) / RESULTS
-    with path.open("a") as f:
-        f.write(json.dumps(line) + "\n")
+    results = item.config.stash.get(_RESULTS_FILE, None)
+    if results is None:  # one handle per process; O_APPEND keeps workers' lines whole
+        results = item.config.stash[_RESULTS_FILE] = (Path(results_dir) / RESULTS).open(
+            "a", buffering=1)
+    results.write(json.dumps(line) + "\n")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if (results := config.stash.get(_RESULTS_FILE, None)) is not None:
+        results.close()
 
 
 def pytest_report_teststatus(report: pytest.TestReport,
