@@ -74,7 +74,6 @@ def graph_options(get: Callable[[str], Any], reports: Path, cloud: Cloud) -> Gra
     `get` reads an option by its flag (pytest's getoption)."""
     try:
         settings = graph_settings(get)
-        client_credential(settings)  # none in the environment: say so before anything runs
     except GraphError as e:
         raise UsageError(str(e)) from None
     tenant = settings.tenant
@@ -85,6 +84,10 @@ def graph_options(get: Callable[[str], Any], reports: Path, cloud: Cloud) -> Gra
             raise UsageError(f"--allow-policy-changes writes tenant {tenant}'s fido2 policy: "
                              f"confirm with --i-own-this-test-tenant {tenant} or list it in "
                              f"owned_test_tenants of ${CONFIG_ENV} ({DEFAULT_CONFIG})")
+    try:
+        client_credential(settings)  # none in the environment: say so before anything runs
+    except GraphError as e:
+        raise UsageError(str(e)) from None
     interval = float(get("--policy-write-interval"))
     if interval < 0:
         raise UsageError("--policy-write-interval must be zero or more seconds")

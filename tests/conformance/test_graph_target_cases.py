@@ -94,6 +94,7 @@ def _get(**given: Any) -> Any:
 def test_policy_changes_need_the_owner_to_name_the_tenant(tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PKCONF_CONFIG", str(tmp_path / "absent.toml"))
+    monkeypatch.setenv("PKCONF_CLIENT_SECRET", "a secret")
     with pytest.raises(UsageError, match="--i-own-this-test-tenant t1"):
         graph_options(_get(**{"--allow-policy-changes": True}), tmp_path, Cloud.WORLDWIDE)
     with pytest.raises(UsageError, match="--i-own-this-test-tenant t1"):
@@ -106,11 +107,20 @@ def test_policy_changes_need_the_owner_to_name_the_tenant(tmp_path: Path,
     assert confirmed.restore_file == tmp_path / "tenant-restore-t1.json"
 
 
+def test_without_a_credential_in_the_environment_a_graph_run_does_not_start(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("PKCONF_CLIENT_SECRET", "AZURE_FEDERATED_TOKEN_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(UsageError, match="no credential for client app"):
+        graph_options(_get(), tmp_path, Cloud.WORLDWIDE)
+
+
 def test_a_config_file_can_name_the_owners_test_tenants(tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     config = tmp_path / "config.toml"
     config.write_text('owned_test_tenants = ["T1"]\n')
     monkeypatch.setenv("PKCONF_CONFIG", str(config))
+    monkeypatch.setenv("PKCONF_CLIENT_SECRET", "a secret")
     assert owned_tenants() == {"t1"}
     assert graph_options(_get(**{"--allow-policy-changes": True}), tmp_path,
                          Cloud.WORLDWIDE).allow_policy_changes
