@@ -13,6 +13,7 @@ import functools
 from dataclasses import dataclass
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 
 from . import der
 
@@ -90,7 +91,12 @@ def _load(data: bytes) -> AttestationCertificate:
     """Parsed once per distinct DER (a pure function of the bytes): a run meets the same few
     hundred attestation and intermediate certificates thousands of times, and reading their
     extensions was a fifth of a decision. A DER that does not parse raises every time."""
-    return AttestationCertificate(data, x509.load_der_x509_certificate(data), _extensions(data))
+    cert = x509.load_der_x509_certificate(data)
+    try:  # every verifier reads the key: one that cannot be loaded is unusable up front
+        cert.public_key()
+    except (ValueError, UnsupportedAlgorithm) as e:
+        raise der.DerError(f"the certificate's public key cannot be read ({e})") from None
+    return AttestationCertificate(data, cert, _extensions(data))
 
 
 def _extensions(data: bytes) -> dict[str, RawExtension]:

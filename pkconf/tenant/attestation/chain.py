@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.x509.verification import (
     Criticality,
     ExtensionPolicy,
@@ -135,7 +136,7 @@ def validate_chain(trust_path: Sequence[bytes], roots: Sequence[bytes], at: date
         (PolicyBuilder().store(Store(anchors)).time(at)
          .extension_policies(ca_policy=ca_policy, ee_policy=ee_policy)
          .build_client_verifier().verify(certs[0], certs[1:]))
-    except (VerificationError, ValueError) as e:
+    except (VerificationError, ValueError, UnsupportedAlgorithm) as e:
         top = certs[-1]
         issuers = [r for r in anchors if r == top or _issued_by(top, r)]
         require(issuers, UNTRUSTED, "The chain does not lead to any trusted root certificate.")

@@ -17,6 +17,7 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature as CryptoInvalidSignature
+from cryptography.exceptions import UnsupportedAlgorithm
 from fido2.attestation.base import InvalidData, InvalidSignature
 from fido2.mds3 import AuthenticatorStatus, MetadataBlobPayloadEntry, parse_blob
 from fido2.utils import websafe_decode
@@ -84,7 +85,7 @@ def _key_identifier(der: bytes) -> bytes | None:
     try:
         key = x509.load_der_x509_certificate(der).public_key()
         return x509.SubjectKeyIdentifier.from_public_key(key).digest
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, UnsupportedAlgorithm):  # a key cryptography cannot load
         return None
 
 
