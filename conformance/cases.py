@@ -79,10 +79,12 @@ class Verdict(StrEnum):
     ACCEPTED = Outcome.ACCEPTED.value
     REJECTED = Outcome.REJECTED.value
     CLIENT_ERROR = ClientError.OUTCOME  # the browser refused before the tenant saw anything
+    UNUSABLE = "unusable"  # the tenant refused the request itself (400): no decision made
     RECORDED = "recorded"  # an own-policy run: the decision is recorded, not compared
 
 
-OUTCOMES = (Verdict.ACCEPTED.value, Verdict.REJECTED.value, Verdict.CLIENT_ERROR.value)
+OUTCOMES = (Verdict.ACCEPTED.value, Verdict.REJECTED.value, Verdict.CLIENT_ERROR.value,
+            Verdict.UNUSABLE.value)
 
 
 @dataclass(frozen=True)
@@ -260,6 +262,10 @@ def _expectation(row: Mapping[str, Any], where: str) -> Expectation:
         _require(reason in (None, Reason.ACCEPTED) and family in (None, ""), where,
                  "an accepted expectation has no family and reason ACCEPTED")
         return Expectation.decided(Reason.ACCEPTED)
+    if outcome == Verdict.UNUSABLE:
+        _require(family is None and reason is None, where,
+                 "an unusable expectation has no family and no reason: no decision is made")
+        return Expectation(Verdict.UNUSABLE, None, "")
     if outcome == Verdict.CLIENT_ERROR:
         shape = f"a client-error has family '{CLIENT_FAMILY}' and a DOMException name as reason"
         name = _typed(reason, str, where, shape)

@@ -17,6 +17,7 @@ from pkconf.tenant.rules import RuleBook
 from .cases import Case, Expectation, Verdict
 
 BROWSER_AUTHENTICATORS = {"browser": "bridge", "browser-cdp": "cdp"}
+UNUSABLE_STATUS = 400  # Graph's answer to a body it cannot use
 MISMATCH = "DECISION MISMATCH"  # the Allure category "Entra decided differently" keys on it
 
 
@@ -50,17 +51,21 @@ def actual(result: CeremonyResult) -> Expectation:
     decision = result.decision
     if isinstance(decision, ClientError):
         return Expectation(Verdict.CLIENT_ERROR, None, decision.reason)
-    if isinstance(decision, TenantRefusal):  # a real tenant names no family or reason of ours
+    if isinstance(decision, TenantRefusal):  # no family or reason of ours: 400 is the request
+        if decision.status == UNUSABLE_STATUS:  # refused as input, as Graph answers bad bodies
+            return Expectation(Verdict.UNUSABLE, None, "")
         return Expectation(Verdict.REJECTED, None, decision.code)
     return Expectation(Verdict(decision.outcome.value), decision.family, decision.reason)
 
 
-def check(case: Case, result: CeremonyResult) -> None:
-    """Raise DecisionMismatch unless outcome, family and reason are all as expected; a real
-    tenant's refusal names no reason (entra-facts §8), so there the outcome is compared."""
+def check(case: Case, result: CeremonyResult, *, names_reasons: bool = True) -> None:
+    """Raise DecisionMismatch unless outcome, family and reason are all as expected. A real
+    tenant names no reason (`names_reasons` False, entra-facts §8): there a refusal is compared
+    as a refusal, whatever its status."""
     got, want = actual(result), case.expect
-    if got == want or (isinstance(result.decision, TenantRefusal)
-                       and got.outcome is want.outcome):
+    refused = (Verdict.REJECTED, Verdict.UNUSABLE)
+    if got == want or (not names_reasons and isinstance(result.decision, TenantRefusal)
+                       and want.outcome in refused):
         return
     lines = [
         f"{MISMATCH} in {case.id}: {case.title}",

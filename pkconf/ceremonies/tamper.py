@@ -132,6 +132,25 @@ def with_challenge(credential: Credential, challenge: bytes) -> Credential:
     return _client_data(credential, challenge=websafe_encode(challenge))
 
 
+def _raw_client_data(credential: Credential, edit: Callable[[str], str]) -> Credential:
+    """clientDataJSON rewritten as text: for what no JSON encoder writes (duplicate names,
+    NaN, deep nesting)."""
+    out = deepcopy(credential)
+    text = websafe_decode(out["response"]["clientDataJSON"]).decode()
+    out["response"]["clientDataJSON"] = websafe_encode(edit(text).encode())
+    return out
+
+
+def _duplicate_type(text: str) -> str:
+    """`type` twice, the last one `webauthn.create`: a last-wins parser sees a valid type."""
+    return '{"type":"webauthn.get",' + text[1:]
+
+
+def _deep(text: str) -> str:
+    """A member nested 5,000 arrays deep: a recursive parser's stack, not a JSON limit."""
+    return text[:-1] + ',"x":' + "[" * 5000 + "]" * 5000 + "}"
+
+
 TAMPERS: dict[str, Callable[[Credential], Credential]] = {
     "tamper-type": lambda c: _client_data(c, type="webauthn.get"),
     "tamper-challenge": lambda c: with_challenge(c, b"\x00" * 32),
@@ -162,4 +181,11 @@ TAMPERS: dict[str, Callable[[Credential], Credential]] = {
     "drop-attestation-sig": lambda c: _attestation_object(c, _without("sig")),
     # a packed statement without its certificate: shaped as self attestation, no certificate
     "drop-attestation-x5c": lambda c: _attestation_object(c, _without("x5c")),
+    # unusable clientDataJSON: refused as input (400), no decision
+    "client-data-duplicate-type": lambda c: _raw_client_data(c, _duplicate_type),
+    "client-data-nan": lambda c: _raw_client_data(c, lambda t: t[:-1] + ',"x":NaN}'),
+    "client-data-deep": lambda c: _raw_client_data(c, _deep),
+    "token-binding-present-without-id": lambda c: _client_data(
+        c, tokenBinding={"status": "present"}),
+    "cross-origin-not-boolean": lambda c: _client_data(c, crossOrigin="yes"),
 }
