@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from pkconf.ceremonies.graph_client import (
+    GraphClient,
     GraphError,
     GraphSettings,
     client_credential,
@@ -53,6 +54,11 @@ class GraphOptions:
     restore_file: Path
     write_interval: float
     cloud: Cloud
+
+    def tenant(self, client: GraphClient) -> GraphTenant:
+        """The tenant these options reach, through `client`."""
+        return GraphTenant(client, allow_policy_changes=self.allow_policy_changes,
+                           restore_file=self.restore_file, write_interval=self.write_interval)
 
 
 def owned_tenants(config: Path | None = None) -> set[str]:

@@ -264,9 +264,7 @@ def tenant(pytestconfig: pytest.Config,
 
 def _graph_tenant(options: GraphOptions) -> Iterator[GraphTenant]:
     with GraphClient(options.settings) as client:
-        target = GraphTenant(client, allow_policy_changes=options.allow_policy_changes,
-                             restore_file=options.restore_file,
-                             write_interval=options.write_interval)
+        target = options.tenant(client)
         try:
             target.start()
         except (GraphError, TenantError) as e:

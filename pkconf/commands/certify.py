@@ -34,7 +34,6 @@ from ..authenticators.files import (
 )
 from ..authenticators.profiles import Profile
 from ..ceremonies.graph_client import GraphClient, GraphError, add_graph_options
-from ..ceremonies.graph_target import GraphTenant
 from ..ceremonies.tenant import TenantError
 from ..inputs import UsageError, read_json, read_metadata, read_rule_book
 from ..paths import REPORTS, TEST_MDS_BLOB, TEST_MDS_ROOT
@@ -180,9 +179,7 @@ def _on_tenant(options: GraphOptions, cert: Certification, subject: _Subject) ->
     assert subject.profile is not None, "_graph_options refuses --device"
     at = datetime.now(UTC)
     with GraphClient(options.settings) as client:
-        tenant = GraphTenant(client, allow_policy_changes=options.allow_policy_changes,
-                             restore_file=options.restore_file,
-                             write_interval=options.write_interval)
+        tenant = options.tenant(client)
         try:
             try:
                 tenant.start()

@@ -19,7 +19,6 @@ from ..authenticators.profiles import Profile
 from ..ceremonies import CTAP_CEREMONIES
 from ..ceremonies.ctap import VARIATIONS, Setup
 from ..ceremonies.graph_client import GraphClient, GraphError, add_graph_options
-from ..ceremonies.graph_target import GraphTenant
 from ..ceremonies.result import TenantRefusal
 from ..ceremonies.tenant import TenantApi, TenantError
 from ..emulator.server import EmulatorServer
@@ -100,9 +99,7 @@ def _on_tenant(args: argparse.Namespace, profile: Profile, setup: Setup, cloud: 
     options = graph_options(lambda flag: getattr(args, flag[2:].replace("-", "_"), None),
                             REPORTS, cloud)
     with GraphClient(options.settings) as client:
-        tenant = GraphTenant(client, allow_policy_changes=options.allow_policy_changes,
-                             restore_file=options.restore_file,
-                             write_interval=options.write_interval)
+        tenant = options.tenant(client)
         try:
             tenant.start()
             if setup.policy is not None and (why := tenant.policy_unfit(setup.policy)):
