@@ -33,7 +33,6 @@ from pkconf.ceremonies.result import CeremonyResult, TenantRefusal
 from pkconf.cli import main
 from pkconf.emulator.oauth import GRAPH_SCOPE
 from pkconf.emulator.server import EmulatorServer
-from pkconf.emulator.tls import TestTls
 from pkconf.inputs import read_metadata, read_rule_book
 from pkconf.tenant.decision import Decision, Outcome, RegistrationPath
 from pkconf.tenant.rules import Reason
@@ -143,29 +142,18 @@ def test_what_cannot_run_on_a_tenant_is_one_line_and_exit_2(
 
 # --- end to end, against the emulator speaking Graph ----------------------------------------
 
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[EmulatorServer]:
-    with EmulatorServer(tls=TestTls()) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def ca_file(emulator: EmulatorServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return emulator.write_ca(tmp_path_factory.mktemp("ca") / "ca.pem")
-
-
 @pytest.fixture
-def graph(emulator: EmulatorServer, ca_file: Path,
+def graph(tls_emulator: EmulatorServer, tls_ca_file: Path,
           monkeypatch: pytest.MonkeyPatch) -> Iterator[httpx.Client]:
     """The suite's application registered (its secret in the environment, as a user sets it),
     and a client holding its token, to look at the tenant as the run left it."""
     monkeypatch.setenv(SECRET_ENV, SECRET)
-    with httpx.Client(base_url=emulator.base_url, timeout=10,
-                      verify=ssl.create_default_context(cafile=ca_file)) as client:
+    with httpx.Client(base_url=tls_emulator.base_url, timeout=10,
+                      verify=ssl.create_default_context(cafile=tls_ca_file)) as client:
         r = client.post("/_emulator/applications", json={"clientId": CLIENT_ID,
                                                          "secret": SECRET})
         assert r.status_code == 201, r.text
-        token = client.post(f"/{emulator.identity.tenant_id}/oauth2/v2.0/token", data={
+        token = client.post(f"/{tls_emulator.identity.tenant_id}/oauth2/v2.0/token", data={
             "grant_type": "client_credentials", "client_id": CLIENT_ID,
             "client_secret": SECRET, "scope": GRAPH_SCOPE}).json()["access_token"]
         client.headers["Authorization"] = f"Bearer {token}"
@@ -174,17 +162,17 @@ def graph(emulator: EmulatorServer, ca_file: Path,
         assert client.delete("/_emulator/applications").status_code == 204
 
 
-def _certify(emulator: EmulatorServer, ca_file: Path, reports: Path,
+def _certify(tls_emulator: EmulatorServer, tls_ca_file: Path, reports: Path,
              *extra: str) -> tuple[int, dict[str, Any]]:
     code = main(["certify", "--authenticator", AUTHENTICATOR, "--target", "graph",
-                 "--tenant", emulator.identity.tenant_id, "--client-id", CLIENT_ID,
-                 "--graph-url", emulator.base_url, "--authority", emulator.authority,
-                 "--ca-file", str(ca_file), "--reports", str(reports), *extra])
+                 "--tenant", tls_emulator.identity.tenant_id, "--client-id", CLIENT_ID,
+                 "--graph-url", tls_emulator.base_url, "--authority", tls_emulator.authority,
+                 "--ca-file", str(tls_ca_file), "--reports", str(reports), *extra])
     return code, json.loads((reports / "certification.json").read_text())
 
 
-def _allow(emulator: EmulatorServer, restore: Path) -> list[str]:
-    return ["--allow-policy-changes", "--i-own-this-test-tenant", emulator.identity.tenant_id,
+def _allow(tls_emulator: EmulatorServer, restore: Path) -> list[str]:
+    return ["--allow-policy-changes", "--i-own-this-test-tenant", tls_emulator.identity.tenant_id,
             "--restore-file", str(restore), "--policy-write-interval", "0"]
 
 
@@ -195,15 +183,15 @@ def _leftovers(graph: httpx.Client) -> list[Any]:
 
 
 def test_a_read_only_run_provisions_under_the_tenants_policy_and_leaves_it_as_it_was(
-        emulator: EmulatorServer, ca_file: Path, graph: httpx.Client, tmp_path: Path,
+        tls_emulator: EmulatorServer, tls_ca_file: Path, graph: httpx.Client, tmp_path: Path,
         capsys: pytest.CaptureFixture[str]) -> None:
     before = graph.get(FIDO2_POLICY).json()
-    code, report = _certify(emulator, ca_file, tmp_path)
+    code, report = _certify(tls_emulator, tls_ca_file, tmp_path)
     assert code == 0
     assert graph.get(FIDO2_POLICY).json() == before
     tenant = report["tenant"]
     assert (tenant["id"], tenant["graphUrl"], tenant["policyChanges"]) == (
-        emulator.identity.tenant_id, emulator.base_url, False)
+        tls_emulator.identity.tenant_id, tls_emulator.base_url, False)
     [result] = tenant["results"]
     assert (result["configuration"], result["result"]) == (CURRENT_POLICY, "agrees")
     assert result["tenant"]["status"] == 201 and result["tenant"]["policyChanged"] is False
@@ -215,7 +203,7 @@ def test_a_read_only_run_provisions_under_the_tenants_policy_and_leaves_it_as_it
 
 @pytest.mark.parametrize("annotations", [True, False], ids=["emulator", "faithful"])
 def test_with_policy_changes_each_provisioning_configuration_runs_and_the_policy_is_restored(
-        emulator: EmulatorServer, ca_file: Path, graph: httpx.Client, tmp_path: Path,
+        tls_emulator: EmulatorServer, tls_ca_file: Path, graph: httpx.Client, tmp_path: Path,
         annotations: bool) -> None:
     """Whether or not the tenant names its reasons (a real one does not), its answers agree with
     the in-process verdicts; enforced attestation of a test-PKI statement is skipped."""
@@ -223,7 +211,8 @@ def test_with_policy_changes_each_provisioning_configuration_runs_and_the_policy
         == 200
     before = graph.get(FIDO2_POLICY).json()
     restore = tmp_path / "restore.json"
-    code, report = _certify(emulator, ca_file, tmp_path / "out", *_allow(emulator, restore))
+    code, report = _certify(tls_emulator, tls_ca_file, tmp_path / "out",
+                            *_allow(tls_emulator, restore))
     assert code == 0
     assert graph.get(FIDO2_POLICY).json() == before
     assert not restore.exists()
@@ -244,7 +233,8 @@ def test_with_policy_changes_each_provisioning_configuration_runs_and_the_policy
 
 
 def test_a_tenant_not_on_passkey_profiles_is_not_moved_onto_them(
-        emulator: EmulatorServer, ca_file: Path, graph: httpx.Client, tmp_path: Path) -> None:
+        tls_emulator: EmulatorServer, tls_ca_file: Path, graph: httpx.Client,
+        tmp_path: Path) -> None:
     """Opting in to passkey profiles cannot be undone (entra-facts §2): on a legacy tenant every
     configuration is skipped with that reason, and only its own policy runs."""
     legacy = {key: value for key, value in graph.get(FIDO2_POLICY).json().items()
@@ -255,8 +245,8 @@ def test_a_tenant_not_on_passkey_profiles_is_not_moved_onto_them(
                             "isRegistrationRequired": False}]}
     assert graph.post("/_emulator/scenarios", json=Setup(legacy).body()).status_code == 201
     before = graph.get(FIDO2_POLICY).json()
-    code, report = _certify(emulator, ca_file, tmp_path / "out",
-                            *_allow(emulator, tmp_path / "restore.json"))
+    code, report = _certify(tls_emulator, tls_ca_file, tmp_path / "out",
+                            *_allow(tls_emulator, tmp_path / "restore.json"))
     assert code == 0 and graph.get(FIDO2_POLICY).json() == before
     current, *configurations = report["tenant"]["results"]
     assert current["result"] == "agrees" and current["tenant"]["policyChanged"] is False

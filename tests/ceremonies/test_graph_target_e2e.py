@@ -36,7 +36,6 @@ from pkconf.ceremonies.graph_target import (
     policy_model,
 )
 from pkconf.emulator.server import EmulatorServer
-from pkconf.emulator.tls import TestTls
 from pkconf.paths import package_dir
 from pkconf.tenant.decision import Decision
 
@@ -58,21 +57,10 @@ def _policy(name: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def emulator() -> Iterator[EmulatorServer]:
-    with EmulatorServer(tls=TestTls()) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def ca_file(emulator: EmulatorServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return emulator.write_ca(tmp_path_factory.mktemp("ca") / "ca.pem")
-
-
-@pytest.fixture(scope="module")
-def control(emulator: EmulatorServer, ca_file: Path) -> Iterator[httpx.Client]:
+def control(tls_emulator: EmulatorServer, tls_ca_file: Path) -> Iterator[httpx.Client]:
     """The emulator's own controls (not Graph)."""
-    with httpx.Client(base_url=f"{emulator.base_url}/_emulator", timeout=10,
-                      verify=ssl.create_default_context(cafile=ca_file)) as client:
+    with httpx.Client(base_url=f"{tls_emulator.base_url}/_emulator", timeout=10,
+                      verify=ssl.create_default_context(cafile=tls_ca_file)) as client:
         yield client
 
 
@@ -92,10 +80,10 @@ def app(control: httpx.Client, monkeypatch: pytest.MonkeyPatch) -> Iterator[None
 
 
 @pytest.fixture
-def settings(emulator: EmulatorServer, ca_file: Path) -> GraphSettings:
-    return GraphSettings(tenant=emulator.identity.tenant_id, client_id=CLIENT_ID,
-                         graph_url=emulator.base_url, authority=emulator.authority,
-                         ca_file=ca_file)
+def settings(tls_emulator: EmulatorServer, tls_ca_file: Path) -> GraphSettings:
+    return GraphSettings(tenant=tls_emulator.identity.tenant_id, client_id=CLIENT_ID,
+                         graph_url=tls_emulator.base_url, authority=tls_emulator.authority,
+                         ca_file=tls_ca_file)
 
 
 @pytest.fixture
@@ -207,28 +195,30 @@ def test_exclude_credentials_ids_in_any_tenant_encoding_are_read_and_recorded(
 
 # --- pkconf run --target graph as a user runs it --------------------------------------------------
 
-def _graph_args(emulator: EmulatorServer, ca_file: Path) -> list[str]:
+def _graph_args(tls_emulator: EmulatorServer, tls_ca_file: Path) -> list[str]:
     """Where the tenant is and who the app is, as a user gives them."""
-    return ["--graph-url", emulator.base_url, "--authority", emulator.authority,
-            "--tenant", emulator.identity.tenant_id, "--client-id", CLIENT_ID,
-            "--ca-file", str(ca_file)]
+    return ["--graph-url", tls_emulator.base_url, "--authority", tls_emulator.authority,
+            "--tenant", tls_emulator.identity.tenant_id, "--client-id", CLIENT_ID,
+            "--ca-file", str(tls_ca_file)]
 
 
-def _run_args(emulator: EmulatorServer, ca_file: Path, reports: Path, *more: str) -> list[str]:
+def _run_args(tls_emulator: EmulatorServer, tls_ca_file: Path, reports: Path,
+              *more: str) -> list[str]:
     return [sys.executable, "-m", "pkconf", "run", "--target", "graph", "--no-matrix",
-            "--no-html", *_graph_args(emulator, ca_file), "--reports", str(reports),
+            "--no-html", *_graph_args(tls_emulator, tls_ca_file), "--reports", str(reports),
             "--policy-write-interval", "0", *more]
 
 
-def _changes(emulator: EmulatorServer) -> tuple[str, ...]:
-    tenant = emulator.identity.tenant_id
+def _changes(tls_emulator: EmulatorServer) -> tuple[str, ...]:
+    tenant = tls_emulator.identity.tenant_id
     return ("--allow-policy-changes", "--i-own-this-test-tenant", tenant)
 
 
 def test_a_run_writes_observations_and_no_secret_token_or_key_anywhere(
-        emulator: EmulatorServer, ca_file: Path, client: GraphClient, tmp_path: Path) -> None:
+        tls_emulator: EmulatorServer, tls_ca_file: Path, client: GraphClient,
+        tmp_path: Path) -> None:
     reports = tmp_path / "reports"
-    done = subprocess.run(_run_args(emulator, ca_file, reports, *_changes(emulator),
+    done = subprocess.run(_run_args(tls_emulator, tls_ca_file, reports, *_changes(tls_emulator),
                                     "--case", "GP-*"),
                           capture_output=True, text=True, timeout=300,
                           env={**os.environ, "PKCONF_CLIENT_SECRET": SECRET})
@@ -237,7 +227,7 @@ def test_a_run_writes_observations_and_no_secret_token_or_key_anywhere(
                     (reports / "observations.jsonl").read_text().splitlines()]
     assert observations and all(o["requestIds"] for o in observations)
     assert {o["observed"]["outcome"] for o in observations} == {"accepted", "rejected"}
-    tokens = list(emulator.identity._tokens)  # every token the run was issued
+    tokens = list(tls_emulator.identity._tokens)  # every token the run was issued
     assert tokens
     secrets = [SECRET, *tokens]
     written = [p for p in reports.rglob("*") if p.is_file()]
@@ -256,13 +246,13 @@ def _wait_for(condition: Any, seconds: float = 120) -> None:
 
 @pytest.mark.parametrize("stop", ["crash", "ctrl-c"])
 def test_the_policy_is_put_back_after_ctrl_c_and_by_tenant_restore_after_a_crash(
-        emulator: EmulatorServer, ca_file: Path, client: GraphClient, tmp_path: Path,
+        tls_emulator: EmulatorServer, tls_ca_file: Path, client: GraphClient, tmp_path: Path,
         stop: str) -> None:
     original = policy_model(client.json("GET", FIDO2_POLICY))
     reports = tmp_path / "reports"
-    restore = reports / f"tenant-restore-{emulator.identity.tenant_id}.json"
+    restore = reports / f"tenant-restore-{tls_emulator.identity.tenant_id}.json"
     env = {**os.environ, "PKCONF_CLIENT_SECRET": SECRET}
-    run = subprocess.Popen(_run_args(emulator, ca_file, reports, *_changes(emulator),
+    run = subprocess.Popen(_run_args(tls_emulator, tls_ca_file, reports, *_changes(tls_emulator),
                                      "--case", "KR-*"),
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     try:
@@ -274,8 +264,9 @@ def test_the_policy_is_put_back_after_ctrl_c_and_by_tenant_restore_after_a_crash
         run.kill()
     if stop == "crash":
         assert policy_model(client.json("GET", FIDO2_POLICY)) != original
-        assert RestoreFile(restore).read()["tenant"] == emulator.identity.tenant_id
-        again = subprocess.run(_run_args(emulator, ca_file, reports, *_changes(emulator)),
+        assert RestoreFile(restore).read()["tenant"] == tls_emulator.identity.tenant_id
+        again = subprocess.run(_run_args(tls_emulator, tls_ca_file, reports,
+                                         *_changes(tls_emulator)),
                                capture_output=True, text=True, env=env, timeout=120)
         assert again.returncode == 2 and "pkconf tenant restore" in again.stderr
         assert len(again.stderr.strip().splitlines()) == 1
@@ -285,7 +276,7 @@ def test_the_policy_is_put_back_after_ctrl_c_and_by_tenant_restore_after_a_crash
         assert restored.returncode == 0, restored.stderr
         assert "policy restored" in restored.stdout
         cleanup = subprocess.run([sys.executable, "-m", "pkconf", "tenant", "cleanup",
-                                  *_graph_args(emulator, ca_file)],
+                                  *_graph_args(tls_emulator, tls_ca_file)],
                                  capture_output=True, text=True, env=env, timeout=120)
         assert cleanup.returncode == 0, cleanup.stderr
         assert _leftovers(client) == []  # the killed run's user and groups, deleted

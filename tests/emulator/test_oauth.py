@@ -35,7 +35,6 @@ from pkconf.emulator.oauth import (
     TOKEN_LIFETIME_SECONDS,
 )
 from pkconf.emulator.server import EmulatorServer
-from pkconf.emulator.tls import TestTls
 
 from .helpers import FIDO2_POLICY, Tenant, error_of
 
@@ -70,20 +69,9 @@ EC_KEY = ec.generate_private_key(ec.SECP256R1())
 
 
 @pytest.fixture(scope="module")
-def emulator() -> Iterator[EmulatorServer]:
-    with EmulatorServer(tls=TestTls()) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def ca_file(emulator: EmulatorServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return emulator.write_ca(tmp_path_factory.mktemp("ca") / "ca.pem")
-
-
-@pytest.fixture(scope="module")
-def client(emulator: EmulatorServer, ca_file: Path) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=emulator.base_url, timeout=10,
-                      verify=ssl.create_default_context(cafile=ca_file)) as client:
+def client(tls_emulator: EmulatorServer, tls_ca_file: Path) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=tls_emulator.base_url, timeout=10,
+                      verify=ssl.create_default_context(cafile=tls_ca_file)) as client:
         yield client
 
 
@@ -97,12 +85,12 @@ def app(client: httpx.Client) -> Iterator[dict[str, Any]]:
     assert client.delete("/_emulator/applications").status_code == 204
 
 
-def _msal(emulator: EmulatorServer, ca_file: Path,
+def _msal(tls_emulator: EmulatorServer, tls_ca_file: Path,
           credential: str | dict[str, Any]) -> msal.ConfidentialClientApplication:
     session = requests.Session()
-    session.verify, session.trust_env = str(ca_file), False
+    session.verify, session.trust_env = str(tls_ca_file), False
     return msal.ConfidentialClientApplication(
-        CLIENT_ID, client_credential=credential, authority=emulator.authority,
+        CLIENT_ID, client_credential=credential, authority=tls_emulator.authority,
         instance_discovery=False, validate_authority=False, http_client=session)
 
 
@@ -129,25 +117,25 @@ def _bearer(token: str) -> dict[str, str]:
 @pytest.mark.parametrize("credential", ["secret", "certificate (x5t, RS256)",
                                         "pfx (x5t#S256, PS256)"])
 def test_msal_gets_a_graph_token_that_graph_accepts(
-        emulator: EmulatorServer, ca_file: Path, client: httpx.Client, app: dict[str, Any],
+        tls_emulator: EmulatorServer, tls_ca_file: Path, client: httpx.Client, app: dict[str, Any],
         tmp_path: Path, credential: str) -> None:
     chosen: str | dict[str, Any] = {
         "secret": SECRET,
         "certificate (x5t, RS256)": {"private_key": _pem(KEY),
                                      "thumbprint": CERT.fingerprint(hashes.SHA1()).hex()},
     }.get(credential) or _pfx(tmp_path)
-    result = _msal(emulator, ca_file, chosen).acquire_token_for_client([GRAPH_SCOPE])
+    result = _msal(tls_emulator, tls_ca_file, chosen).acquire_token_for_client([GRAPH_SCOPE])
     assert "access_token" in result, result
     assert (result["token_type"], result["expires_in"]) == ("Bearer", TOKEN_LIFETIME_SECONDS)
     assert client.get("/v1.0/domains", headers=_bearer(result["access_token"])).status_code == 200
 
 
-def test_discovery_document_names_the_tenants_endpoints(emulator: EmulatorServer,
+def test_discovery_document_names_the_tenants_endpoints(tls_emulator: EmulatorServer,
                                                         client: httpx.Client) -> None:
     doc = client.get(f"/{DEFAULT_TENANT_ID}/v2.0/.well-known/openid-configuration").json()
-    assert doc["token_endpoint"] == f"{emulator.authority}/oauth2/v2.0/token"
-    assert doc["authorization_endpoint"] == f"{emulator.authority}/oauth2/v2.0/authorize"
-    assert doc["issuer"] == f"{emulator.authority}/v2.0"
+    assert doc["token_endpoint"] == f"{tls_emulator.authority}/oauth2/v2.0/token"
+    assert doc["authorization_endpoint"] == f"{tls_emulator.authority}/oauth2/v2.0/authorize"
+    assert doc["issuer"] == f"{tls_emulator.authority}/v2.0"
 
 
 @pytest.mark.parametrize(("form", "status", "error", "code"), [
@@ -274,11 +262,11 @@ def test_graph_admin_call_without_a_valid_token_is_401(client: httpx.Client,
     assert error["message"].startswith(message)
 
 
-def test_an_expired_token_is_401(emulator: EmulatorServer, client: httpx.Client,
+def test_an_expired_token_is_401(tls_emulator: EmulatorServer, client: httpx.Client,
                                  app: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     token = _app_token(client)
     later = time.time() + TOKEN_LIFETIME_SECONDS + 1
-    monkeypatch.setattr(emulator.identity, "clock", lambda: later)
+    monkeypatch.setattr(tls_emulator.identity, "clock", lambda: later)
     r = client.get("/v1.0/domains", headers=_bearer(token))
     assert (r.status_code, error_of(r)["code"]) == (401, "InvalidAuthenticationToken")
     assert "expired" in error_of(r)["message"]
