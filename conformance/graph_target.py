@@ -25,7 +25,7 @@ from pkconf.ceremonies.graph_client import (
     client_credential,
     graph_settings,
 )
-from pkconf.ceremonies.graph_target import GraphTenant
+from pkconf.ceremonies.graph_target import METHOD_FIELDS, GraphTenant
 from pkconf.ceremonies.result import CeremonyResult, TenantRefusal
 from pkconf.inputs import UsageError
 from pkconf.tenant.decision import UserContext
@@ -174,8 +174,7 @@ def observation(case: Case, result: CeremonyResult, tenant: GraphTenant,
                 "code": error.get("code"), "message": error.get("message"),
                 "requestId": inner.get("request-id"), "date": inner.get("date")},
             "method": None if result.status != 201 else {
-                key: answer.get(key) for key in ("id", "aaGuid", "model", "attestationLevel",
-                                                 "passkeyType", "createdDateTime")},
+                key: answer.get(key) for key in METHOD_FIELDS},
             "decision": told,
         },
         "excludeCredentialsEncoding": tenant.case.encoding,

@@ -31,6 +31,8 @@ METHODS = "authentication/fido2Methods"
 PREFIX = "pkconf-"  # every object the suite creates starts with it; `pkconf tenant cleanup`
 RESTORE_SCHEMA = 1
 SETTLE_SECONDS = 20.0  # Graph replicates a new user or group within seconds (404s until then)
+# The created fido2AuthenticationMethod's fields worth keeping (entra-facts §7.2)
+METHOD_FIELDS = ("id", "aaGuid", "model", "attestationLevel", "passkeyType", "createdDateTime")
 ENCODINGS = ("base64url", "base64", "base64url-padding-digit")
 
 

@@ -19,6 +19,7 @@ from ..authenticators.profiles import Profile
 from ..ceremonies import CTAP_CEREMONIES
 from ..ceremonies.ctap import VARIATIONS, Setup
 from ..ceremonies.graph_client import GraphClient, GraphError, add_graph_options
+from ..ceremonies.graph_target import METHOD_FIELDS
 from ..ceremonies.result import TenantRefusal
 from ..ceremonies.tenant import TenantApi, TenantError
 from ..emulator.server import EmulatorServer
@@ -120,7 +121,18 @@ def _on_tenant(args: argparse.Namespace, profile: Profile, setup: Setup, cloud: 
                   f"{' '.join(request_ids)}")
         return 1
     assert isinstance(decision, Decision)
-    code = print_decision(decision, args.json)
-    if not args.json:
-        print(f"  request ids: {' '.join(request_ids)}")
-    return code
+    answer = result.response or {}
+    if "@pkconf.decision" in answer:  # the emulator says why; a real tenant does not
+        code = print_decision(decision, args.json)
+        if not args.json:
+            print(f"  request ids: {' '.join(request_ids)}")
+        return code
+    method = {key: answer.get(key) for key in METHOD_FIELDS}
+    if args.json:
+        print(json.dumps({"outcome": "accepted", "method": method, "requestIds": request_ids},
+                         indent=2))
+    else:  # what the tenant made of it, rather than facts a decision of ours would claim
+        print(f"ACCEPTED by the tenant  {result.status}\n  "
+              + " ".join(f"{key}={value}" for key, value in method.items())
+              + f"\n  request ids: {' '.join(request_ids)}")
+    return 0

@@ -35,6 +35,7 @@ from pkconf.ceremonies.graph_target import (
     RestoreFile,
     policy_model,
 )
+from pkconf.cli import main
 from pkconf.emulator.server import EmulatorServer
 from pkconf.paths import package_dir
 from pkconf.tenant.decision import Decision
@@ -284,3 +285,27 @@ def test_the_policy_is_put_back_after_ctrl_c_and_by_tenant_restore_after_a_crash
         assert "policy restored" in output
     assert policy_model(client.json("GET", FIDO2_POLICY)) == original
     assert not restore.exists()
+
+
+@pytest.mark.parametrize(("profile", "policy", "says", "code"), [
+    ("yubikey-5-usb", "permissive.json", "ACCEPTED by the tenant  201", 0),
+    ("google-password-manager", "kr-allow-yubikey.json", "REJECTED by the tenant  400", 1),
+])
+def test_decide_on_a_tenant_prints_what_it_answered_and_its_request_ids(
+        tls_emulator: EmulatorServer, tls_ca_file: Path, control: httpx.Client, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str], profile: str, policy: str, says: str,
+        code: int) -> None:
+    """As a real tenant answers (no reasons of ours): the outcome, what was created, the ids."""
+    assert control.put("/options", json={"annotations": False}).status_code == 200
+    user = tmp_path / "user.json"
+    user.write_text("{}")
+    policy_file = package_dir("pkconf_fixtures") / "policies" / policy
+    assert main(["decide", "--target", "graph", *_graph_args(tls_emulator, tls_ca_file),
+                 "--policy", str(policy_file), "--user", str(user), "--profile", profile,
+                 "--allow-policy-changes", "--i-own-this-test-tenant",
+                 tls_emulator.identity.tenant_id, "--restore-file",
+                 str(tmp_path / "restore.json")]) == code
+    out = capsys.readouterr().out
+    assert out.startswith(says) and "request ids: " in out, out
+    assert ("aaGuid=cb69481e-8ff7-4039-93ec-0a2729a154a8" in out) == (code == 0), out
+    assert "rule:" not in out  # no rule of ours is claimed for what the tenant decided
