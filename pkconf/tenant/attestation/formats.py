@@ -9,16 +9,24 @@ certificatePolicies entry), so its top-level steps are redone here on fido2's TP
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature as CryptoInvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.constant_time import bytes_eq
 from fido2.attestation.apple import AppleAttestation
-from fido2.attestation.base import AttestationResult, AttestationType, NoneAttestation
-from fido2.attestation.packed import PackedAttestation
+from fido2.attestation.base import (
+    AttestationResult,
+    AttestationType,
+    InvalidData,
+    InvalidSignature,
+    NoneAttestation,
+)
+from fido2.attestation.packed import PackedAttestation, _validate_packed_cert
 from fido2.attestation.tpm import TpmAttestation, TpmAttestationFormat, TpmPublicFormat
 from fido2.attestation.u2f import FidoU2FAttestation
 from fido2.cose import CoseKey
@@ -40,6 +48,7 @@ AUTHENTICATOR_ATTESTATION = "Authenticator Attestation"
 OID_AIK_CERTIFICATE = "2.23.133.8.3"  # tcg-kp-AIKCertificate
 TPM_MANUFACTURER, TPM_MODEL, TPM_VERSION = "2.23.133.2.1", "2.23.133.2.2", "2.23.133.2.3"
 OID_APPLE_NONCE = "1.2.840.113635.100.8.2"
+_FIDO2_INVALID_DATA = (ValueError, KeyError, IndexError)  # what fido2 reports as InvalidData
 
 
 def require_end_entity(cert: AttestationCertificate, fmt: str) -> None:
@@ -52,14 +61,14 @@ def require_end_entity(cert: AttestationCertificate, fmt: str) -> None:
     require(not ca, CERTIFICATE_INVALID, f"The {fmt} attestation certificate is a CA (cA=true).")
 
 
-def require_aaguid(cert: AttestationCertificate, auth_data: AuthenticatorData, fmt: str) -> None:
+def require_aaguid(cert: AttestationCertificate, aaguid: bytes, fmt: str) -> None:
     """If the certificate names an AAGUID it must be authData's, and not critical (§8.2.1)."""
     ext = cert.extensions.get("1.3.6.1.4.1.45724.1.1.4")
     if ext is None:
         return
     require(not ext.critical, CERTIFICATE_INVALID,
             f"The {fmt} certificate's AAGUID extension must not be critical.")
-    require(cert.aaguid() == bytes(credential(auth_data).aaguid), AAGUID_MISMATCH,
+    require(cert.aaguid() == aaguid, AAGUID_MISMATCH,
             f"The {fmt} certificate's AAGUID differs from the authenticator data's AAGUID.")
 
 
@@ -86,30 +95,61 @@ class StrictPackedAttestation(PackedAttestation):
         require("ecdaaKeyId" not in statement, STATEMENT_INVALID,
                 "ECDAA attestation was removed from WebAuthn Level 2.")
         alg = fields.algorithm(statement, "packed")
-        fields.field(statement, "sig", bytes, "packed")
+        sig = fields.field(statement, "sig", bytes, "packed")
         cred = credential(auth_data)
-        if "x5c" in statement:
-            chain = fields.x5c(statement, "packed")
-            cert = fields.leaf(chain, "packed")
-            # §8.2.1 Packed attestation statement certificate requirements
-            require_end_entity(cert, "packed")
-            for name, oid in (("C", x509.NameOID.COUNTRY_NAME),
-                              ("O", x509.NameOID.ORGANIZATION_NAME),
-                              ("CN", x509.NameOID.COMMON_NAME)):
-                require(cert.subject_values(oid), CERTIFICATE_INVALID,
-                        f"The packed attestation certificate subject has no {name}.")
-            require(cert.subject_values(x509.NameOID.ORGANIZATIONAL_UNIT_NAME)
-                    == [AUTHENTICATOR_ATTESTATION], CERTIFICATE_INVALID,
-                    'The packed attestation certificate subject OU is not '
-                    '"Authenticator Attestation".')
-            require_aaguid(cert, auth_data, "packed")
-            fields.require_key_for(alg, cert.cert.public_key(), "packed")
-        else:
+        if "x5c" not in statement:
             # §8.2 step 3: self attestation, alg must be the credential key's algorithm
             require(alg == cred.public_key.ALGORITHM, STATEMENT_INVALID,
                     f"Self attestation alg {alg} differs from the credential key's algorithm.")
-        result: AttestationResult = super().verify(statement, auth_data, client_data_hash)
-        return result
+            result: AttestationResult = super().verify(statement, auth_data, client_data_hash)
+            return result
+        chain = fields.x5c(statement, "packed")
+        # fido2's PackedAttestation.verify from here on, the certificate's part remembered
+        _signed(_packed_key(chain[0], bytes(cred.aaguid), alg), auth_data + client_data_hash,
+                sig)
+        return AttestationResult(AttestationType.BASIC, chain)
+
+
+@functools.lru_cache(maxsize=1024)
+def _packed_key(der: bytes, aaguid: bytes, alg: int) -> CoseKey:
+    """The key a packed x5c leaf verifies with, after §8.2.1's certificate requirements (ours,
+    then fido2's `_validate_packed_cert`). A pure function of its arguments, remembered: a run
+    meets the same few attestation certificates thousands of times, and checking one was a
+    third of a decision (x509 Name and extension parsing). Failures are not remembered: they
+    raise afresh, exactly as before."""
+    cert = fields.leaf([der], "packed")
+    require_end_entity(cert, "packed")
+    for name, oid in (("C", x509.NameOID.COUNTRY_NAME),
+                      ("O", x509.NameOID.ORGANIZATION_NAME),
+                      ("CN", x509.NameOID.COMMON_NAME)):
+        require(cert.subject_values(oid), CERTIFICATE_INVALID,
+                f"The packed attestation certificate subject has no {name}.")
+    require(cert.subject_values(x509.NameOID.ORGANIZATIONAL_UNIT_NAME)
+            == [AUTHENTICATOR_ATTESTATION], CERTIFICATE_INVALID,
+            'The packed attestation certificate subject OU is not "Authenticator Attestation".')
+    require_aaguid(cert, aaguid, "packed")
+    fields.require_key_for(alg, cert.cert.public_key(), "packed")
+    return _fido2_packed_key(cert.cert, aaguid, alg)
+
+
+def _fido2_packed_key(cert: x509.Certificate, aaguid: bytes, alg: int) -> CoseKey:
+    """fido2's own certificate checks and key, failing as its verifier fails (InvalidData)."""
+    try:
+        _validate_packed_cert(cert, aaguid)  # type: ignore[no-untyped-call]
+        key: CoseKey = CoseKey.for_alg(alg).from_cryptography_key(cert.public_key())
+    except _FIDO2_INVALID_DATA as e:  # fido2's catch_builtins
+        raise InvalidData(e) from e
+    return key
+
+
+def _signed(key: CoseKey, message: bytes, signature: bytes) -> None:
+    """fido2's signature check: InvalidData for what it cannot read, InvalidSignature else."""
+    try:
+        key.verify(message, signature)
+    except CryptoInvalidSignature:
+        raise InvalidSignature() from None
+    except _FIDO2_INVALID_DATA as e:  # fido2's catch_builtins
+        raise InvalidData(e) from e
 
 
 class StrictTpmAttestation(TpmAttestation):
@@ -145,7 +185,7 @@ class StrictTpmAttestation(TpmAttestation):
 
         cert = fields.leaf(chain, "tpm")
         self._require_aik_profile(cert)
-        require_aaguid(cert, auth_data, "tpm")
+        require_aaguid(cert, bytes(cred.aaguid), "tpm")
         fields.require_key_for(alg, cert.cert.public_key(), "tpm")
         CoseKey.for_alg(alg).from_cryptography_key(cert.cert.public_key()).verify(cert_info, sig)
         return AttestationResult(AttestationType.ATT_CA, chain)
