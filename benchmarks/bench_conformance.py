@@ -30,6 +30,8 @@ from pathlib import Path
 
 from figures import Figure, emit, figure
 
+from conformance.options import UNUSED_PLUGINS
+
 ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
 CASE_MS, SPEEDUP, FLAT_PERCENT, FULL_RUN_S = 5.0, 1.8, 10.0, 45.0
@@ -46,7 +48,8 @@ class Run:
             stamps.mkdir()
             cmd = [sys.executable, "-m", "pytest",
                    str(ROOT / "conformance" / "test_matrix_cases.py"), "-q",
-                   "-p", "no:cacheprovider", "-p", "timing_plugin", "--rootdir", str(ROOT),
+                   *UNUSED_PLUGINS, "-p", "no:cacheprovider", "-p", "timing_plugin",
+                   "--rootdir", str(ROOT),
                    "--results-dir", tmp, "--alluredir", str(Path(tmp) / "allure"),
                    "--ceremony", "ctap", "-n", str(workers), *selection]
             env = {**os.environ, "PKCONF_BENCH_STAMPS": str(stamps),

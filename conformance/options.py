@@ -20,6 +20,10 @@ AREAS = ("policy-scope", "bootstrap", "passkey-types", "key-restrictions", "atte
          "windows-hello", "platform-paths", "ceremony-integrity", "provisioning-api", "browser",
          "matrix", "own-policy")
 SELECTORS = ("ceremony", "profile", "case", "area")
+# Installed pytest plugins the suite never uses, blocked in its runs: each process would pay
+# ~1.5 s for them (hypothesis's package is assertion-rewritten on import, and its and anyio's
+# hooks look at every one of ~4,000 collected cases), in every xdist worker.
+UNUSED_PLUGINS = ("-p", "no:hypothesispytest", "-p", "no:anyio")
 
 
 def add_run_options(add: Callable[..., Any]) -> None:

@@ -42,13 +42,15 @@ def _pytest_config(suite: Path) -> list[str]:
 
 
 def pytest_args(args: argparse.Namespace, reports: Path) -> list[str]:
+    from conformance.options import UNUSED_PLUGINS
+
     suite = package_dir("conformance")
     out = [str(suite / "test_cases.py")]
     if not args.no_matrix and not args.policy:
         out.append(str(suite / "test_matrix_cases.py"))
     out += [*_pytest_config(suite),
             # pkconf has imported httpx (and so anyio's plugin) before pytest starts here
-            "-W", "ignore::pytest.PytestAssertRewriteWarning",
+            "-W", "ignore::pytest.PytestAssertRewriteWarning", *UNUSED_PLUGINS,
             "-p", "no:cacheprovider", "-q", "-n", str(args.workers),
             "--alluredir", str(reports / "allure-results"), "--clean-alluredir",
             "--junitxml", str(reports / "junit.xml"), "--results-dir", str(reports)]
