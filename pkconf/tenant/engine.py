@@ -42,6 +42,11 @@ from .policy import ALL_USERS, DEVICE_BOUND, SYNCED, Fido2Policy, PasskeyProfile
 from .registration import Registration
 from .rules import Change, Reason, RuleBook
 
+# authData flag bits (WebAuthn §6.1) as plain ints: fido2's IntFlag makes each test an enum
+_UP, _UV, _BE, _BS, _ED = (int(f) for f in (AuthenticatorData.FLAG.UP, AuthenticatorData.FLAG.UV,
+                                             AuthenticatorData.FLAG.BE, AuthenticatorData.FLAG.BS,
+                                             AuthenticatorData.FLAG.ED))
+
 
 class _Rejected(Exception):
     def __init__(self, reason: Reason, detail: str, failures: dict[str, Reason] | None = None,
@@ -80,7 +85,7 @@ class _Evidence:
     @property
     def passkey_type(self) -> str:
         # [INFERRED] rules.PASSKEY_TYPE_NOT_ALLOWED: backup eligible means synced
-        return SYNCED if self.auth_data.is_backup_eligible() else DEVICE_BOUND
+        return SYNCED if self.auth_data.flags & _BE else DEVICE_BOUND
 
     @cached_property
     def statement(self) -> VerifiedStatement | AttestationFailure:
@@ -307,9 +312,9 @@ def _ceremony(registration: Registration, ceremony: CeremonyContext, user: UserC
     if auth_data.rp_id_hash != sha256(ceremony.rp_id.encode()).digest():
         raise _Rejected(Reason.RP_ID_HASH_MISMATCH, f"authData.rpIdHash is not SHA-256 of "
                                                       f"{ceremony.rp_id!r}")
-    if not auth_data.is_user_present():
+    if not auth_data.flags & _UP:
         raise _Rejected(Reason.USER_PRESENCE_MISSING, "the UP flag is not set")
-    if not auth_data.is_user_verified():
+    if not auth_data.flags & _UV:
         raise _Rejected(Reason.USER_VERIFICATION_MISSING, "the UV flag is not set: Entra requires "
                                                             "user verification (biometrics or PIN)")
     _authenticator_data(auth_data)
@@ -346,13 +351,12 @@ def _top_level(registration: Registration) -> None:
 
 def _authenticator_data(auth_data: AuthenticatorData) -> None:
     """Flags and extensions as WebAuthn §6.1 lays them out: fido2 reads any bytes that parse."""
-    flag = AuthenticatorData.FLAG
     # §6.1 flags: BS "can only be set if BE is set"; §7.1 step 16 has the relying party check
-    if auth_data.flags & flag.BS and not auth_data.flags & flag.BE:
+    if auth_data.flags & _BS and not auth_data.flags & _BE:
         raise _Rejected(Reason.AUTHENTICATOR_DATA_INVALID, "the BS (backup state) flag is set "
                                                            "without BE (backup eligibility)")
     # §6.1 extensions: with ED set, "a CBOR [RFC 8949] map" of extension outputs
-    if auth_data.flags & flag.ED and not isinstance(auth_data.extensions, Mapping):
+    if auth_data.flags & _ED and not isinstance(auth_data.extensions, Mapping):
         raise _Rejected(Reason.AUTHENTICATOR_DATA_INVALID, "the authenticator extensions (ED "
                                                            "flag) are not a CBOR map")
 

@@ -10,7 +10,7 @@ certificatePolicies entry), so its top-level steps are redone here on fido2's TP
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from cryptography import x509
@@ -29,7 +29,7 @@ from fido2.attestation.base import (
 from fido2.attestation.packed import PackedAttestation, _validate_packed_cert
 from fido2.attestation.tpm import TpmAttestation, TpmAttestationFormat, TpmPublicFormat
 from fido2.attestation.u2f import FidoU2FAttestation
-from fido2.cose import CoseKey
+from fido2.cose import ES256, CoseKey
 from fido2.webauthn import AttestedCredentialData, AuthenticatorData
 
 from . import der, fields
@@ -49,6 +49,8 @@ OID_AIK_CERTIFICATE = "2.23.133.8.3"  # tcg-kp-AIKCertificate
 TPM_MANUFACTURER, TPM_MODEL, TPM_VERSION = "2.23.133.2.1", "2.23.133.2.2", "2.23.133.2.3"
 OID_APPLE_NONCE = "1.2.840.113635.100.8.2"
 _FIDO2_INVALID_DATA = (ValueError, KeyError, IndexError)  # what fido2 reports as InvalidData
+_ES256_SIGNATURE = ec.ECDSA(hashes.SHA256())
+_Verify = Callable[[bytes, bytes], None]  # (message, signature): raises unless it verifies
 
 
 def require_end_entity(cert: AttestationCertificate, fmt: str) -> None:
@@ -111,7 +113,7 @@ class StrictPackedAttestation(PackedAttestation):
 
 
 @functools.lru_cache(maxsize=1024)
-def _packed_key(der: bytes, aaguid: bytes, alg: int) -> CoseKey:
+def _packed_key(der: bytes, aaguid: bytes, alg: int) -> _Verify:
     """The key a packed x5c leaf verifies with, after §8.2.1's certificate requirements (ours,
     then fido2's `_validate_packed_cert`). A pure function of its arguments, remembered: a run
     meets the same few attestation certificates thousands of times, and checking one was a
@@ -132,20 +134,31 @@ def _packed_key(der: bytes, aaguid: bytes, alg: int) -> CoseKey:
     return _fido2_packed_key(cert.cert, aaguid, alg)
 
 
-def _fido2_packed_key(cert: x509.Certificate, aaguid: bytes, alg: int) -> CoseKey:
-    """fido2's own certificate checks and key, failing as its verifier fails (InvalidData)."""
+def _fido2_packed_key(cert: x509.Certificate, aaguid: bytes, alg: int) -> _Verify:
+    """fido2's own certificate checks and key, failing as its verifier fails (InvalidData).
+
+    An ES256 key is also built as fido2's `ES256.verify` builds it on every call (curve check,
+    point from the COSE coordinates), here once: only the signature check is left per call.
+    """
     try:
         _validate_packed_cert(cert, aaguid)  # type: ignore[no-untyped-call]
-        key: CoseKey = CoseKey.for_alg(alg).from_cryptography_key(cert.public_key())
+        key = CoseKey.for_alg(alg).from_cryptography_key(cert.public_key())
+        if type(key) is not ES256:
+            return key.verify
+        if key[-1] != 1:
+            raise ValueError("Unsupported elliptic curve")  # ES256.verify's refusal
+        point = ec.EllipticCurvePublicNumbers(int.from_bytes(key[-2], "big"),
+                                              int.from_bytes(key[-3], "big"),
+                                              ec.SECP256R1()).public_key()
     except _FIDO2_INVALID_DATA as e:  # fido2's catch_builtins
         raise InvalidData(e) from e
-    return key
+    return lambda message, signature: point.verify(signature, message, _ES256_SIGNATURE)
 
 
-def _signed(key: CoseKey, message: bytes, signature: bytes) -> None:
+def _signed(verify: _Verify, message: bytes, signature: bytes) -> None:
     """fido2's signature check: InvalidData for what it cannot read, InvalidSignature else."""
     try:
-        key.verify(message, signature)
+        verify(message, signature)
     except CryptoInvalidSignature:
         raise InvalidSignature() from None
     except _FIDO2_INVALID_DATA as e:  # fido2's catch_builtins

@@ -32,6 +32,7 @@ from .formats import (
 )
 from .safetynet import StrictSafetynetAttestation
 
+_AT, _ED = int(AuthenticatorData.FLAG.AT), int(AuthenticatorData.FLAG.ED)  # plain ints: fast
 _TYPE_NAMES = {
     AttestationType.BASIC: "basic",
     AttestationType.SELF: "self",
@@ -94,16 +95,15 @@ def _bounded_auth_data(auth_data: bytes) -> None:
     """The CBOR inside authData, as WebAuthn §6.1 lays it out: after the 37-byte header and, with
     AT set, the attested credential data's AAGUID, id length and id, the credential public key;
     then, with ED set, the extensions. Shorter data is left to fido2, which refuses it."""
-    flags = AuthenticatorData.FLAG
     if len(auth_data) < 37:
         return
     at = 37
-    if auth_data[32] & flags.AT:
+    if auth_data[32] & _AT:
         if len(auth_data) < 55:
             return
         at = _bounded(auth_data, 55 + int.from_bytes(auth_data[53:55], "big"),
                       "The credential public key")
-    if auth_data[32] & flags.ED:
+    if auth_data[32] & _ED:
         _bounded(auth_data, at, "The authenticator extensions")
 
 
