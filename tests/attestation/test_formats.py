@@ -109,6 +109,32 @@ def test_packed_full_attestation_signed_by_the_credential_key_is_signature_inval
     assert _reason(obj) == "ATTESTATION_SIGNATURE_INVALID"
 
 
+def test_packed_certificate_already_checked_still_has_every_signature_verified(
+        ca, credential_key) -> None:
+    """The leaf's checks and key are remembered per certificate; the signature never is."""
+    batch = pki.issue(pki.name("pkconf TEST Batch"), ca)
+    assert verify_statement(_signed("packed", batch.key, _auth_data(credential_key),
+                                    [batch.der]), CDH).attestation_type == "basic"
+    forged = _signed("packed", credential_key, _auth_data(credential_key), [batch.der])
+    assert _reason(forged) == "ATTESTATION_SIGNATURE_INVALID"
+    assert _reason(_signed("packed", batch.key, _auth_data(credential_key), [batch.der]),
+                   cdh=bytes(32)) == "ATTESTATION_SIGNATURE_INVALID"
+
+
+@pytest.mark.parametrize("violation", PROFILE_VIOLATIONS, ids=list(PROFILE_VIOLATIONS))
+def test_packed_certificate_refused_once_is_refused_again_for_the_same_reason(
+        ca, credential_key, violation: str) -> None:
+    """A refusal is not remembered as a key: the second decision checks and fails afresh."""
+    obj = _packed(ca, credential_key, **PROFILE_VIOLATIONS[violation])
+    failures = []
+    for _ in range(2):
+        with pytest.raises(AttestationFailure) as failure:
+            verify_statement(obj, CDH)
+        failures.append((failure.value.reason, failure.value.detail))
+    assert failures[0] == failures[1]
+    assert failures[0][0] == "ATTESTATION_CERTIFICATE_INVALID"
+
+
 # --- android-key: WebAuthn §8.4
 
 
