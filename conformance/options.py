@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from pkconf.ceremonies.graph_client import add_graph_options
+from pkconf.ceremonies.tenant import TenantUrlError, tenant_url
 from pkconf.inputs import AS_OF_HELP, CLOUD_HELP, UsageError
 
 from .cases import CEREMONIES
@@ -74,6 +75,18 @@ def shard(spec: str | None) -> tuple[int, int] | None:
     if not (index.isdigit() and count.isdigit() and 1 <= int(index) <= int(count)):
         raise UsageError(f"--shard {spec!r}: expected I/N with 1 <= I <= N, e.g. 1/4")
     return int(index), int(count)
+
+
+def check_target(target: str) -> None:
+    """--target is emulator, graph or the http(s) URL of a running emulator: anything else
+    would fail every case alike, so it is refused before one runs."""
+    if target in ("emulator", "graph"):
+        return
+    try:
+        tenant_url(target)
+    except TenantUrlError as e:
+        raise UsageError(f"--target: {e}; expected emulator, graph or a running emulator's "
+                         "URL") from None
 
 
 def check_selectors(areas: Sequence[str] | None, ceremonies: Sequence[str] | None) -> None:

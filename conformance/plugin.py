@@ -46,7 +46,7 @@ from .graph_target import (
     skip_reason,
     write_observation,
 )
-from .options import AREAS, add_run_options, check_selectors, shard
+from .options import AREAS, add_run_options, check_selectors, check_target, shard
 from .own_policy import AREA as OWN_POLICY
 from .own_policy import EPIC as OWN_POLICY_EPIC
 from .own_policy import RunProfiles, headline, own_policy_cases, read_run_profiles
@@ -90,6 +90,7 @@ def pytest_configure(config: pytest.Config) -> None:
     for platform in Platform:
         config.addinivalue_line("markers", f"{platform.value}: cases on {platform.value}")
     try:
+        check_target(config.getoption("--target"))
         check_selectors(config.getoption("--area"), config.getoption("--ceremony"))
         config.stash[_RUN_BOOK] = read_rule_book(config.getoption("--as-of"),
                                                  config.getoption("--cloud"))

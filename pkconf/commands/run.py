@@ -74,11 +74,12 @@ def run(args: argparse.Namespace) -> int:
     from .report import write_reports
 
     read_rule_book(args.as_of, args.cloud)  # a bad day or cloud: one line here, not pytest's
-    from conformance.options import check_selectors, shard
+    from conformance.options import check_selectors, check_target, shard
     from conformance.own_policy import own_policy_cases, read_run_profiles
     from conformance.selection import check_selection
 
     shard(args.shard)
+    check_target(args.target)
     check_selectors(args.area, args.ceremony)  # a typo'd selector would run nothing
     files = read_run_profiles(args.profile, args.policy)  # an unknown profile or bad file too
     own = []

@@ -22,6 +22,8 @@ from pkconf.commands import run
     (["--shard", "5/4"], "--shard '5/4': expected I/N"),
     (["--shard", "0/4"], "--shard '0/4': expected I/N"),
     (["--shard", "two"], "--shard 'two': expected I/N"),
+    (["--target", "htp://127.0.0.1:8000"], "--target: 'htp://127.0.0.1:8000' is not an http://"),
+    (["--target", "http://127.0.0.1:99999"], "--target: 'http://127.0.0.1:99999': Port out of"),
 ])
 def test_a_selection_that_runs_nothing_is_one_line_and_exit_2(
         given: list[str], says: str, capsys: pytest.CaptureFixture[str]) -> None:
