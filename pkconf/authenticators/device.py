@@ -30,7 +30,7 @@ from fido2.ctap2 import Ctap2
 from fido2.ctap2.base import args
 from fido2.ctap2.pin import ClientPin, PinProtocolV1, PinProtocolV2
 from fido2.hid import CAPABILITY, CTAPHID
-from fido2.webauthn import Aaguid, AttestedCredentialData, AuthenticatorData
+from fido2.webauthn import Aaguid, AuthenticatorData
 
 from .. import testpki as pki
 from .profiles import Attachment, AttesterSpec, Profile, Quirk, Uv
@@ -46,6 +46,7 @@ MAX_CRED_ID_LENGTH = 128
 CRED_PROTECT_LEVELS = (1, 2, 3)
 PIN_PROTOCOLS: dict[int, PinProtocolV1] = {2: PinProtocolV2(), 1: PinProtocolV1()}
 SW_WRONG_LENGTH, SW_INS_NOT_SUPPORTED, SW_CLA_NOT_SUPPORTED = 0x6700, 0x6D00, 0x6E00
+_GET_INFO = bytes([Ctap2.CMD.GET_INFO])  # the whole getInfo command (it has no parameters)
 
 
 RSA_POOL_SIZE = 16
@@ -151,6 +152,8 @@ class SoftwareAuthenticator(CtapDevice):
         self._pin = _PinState(pin if profile.uv is Uv.PIN else None)
         self._pending: list[dict[int, Any]] = []  # getNextAssertion responses still to hand out
         self._u2f_only = Quirk.U2F_ONLY in profile.quirks
+        # getInfo's encoded answer and what it was made from: (profile, AAGUID, PIN set, bytes)
+        self._info: tuple[Profile, Aaguid, bool, bytes] | None = None
 
     @property
     def pin(self) -> str | None:
@@ -188,6 +191,9 @@ class SoftwareAuthenticator(CtapDevice):
         try:
             if not data:
                 raise CtapError(ERR.INVALID_LENGTH)
+            if data == _GET_INFO:  # the common case, from its cached answer
+                self._pending.clear()
+                return self._get_info()
             request = _decode_request(data[1:])
             handlers: dict[int, Callable[[], Mapping[int, Any]]] = {
                 Ctap2.CMD.GET_INFO: lambda: self._info_map(),
@@ -209,6 +215,17 @@ class SoftwareAuthenticator(CtapDevice):
         return b"\0" + (cbor.encode(response) if response else b"")
 
     # --- authenticatorGetInfo (CTAP 2.1 §6.4) -----------------------------------------------------
+    def _get_info(self) -> bytes:
+        """getInfo's answer, encoded again only when what it says can have changed (profile,
+        AAGUID, whether a PIN is set): clients ask for it in every ceremony."""
+        pin_set = self._pin.pin is not None
+        cached = self._info
+        if cached is None or cached[0] is not self.profile or cached[1] is not self.aaguid \
+                or cached[2] is not pin_set:
+            cached = self._info = (self.profile, self.aaguid, pin_set,
+                                   b"\0" + cbor.encode(self._info_map()))
+        return cached[3]
+
     def _info_map(self) -> dict[int, Any]:
         p = self.profile
         options = {"rk": p.rk_capacity > 0, "up": True, "plat": p.attachment is Attachment.PLATFORM}
@@ -257,11 +274,10 @@ class SoftwareAuthenticator(CtapDevice):
         cred = Credential(os.urandom(32), rp_id_hash, alg, algorithm.generate(), user=user,
                           resident=rk)
         outputs = self._extension_outputs(extensions, cred)
-        auth_data = AuthenticatorData.create(
+        auth_data = AuthenticatorData.create(  # parses all of it, the credential data too
             rp_id_hash, self._flags(uv=uv, up=True) | FLAG.AT | (FLAG.ED if outputs else 0),
-            cred.counter,
-            AttestedCredentialData.create(self.aaguid, cred.credential_id,
-                                          algorithm.cose(cred.key)),
+            cred.counter, _credential_data(self.aaguid, cred.credential_id,
+                                           algorithm.cose(cred.key)),
             outputs or None,
         )
         fmt, att_stmt = self.attester.attest(auth_data, client_data_hash, cred.key)
@@ -463,7 +479,7 @@ class SoftwareAuthenticator(CtapDevice):
         cose = algorithm.cose(cred.key)
         auth_data = AuthenticatorData.create(
             app_param, FLAG.UP | FLAG.AT, 0,
-            AttestedCredentialData.create(Aaguid.NONE, cred.credential_id, cose),
+            _credential_data(Aaguid.NONE, cred.credential_id, cose),
         )
         _, att_stmt = self.attester.attest(auth_data, challenge, cred.key)
         self.credentials[cred.credential_id] = cred
@@ -496,6 +512,12 @@ def _selection(on_keepalive: Callable[[STATUS], None] | None) -> dict[int, Any]:
     """authenticatorSelection (CTAP 2.1 §6.9): a touch, and an empty success."""
     _touch(on_keepalive)
     return {}
+
+
+def _credential_data(aaguid: Aaguid, credential_id: bytes, public_key: CoseKey) -> bytes:
+    """The bytes of `AttestedCredentialData.create` (WebAuthn §6.5.2), not parsed back: the
+    authenticator data they go into parse them anyway."""
+    return aaguid + struct.pack(">H", len(credential_id)) + credential_id + cbor.encode(public_key)
 
 
 def _decode_request(data: bytes) -> Mapping[int, Any]:

@@ -7,7 +7,9 @@ quirks of the platform a software profile emulates.
 
 Speed (stack-notes: 3.7 ms per registration, ~60 % in `typing.get_type_hints` and getInfo
 asked twice): clients are reused per device, origin and interaction, and each client's own
-`Ctap2` parses getInfo again only when its bytes change. Importing this module changes nothing
+`Ctap2` parses getInfo again only when its bytes change. A software authenticator answers at
+once, so its ceremonies keep their timeout without python-fido2's `threading.Timer` (a thread
+started per call, ~0.2 ms of CPU): see `_timed`. Importing this module changes nothing
 in python-fido2; its process-wide memoization of type hints and field keys is
 `speedups.enable_fido2_speedups()`, which the CLI, the conformance plugin and the benchmarks
 call.
@@ -15,11 +17,12 @@ call.
 
 from __future__ import annotations
 
+import time
 import weakref
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from threading import Event, Lock
-from typing import Any
+from typing import Any, TypeVar
 
 from fido2.client import DefaultClientDataCollector, Fido2Client, UserInteraction
 from fido2.ctap import STATUS, CtapDevice
@@ -44,6 +47,7 @@ from fido2.webauthn import (
     RegistrationResponse,
 )
 
+from ..authenticators.device import SoftwareAuthenticator
 from ..authenticators.profiles import Profile, Quirk
 
 _GET_INFO = bytes([Ctap2.CMD.GET_INFO])
@@ -200,10 +204,10 @@ def register(device: CtapDevice,
     Raises `fido2.client.ClientError` as the client does (its `.cause` is the CTAP error).
     """
     session = _session(device, origin, user_interaction, verify_rp_id)
+    parsed, event = _timed(device, PublicKeyCredentialCreationOptions.from_dict(options))
     with session.lock:
         session.device.new_ceremony()
-        response = session.client.make_credential(
-            PublicKeyCredentialCreationOptions.from_dict(options))
+        response = session.client.make_credential(parsed, event)
     profile = _profile(device)
     attachment, transports = _link(session, profile)
     outputs = dict(response.client_extension_results)
@@ -227,12 +231,42 @@ def authenticate(device: CtapDevice,
                  verify_rp_id: RpIdCheck | None = None) -> AuthenticationResponse:
     """navigator.credentials.get() for `origin` against `device`: the first assertion."""
     session = _session(device, origin, user_interaction, verify_rp_id)
+    parsed, event = _timed(device, PublicKeyCredentialRequestOptions.from_dict(options))
     with session.lock:
         session.device.new_ceremony()
-        selection = session.client.get_assertion(
-            PublicKeyCredentialRequestOptions.from_dict(options))
+        selection = session.client.get_assertion(parsed, event)
     attachment, _ = _link(session, _profile(device))
     return replace(selection.get_response(0), authenticator_attachment=attachment)
+
+
+class _Deadline(Event):
+    """An event that also reads as set once `seconds` have passed: what python-fido2's timer
+    thread does for a ceremony's timeout, for a device that only asks `is_set()` (ours)."""
+
+    def __init__(self, seconds: float):
+        super().__init__()
+        self._deadline = time.monotonic() + seconds
+
+    def is_set(self) -> bool:
+        return super().is_set() or time.monotonic() >= self._deadline
+
+
+_Options = TypeVar("_Options", PublicKeyCredentialCreationOptions,
+                   PublicKeyCredentialRequestOptions)
+
+
+def _timed(device: CtapDevice, options: _Options) -> tuple[_Options, Event | None]:
+    """The options and event to give python-fido2's client for `device`.
+
+    python-fido2 starts a `threading.Timer` per call whenever `timeout` is set, to set the
+    call's event when it expires. For pkconf's software authenticator, which checks the event
+    as each command starts, a `_Deadline` does the same without a thread, and the client gets
+    the options without `timeout` (it uses it for nothing else). Any other device (a physical
+    key, the virtual HID key) keeps python-fido2's own timer.
+    """
+    if not options.timeout or not isinstance(device, SoftwareAuthenticator):
+        return options, None
+    return replace(options, timeout=None), _Deadline(options.timeout / 1000)
 
 
 def _profile(device: CtapDevice) -> Profile | None:

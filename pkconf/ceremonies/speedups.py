@@ -9,23 +9,36 @@ fido2's CBOR codec was the next cost (a third of a ceremony): its encoder tries 
 checks, against `typing` aliases, per value, and its decoder copies the rest of the input after
 every item. `_cbor_encode`/`_cbor_decode_from` give the same bytes and values (same canonical key
 order, same forgiveness of a short byte string, same exception types on bad input) by
-dispatching on the exact type and reading at an offset.
+dispatching on the exact type and reading at an offset. Then fido2's generic data-class parse
+(issue 13: a fifth of a ceremony): `_parse_value` rebuilds `t | None`, `issubclass(origin,
+Sequence)` and `getattr(t, "from_dict")` for every value, and `__post_init__` /
+`_parse_from_dict` list the fields and their keys on every object. All of that depends on the
+type alone, so `_parse_plan` works it out once per type hint and `_field_plan` once per class;
+what depends on the value (`isinstance`, the `str` -> bytes decoding) still runs every time,
+nested values still go through `cls._parse_value` (a subclass's override still applies), and
+a hint whose plan cannot be worked out is parsed by fido2's own function. And the same
+authenticator data were parsed four times per ceremony (the device's, the client's response,
+its attestation object, the tenant's): `AuthenticatorData` remembers the last `_AUTH_DATA_MEMO`
+parses by their bytes, handing each new object its own copies of what is mutable.
 
 Doing so replaces fido2 internals (`fido2.utils.get_type_hints`, the `_get_field_key` of
-`_CborDataObject` and `_JsonDataObject`, and `fido2.cbor.encode`/`decode_from`) for the whole
-process, so it is never a side effect of an import: the CLI, the conformance plugin and the
-benchmarks call `enable_fido2_speedups()`. It applies only to fido2 releases whose internals
-were read for it, and only when they still have the expected shape; otherwise fido2 stays as it
-is and one warning says why.
+`_CborDataObject` and `_JsonDataObject`, `fido2.cbor.encode`/`decode_from`, and the
+`_parse_value`, `_parse_from_dict` and `__post_init__` of `_DataClassMapping` /
+`_JsonDataObject`, and `AuthenticatorData.__init__`) for the whole process, so it is never a
+side effect of an import: the CLI, the conformance plugin and the benchmarks call
+`enable_fido2_speedups()`. It applies only to fido2 releases whose internals were read for it,
+and only when they still have the expected shape; otherwise fido2 stays as it is and one
+warning says why.
 """
 
 from __future__ import annotations
 
 import struct
+import types
 import typing
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import Field
+from dataclasses import Field, fields
 from importlib.metadata import PackageNotFoundError, version
 from threading import Lock
 from typing import Any
@@ -33,6 +46,8 @@ from typing import Any
 import fido2.cbor
 import fido2.ctap2.base
 import fido2.utils
+from fido2.cose import CoseKey
+from fido2.webauthn import AttestedCredentialData, AuthenticatorData
 
 # fido2 releases whose utils.py, cbor.py and ctap2/base.py were read for these patches (identical
 # in both)
@@ -42,11 +57,24 @@ _HINTS = "get_type_hints"  # the name fido2.utils calls, imported from typing
 _FIELD_KEY = "_get_field_key"  # the classmethod each data-object base defines
 _OWNERS = ((fido2.ctap2.base, "_CborDataObject"), (fido2.utils, "_JsonDataObject"))
 _CODEC = ("encode", "decode_from")  # fido2.cbor's functions that every other one goes through
+_DATA, _JSON = fido2.utils._DataClassMapping, fido2.utils._JsonDataObject
+# the parse functions replaced: (owner, name, whether the owner's own is a classmethod)
+_PARSE = ((_DATA, "_parse_value", True), (_JSON, "_parse_value", True),
+          (_DATA, "_parse_from_dict", True), (_DATA, "__post_init__", False),
+          (AuthenticatorData, "__init__", False))
+_AUTH_DATA_MEMO = 64  # authenticator data parses remembered (a ceremony needs one)
+# hint types `isinstance` always refuses with a TypeError (Sequence[X], list[X], dict[K, V])
+_NEVER_INSTANCES = (type(Sequence[int]), types.GenericAlias)
 
 _lock = Lock()
 _originals: dict[type, Any] | None = None  # owner -> its own `_get_field_key`, while enabled
 _codec: dict[str, Any] = {}  # fido2.cbor's own encode and decode_from, while enabled
+_parse: dict[tuple[type, str], Any] = {}  # (owner, name) -> fido2's own, while enabled
 _hints: dict[type, dict[str, Any]] = {}
+_plans: dict[tuple[bool, Any, Any], _Plan] = {}  # (JSON rules, hint, its args) -> its plan
+_fields: dict[type, tuple[_FieldPlan, ...]] = {}
+_auth_data: dict[bytes, tuple[Any, ...]] = {}  # bytes -> AuthenticatorData's parsed fields
+_auth_data_lock = Lock()
 _warned = False
 
 
@@ -73,6 +101,12 @@ def enable_fido2_speedups() -> bool:
             setattr(owner, _FIELD_KEY, classmethod(_memoized(original.__func__)))
         _codec.update({name: getattr(fido2.cbor, name) for name in _CODEC})
         fido2.cbor.encode, fido2.cbor.decode_from = _cbor_encode, _cbor_decode_from
+        replacements: tuple[Any, ...] = (
+            classmethod(_data_parse_value), classmethod(_json_parse_value),
+            classmethod(_parse_from_dict), _post_init, _auth_data_init)
+        for (owner, name, _), replacement in zip(_PARSE, replacements, strict=True):
+            _parse[(owner, name)] = owner.__dict__[name]
+            setattr(owner, name, replacement)
         _originals = originals
         return True
 
@@ -88,8 +122,14 @@ def disable_fido2_speedups() -> None:
             setattr(owner, _FIELD_KEY, original)
         for name, original in _codec.items():
             setattr(fido2.cbor, name, original)
+        for (owner, name), original in _parse.items():
+            setattr(owner, name, original)
         _codec.clear()
+        _parse.clear()
         _hints.clear()
+        _plans.clear()
+        _fields.clear()
+        _auth_data.clear()
         _originals = None
 
 
@@ -107,6 +147,16 @@ def _owners() -> tuple[list[type], str | None]:
     for name in _CODEC:
         if getattr(getattr(fido2.cbor, name, None), "__module__", None) != "fido2.cbor":
             return [], f"fido2.cbor.{name} is not fido2's own"
+    for parser, name, is_classmethod in _PARSE:
+        own = parser.__dict__.get(name)
+        if not isinstance(own, classmethod) if is_classmethod else not callable(own):
+            return [], f"{parser.__name__}.{name} is not fido2's own"
+    for hint in (Sequence[int], list[int]):
+        try:
+            isinstance(0, hint)
+        except TypeError:
+            continue
+        return [], f"isinstance accepts {hint}"
     owners = []
     for module, name in _OWNERS:
         owner = getattr(module, name, None)
@@ -251,3 +301,164 @@ def _cbor_item(data: bytes, pos: int) -> tuple[Any, int]:
         key, pos = _cbor_item(data, pos)
         items[key], pos = _cbor_item(data, pos)
     return items, pos
+
+
+# --- data-class parsing (fido2.utils._DataClassMapping and _JsonDataObject) ----------------------
+_Plan = Callable[[type, Any], Any]  # (the class parsing, a value) -> the parsed value
+# a class's fields in order, each as (field, its wire key, deserialize, its type hint)
+_FieldPlan = tuple[Field[Any], Any, Callable[[Any], Any] | None, Any]
+
+
+def _data_parse_value(cls: type, t: Any, value: Any) -> Any:
+    """`_DataClassMapping._parse_value`, by the plan of `t`."""
+    return _plan_of(False, t)(cls, value)
+
+
+def _json_parse_value(cls: type, t: Any, value: Any) -> Any:
+    """`_JsonDataObject._parse_value` (bytes come as websafe base64), by the plan of `t`."""
+    return _plan_of(True, t)(cls, value)
+
+
+def _plan_of(json: bool, t: Any) -> _Plan:
+    """The plan of hint `t`, remembered. Equal hints share one unless their arguments come in
+    another order (`A | B | None == B | A | None`, yet fido2 unwraps the first argument)."""
+    key = (json, t, getattr(t, "__args__", None))
+    try:
+        return _plans[key]
+    except KeyError:
+        plan = _plans[key] = _parse_plan(json, t)
+        return plan
+    except TypeError:  # an unhashable hint: fido2's own, every time
+        return _own_parse(json, t)
+
+
+def _own_parse(json: bool, t: Any) -> _Plan:
+    """fido2's own `_parse_value` for `t` (the JSON one defers to the data one, as in fido2)."""
+    own = _parse[(_JSON if json else _DATA, "_parse_value")].__func__
+    return lambda cls, value: own(cls, t, value)
+
+
+def _parse_plan(json: bool, t: Any) -> _Plan:
+    """fido2's `_parse_value` for hint `t` with every step that depends on `t` alone taken
+    now: unwrap `X | None`, then in fido2's order: websafe `str` for bytes (JSON), `Any`, an
+    instance already, each item of a sequence, each pair of a mapping, `from_dict`, calling the
+    type. If a step fails for this `t`, fido2's own function parses it (and fails the same)."""
+    try:
+        inner = t.__args__[0] if (t | None) == t else t
+        from_str = json and isinstance(inner, type) and issubclass(inner, bytes)
+        is_any = inner is Any
+        check = type(inner) not in _NEVER_INSTANCES
+        origin = getattr(inner, "__origin__", object)
+        item = inner.__args__[0] if issubclass(origin, Sequence) else None
+        pair = inner.__args__ if item is None and issubclass(origin, Mapping) else None
+        key_t, value_t = pair if pair is not None else (None, None)
+        from_dict = getattr(inner, "from_dict", None)
+        wrap = None if from_dict else getattr(inner, "__call__", None)  # noqa: B004 - as fido2
+    except Exception:  # whatever fido2 raises for this hint, it raises itself
+        return _own_parse(json, t)
+    is_sequence = item is not None
+
+    def parse(cls: Any, value: Any) -> Any:
+        if from_str and isinstance(value, str):
+            return fido2.utils.websafe_decode(value)
+        if is_any:
+            return value
+        if check:
+            try:
+                if isinstance(value, inner):
+                    return value
+            except TypeError:
+                pass
+        if is_sequence:
+            return [cls._parse_value(item, v) for v in value]
+        if pair is not None and isinstance(value, Mapping):
+            return {cls._parse_value(key_t, k): cls._parse_value(value_t, v)
+                    for k, v in value.items()}
+        if from_dict:
+            return from_dict(value)
+        if wrap:
+            return wrap(value)
+        raise ValueError(f"Unparseable value of type {type(value)} for {inner}")
+
+    return parse
+
+
+def _field_plan(cls: Any) -> tuple[_FieldPlan, ...]:
+    """The fields of a data class with their keys, `deserialize` and hints, worked out once."""
+    plan = _fields.get(cls)
+    if plan is None:
+        hints = fido2.utils.get_type_hints(cls)
+        plan = _fields[cls] = tuple(
+            (f, cls._get_field_key(f), f.metadata.get("deserialize"), hints[f.name])
+            for f in fields(cls))
+    return plan
+
+
+def _parse_from_dict(cls: Any, data: Mapping[Any, Any]) -> Any:
+    """`_DataClassMapping._parse_from_dict`: the fields found in `data`, parsed, to `cls`."""
+    kwargs = {}
+    for f, key, deserialize, hint in _field_plan(cls):
+        value = data.get(key)
+        if value is None:
+            continue
+        kwargs[f.name] = deserialize(value) if deserialize else cls._parse_value(hint, value)
+    return cls(**kwargs)
+
+
+def _post_init(self: Any) -> None:
+    """`_DataClassMapping.__post_init__`: the field keys, and every field parsed in place."""
+    cls = type(self)
+    field_keys: dict[Any, Field[Any]] = {}
+    object.__setattr__(self, "_field_keys", field_keys)
+    for f, key, _, hint in _field_plan(cls):
+        field_keys[key] = f
+        value = getattr(self, f.name)
+        if value is not None:
+            try:
+                object.__setattr__(self, f.name, cls._parse_value(hint, value))
+            except (TypeError, KeyError, ValueError):  # as fido2: the error is the context
+                raise ValueError(  # noqa: B904
+                    f"Error parsing field {f.name} for {self.__class__.__name__}")
+
+
+# --- authenticator data, parsed once per bytes ---------------------------------------------------
+_AUTH_DATA_FIELDS = ("rp_id_hash", "flags", "counter", "credential_data", "extensions")
+
+
+def _auth_data_init(self: Any, _: bytes) -> None:
+    """`AuthenticatorData.__init__`: the fields of the same bytes parsed before, else fido2's
+    own parse (whose failures are never remembered). Only `AuthenticatorData` itself: a
+    subclass may parse differently."""
+    own = _parse[(AuthenticatorData, "__init__")]
+    if type(self) is not AuthenticatorData:
+        return own(self, _)  # type: ignore[no-any-return]
+    raw = bytes(self)
+    parsed = _auth_data.get(raw)
+    if parsed is None:
+        own(self, _)
+        with _auth_data_lock:
+            while len(_auth_data) >= _AUTH_DATA_MEMO:
+                del _auth_data[next(iter(_auth_data))]
+            _auth_data[raw] = tuple(_fresh(getattr(self, name)) for name in _AUTH_DATA_FIELDS)
+        return None
+    for name, value in zip(_AUTH_DATA_FIELDS, parsed, strict=True):
+        object.__setattr__(self, name, _fresh(value))
+    return None
+
+
+def _fresh(value: Any) -> Any:
+    """A copy of a parsed value that shares nothing mutable with it: dicts (COSE keys, the
+    extensions), lists and attested credential data are new; bytes, ints and strings are
+    immutable and kept."""
+    kind = type(value)
+    if kind is AttestedCredentialData:
+        fresh = bytes.__new__(AttestedCredentialData, value)
+        for name in ("aaguid", "credential_id"):
+            object.__setattr__(fresh, name, getattr(value, name))
+        object.__setattr__(fresh, "public_key", _fresh(value.public_key))
+        return fresh
+    if kind is dict or issubclass(kind, CoseKey):  # no CoseKey has an __init__ of its own
+        return kind({k: _fresh(v) for k, v in value.items()})
+    if kind is list:
+        return [_fresh(v) for v in value]
+    return value

@@ -10,12 +10,17 @@ android-key (which fido2 lacks).
 from __future__ import annotations
 
 import gc
+import threading
+import time
 import weakref
+from collections.abc import Callable
 from hashlib import sha256
 
+import fido2.client
 import pytest
 from fido2.attestation import AttestationVerifier
 from fido2.client import ClientError
+from fido2.ctap import CtapDevice
 from fido2.server import Fido2Server
 from fido2.webauthn import (
     AttestationObject,
@@ -25,7 +30,7 @@ from fido2.webauthn import (
     RegistrationResponse,
 )
 
-from pkconf.authenticators.device import SoftwareAuthenticator
+from pkconf.authenticators.device import DEFAULT_PIN, SoftwareAuthenticator
 from pkconf.authenticators.profiles import PROFILES, Profile
 from pkconf.ceremonies.client import ScriptedInteraction, authenticate, register
 from pkconf.tenant.attestation import verify_statement
@@ -232,3 +237,86 @@ def test_session_cache_does_not_keep_a_device_alive() -> None:
     del device
     gc.collect()
     assert gone() is None
+
+
+class _TimerSpy:
+    """Stands in for `threading.Timer` in python-fido2's client: counts the timers started."""
+
+    started = 0
+
+    def __init__(self, seconds: float, action: Callable[[], None]):
+        self.timer = threading.Timer(seconds, action)
+        self.daemon = True
+
+    def start(self) -> None:
+        type(self).started += 1
+        self.timer.daemon = self.daemon
+        self.timer.start()
+
+    def cancel(self) -> None:
+        self.timer.cancel()
+
+
+class _Forwarding(CtapDevice):
+    """A device that is not pkconf's software authenticator (as a physical key is not)."""
+
+    def __init__(self, device: CtapDevice):
+        self.device = device
+
+    @property
+    def capabilities(self) -> int:
+        return self.device.capabilities
+
+    def call(self, cmd, data=b"", event=None, on_keepalive=None):
+        return self.device.call(cmd, data, event, on_keepalive)
+
+    @classmethod
+    def list_devices(cls):
+        return iter(())
+
+
+class _Slow(SoftwareAuthenticator):
+    """Takes 20 ms to start answering a makeCredential."""
+
+    def call(self, cmd, data=b"", event=None, on_keepalive=None):
+        if data[:1] == b"\x01":
+            time.sleep(0.02)
+        return super().call(cmd, data, event, on_keepalive)
+
+
+@pytest.fixture
+def timers(monkeypatch: pytest.MonkeyPatch) -> type[_TimerSpy]:
+    monkeypatch.setattr(fido2.client, "Timer", _TimerSpy)
+    monkeypatch.setattr(_TimerSpy, "started", 0)
+    return _TimerSpy
+
+
+def _timed_options(timeout_ms: int) -> dict:
+    options, _ = Fido2Server(RP).register_begin(USER, user_verification="required")
+    return {**dict(options.public_key), "timeout": timeout_ms}
+
+
+def test_a_software_ceremony_with_a_timeout_starts_no_timer_thread(
+        timers: type[_TimerSpy]) -> None:
+    device = SoftwareAuthenticator(PROFILES["yubikey-5-usb"])
+    response = register(device, _timed_options(60_000), ORIGIN)
+    assert response.response.attestation_object.auth_data.credential_data is not None
+    assert timers.started == 0
+
+
+def test_a_device_that_is_not_ours_keeps_fidos_timer(timers: type[_TimerSpy]) -> None:
+    device = _Forwarding(SoftwareAuthenticator(PROFILES["yubikey-5-usb"]))
+    register(device, _timed_options(60_000), ORIGIN, user_interaction=ScriptedInteraction(
+        DEFAULT_PIN))
+    assert timers.started == 1
+
+
+@pytest.mark.parametrize("ours", [True, False], ids=["software", "fidos-timer"])
+def test_a_ceremony_past_its_timeout_is_cancelled_as_fidos_timer_cancels_it(
+        ours: bool) -> None:
+    slow = _Slow(PROFILES["apple-passwords"])
+    device = slow if ours else _Forwarding(slow)
+    with pytest.raises(ClientError) as caught:
+        register(device, _timed_options(5), ORIGIN)
+    assert caught.value.code == ClientError.ERR.TIMEOUT
+    assert register(slow, _timed_options(60_000), ORIGIN).raw_id  # a later one is unaffected

@@ -17,10 +17,14 @@ from fido2.ctap1 import APDU, ApduError, Ctap1
 from fido2.ctap2 import Ctap2
 from fido2.ctap2.pin import ClientPin
 from fido2.hid import CTAPHID
+from fido2.utils import websafe_encode
+from fido2.webauthn import AttestedCredentialData
 
 from pkconf.authenticators.device import DEFAULT_PIN, SoftwareAuthenticator
 from pkconf.authenticators.profiles import PROFILES, Uv
+from pkconf.authenticators.statements import credential_aaguid
 from pkconf.authenticators.statements.none import NoneAttester
+from pkconf.ceremonies.client import register
 
 ERR = CtapError.ERR
 RP = {"id": "login.microsoft.com", "name": "Microsoft"}
@@ -28,6 +32,12 @@ CDH = sha256(b"client data").digest()
 ES256_ONLY = [{"type": "public-key", "alg": ES256.ALGORITHM}]
 ENTRA_ALGS = [{"type": "public-key", "alg": ES256.ALGORITHM},
               {"type": "public-key", "alg": RS256.ALGORITHM}]
+ORIGIN = "https://login.microsoft.com"
+ENTRA_OPTIONS = {"rp": RP, "user": {"id": websafe_encode(b"user-1"), "name": "adele"},
+                 "challenge": websafe_encode(CDH), "pubKeyCredParams": ENTRA_ALGS,
+                 "authenticatorSelection": {"residentKey": "required",
+                                            "userVerification": "required"}}
+U2F_OPTIONS = {**ENTRA_OPTIONS, "authenticatorSelection": {"userVerification": "discouraged"}}
 
 
 def _user(n: int = 1) -> dict:
@@ -64,6 +74,41 @@ def test_get_info_lists_pin_protocols_and_the_profile_aaguid() -> None:
     assert ctap.info.options == {"rk": True, "up": True, "plat": False, "clientPin": True,
                                  "makeCredUvNotRqd": True}
     assert ctap.info.extensions == ["credProtect", "hmac-secret"]
+
+
+def test_get_info_answer_follows_the_pin_state() -> None:
+    """The answer is remembered, yet a reset (no PIN any more) is answered anew."""
+    device, _ = _ctap2("yubikey-5-usb")
+    first = device.call(CTAPHID.CBOR, b"\x04")
+    assert first == b"\0" + cbor.encode(device._info_map())
+    assert device.call(CTAPHID.CBOR, b"\x04") == first
+    device.call(CTAPHID.CBOR, b"\x07")  # authenticatorReset
+    after = device.call(CTAPHID.CBOR, b"\x04")
+    assert after != first
+    assert cbor.decode(after[1:])[4]["clientPin"] is False
+
+
+def test_get_info_between_assertions_ends_get_next_assertion() -> None:
+    device, ctap = _ctap2("apple-passwords")
+    for n in (1, 2):
+        ctap.make_credential(CDH, RP, _user(n), ES256_ONLY, options={"rk": True, "uv": True})
+    ctap.get_assertion(RP["id"], CDH, options={"uv": True})
+    device.call(CTAPHID.CBOR, b"\x04")
+    assert _raw(device, Ctap2.CMD.GET_NEXT_ASSERTION, b"") == ERR.NOT_ALLOWED
+
+
+@pytest.mark.parametrize("name", ["yubikey-5-usb", "windows-hello-hardware", "u2f-only-key"])
+def test_credential_data_are_the_bytes_of_fidos_create(name: str) -> None:
+    """The device writes the attested credential data itself; fido2 would write the same."""
+    device = SoftwareAuthenticator(PROFILES[name])
+    made = register(device, ENTRA_OPTIONS if name != "u2f-only-key" else U2F_OPTIONS, ORIGIN)
+    auth_data = made.response.attestation_object.auth_data
+    credential = auth_data.credential_data
+    assert credential is not None
+    assert bytes(credential) == AttestedCredentialData.create(
+        credential.aaguid, credential.credential_id, credential.public_key)
+    assert credential_aaguid(auth_data) == credential_aaguid(bytes(auth_data)) \
+        == bytes(credential.aaguid)
 
 
 def test_platform_authenticator_reports_built_in_uv_and_plat() -> None:

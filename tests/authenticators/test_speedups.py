@@ -24,6 +24,7 @@ from fido2.hid import CTAPHID
 from fido2.utils import websafe_encode
 from fido2.webauthn import (
     AttestationObject,
+    AuthenticatorData,
     CollectedClientData,
     PublicKeyCredentialCreationOptions,
     RegistrationResponse,
@@ -116,20 +117,31 @@ assert not changed, changed
     assert done.returncode == 0, done.stderr
 
 
+REPLACED = [  # (class, attribute) the speed-ups replace, besides get_type_hints and the codec
+    (fido2.ctap2.base._CborDataObject, "_get_field_key"),
+    (fido2.utils._JsonDataObject, "_get_field_key"),
+    (fido2.utils._DataClassMapping, "_parse_value"),
+    (fido2.utils._JsonDataObject, "_parse_value"),
+    (fido2.utils._DataClassMapping, "_parse_from_dict"),
+    (fido2.utils._DataClassMapping, "__post_init__"),
+    (AuthenticatorData, "__init__"),
+]
+
+
 def test_disabling_gives_fido2_back_its_own_functions() -> None:
-    cbor_object, json_object = fido2.ctap2.base._CborDataObject, fido2.utils._JsonDataObject
     disable_fido2_speedups()
-    own = (cbor_object.__dict__["_get_field_key"], json_object.__dict__["_get_field_key"])
+    own = [owner.__dict__[name] for owner, name in REPLACED]
     assert fido2.utils.get_type_hints is typing.get_type_hints
 
     assert enable_fido2_speedups()
     assert fido2.utils.get_type_hints is not typing.get_type_hints
-    assert cbor_object.__dict__["_get_field_key"] is not own[0]
+    assert all(owner.__dict__[name] is not was
+               for (owner, name), was in zip(REPLACED, own, strict=True))
 
     disable_fido2_speedups()
     assert fido2.utils.get_type_hints is typing.get_type_hints
-    assert (cbor_object.__dict__["_get_field_key"],
-            json_object.__dict__["_get_field_key"]) == own
+    assert all(owner.__dict__[name] is was
+               for (owner, name), was in zip(REPLACED, own, strict=True))
 
 
 def test_enabling_twice_patches_once() -> None:
@@ -159,7 +171,12 @@ def test_an_unchecked_fido2_version_is_left_alone_with_one_warning(
     (fido2.utils, "get_type_hints", lambda obj: {}),
     (fido2.ctap2.base, "_CborDataObject", None),
     (fido2.utils, "_JsonDataObject", object),
-], ids=["get_type_hints-replaced", "cbor-base-gone", "json-base-without-field-key"])
+    (fido2.utils._DataClassMapping, "_parse_value", lambda cls, t, value: value),
+    (fido2.utils._JsonDataObject, "_parse_value", staticmethod(lambda t, value: value)),
+    (fido2.utils._DataClassMapping, "_parse_from_dict", lambda data: data),
+], ids=["get_type_hints-replaced", "cbor-base-gone", "json-base-without-field-key",
+        "parse-value-not-a-classmethod", "json-parse-value-a-staticmethod",
+        "parse-from-dict-not-a-classmethod"])
 def test_unexpected_fido2_internals_are_left_alone(monkeypatch: pytest.MonkeyPatch,
                                                    module: Any, name: str, value: Any) -> None:
     disable_fido2_speedups()
@@ -167,7 +184,7 @@ def test_unexpected_fido2_internals_are_left_alone(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(speedups, "_warned", False)
     with pytest.warns(RuntimeWarning, match="speed-ups left off"):
         assert not enable_fido2_speedups()
-    assert getattr(module, name) is value
+    assert vars(module)[name] is value
 
 
 def test_speedups_give_the_same_parsed_options() -> None:

@@ -74,8 +74,13 @@ def require_defect(fmt: str, defect: Defect | None, supported: Collection[Defect
 
 
 def credential_aaguid(auth_data: bytes) -> bytes:
-    """The AAGUID of the attested credential data, which a statement must be about."""
-    credential = AuthenticatorData(auth_data).credential_data
+    """The AAGUID of the attested credential data, which a statement must be about.
+
+    Authenticator data the device built arrive parsed already (an `AuthenticatorData` parses
+    its own bytes when made, and is frozen): parsing them again would cost a CBOR decode and
+    a COSE key per ceremony for the same answer."""
+    parsed = auth_data if type(auth_data) is AuthenticatorData else AuthenticatorData(auth_data)
+    credential = parsed.credential_data
     if credential is None:
         raise ValueError("authenticator data carries no attested credential data (AT unset)")
     return bytes(credential.aaguid)

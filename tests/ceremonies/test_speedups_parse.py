@@ -1,0 +1,232 @@
+"""The parse speed-ups are fido2's own parse, faster: every profile's registration, parsed
+both ways, gives the same objects and serializes the same; odd input is taken or refused as
+fido2 takes or refuses it (the same exception and message); remembered authenticator data
+share nothing mutable."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import fido2.utils
+import pytest
+from fido2 import cbor
+from fido2.ctap2.base import AttestationResponse
+from fido2.utils import websafe_encode
+from fido2.webauthn import (
+    AttestationObject,
+    AuthenticatorData,
+    PublicKeyCredentialCreationOptions,
+    RegistrationResponse,
+)
+
+from pkconf.authenticators.device import SoftwareAuthenticator
+from pkconf.authenticators.profiles import PROFILES
+from pkconf.ceremonies import speedups
+from pkconf.ceremonies.client import register
+from pkconf.ceremonies.speedups import disable_fido2_speedups, enable_fido2_speedups
+
+ORIGIN = "https://login.microsoft.com"
+# Options every profile can meet (the U2F-only key and those without UV included)
+OPTIONS = {
+    "rp": {"id": "login.microsoft.com", "name": "Microsoft"},
+    "user": {"id": websafe_encode(b"user-1"), "name": "adele@contoso.com",
+             "displayName": "Adele Vance"},
+    "challenge": websafe_encode(bytes(range(32))),
+    "pubKeyCredParams": [{"type": "public-key", "alg": -7}, {"type": "public-key", "alg": -257}],
+    "timeout": 60000,
+    "excludeCredentials": [{"type": "public-key", "id": websafe_encode(b"\x01" * 32),
+                            "transports": ["usb", "nfc"]}],
+    "authenticatorSelection": {"residentKey": "discouraged",
+                               "userVerification": "discouraged"},
+    "attestation": "direct",
+    "extensions": {"credProps": True, "hmacCreateSecret": True, "credProtect": 2},
+}
+ODD_OPTIONS = {  # name -> what is odd about OPTIONS (fido2 takes some, refuses most)
+    "challenge-an-int": {"challenge": 7},
+    "challenge-not-base64": {"challenge": "***"},
+    "params-a-map": {"pubKeyCredParams": {"type": "public-key", "alg": -7}},
+    "params-alg-a-word": {"pubKeyCredParams": [{"type": "public-key", "alg": "es"}]},
+    "params-type-unknown": {"pubKeyCredParams": [{"type": "secret", "alg": -7}]},
+    "user-without-id": {"user": {"name": "adele"}},
+    "user-a-list": {"user": ["adele"]},
+    "rp-missing": {"rp": None},
+    "timeout-a-word": {"timeout": "soon"},
+    "selection-a-list": {"authenticatorSelection": ["required"]},
+    "selection-uv-unknown": {"authenticatorSelection": {"userVerification": "always"}},
+    "exclude-without-id": {"excludeCredentials": [{"type": "public-key"}]},
+    "exclude-transports-a-word": {"excludeCredentials": [{"type": "public-key", "id": "AQ",
+                                                          "transports": 5}]},
+    "attestation-unknown": {"attestation": "indirect-ish"},
+    "hints-a-word": {"hints": 3},
+    "extensions-a-list": {"extensions": ["credProps"]},
+}
+
+
+@pytest.fixture(autouse=True)
+def _speedups_as_found() -> Iterator[None]:
+    """Each test leaves the speed-ups on, as the plugin runs."""
+    yield
+    enable_fido2_speedups()
+
+
+def _plain(value: Any) -> Any:
+    """A fido2 structure as plain dicts and lists, through its Mapping view (the field keys)."""
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _outcome(parse: Callable[[], Any]) -> Any:
+    """What a parse gives, comparably: its repr, its Mapping view and its attributes, or the
+    type and message of what it raised."""
+    try:
+        parsed = parse()
+    except Exception as e:  # the point: which exception, and what it says
+        return type(e), str(e), type(e.__context__)
+    return repr(parsed), _plain(parsed), _plain(getattr(parsed, "__dict__", None))
+
+
+def _both_ways(parse: Callable[[], Any]) -> tuple[Any, Any]:
+    disable_fido2_speedups()
+    own = _outcome(parse)
+    assert enable_fido2_speedups()
+    return own, _outcome(parse)
+
+
+@pytest.fixture(scope="module")
+def registrations() -> dict[str, RegistrationResponse]:
+    """One registration per profile (made with the speed-ups on, as the suite makes them)."""
+    assert enable_fido2_speedups()
+    return {name: register(SoftwareAuthenticator(profile), OPTIONS, ORIGIN)
+            for name, profile in PROFILES.items()}
+
+
+@pytest.mark.parametrize("name", PROFILES)
+def test_every_profiles_registration_parses_as_with_fido(
+        registrations: dict[str, RegistrationResponse], name: str) -> None:
+    response = registrations[name]
+    blob = dict(response)
+    att = bytes(response.response.attestation_object)
+    decoded = cbor.decode(att)
+    auth_data = decoded["authData"]
+    parses: list[Callable[[], Any]] = [
+        lambda: RegistrationResponse.from_dict(blob),
+        lambda: dict(RegistrationResponse.from_dict(blob)),
+        lambda: AttestationObject(att),
+        lambda: AuthenticatorData(auth_data),
+        lambda: AttestationResponse.from_dict(
+            {1: decoded["fmt"], 2: auth_data, 3: decoded["attStmt"]}),
+    ]
+    for parse in parses:
+        own, fast = _both_ways(parse)
+        assert fast == own
+        assert not isinstance(own[0], type), own  # parsed, not failed
+
+
+def test_the_options_parse_and_serialize_as_with_fido() -> None:
+    own, fast = _both_ways(lambda: PublicKeyCredentialCreationOptions.from_dict(OPTIONS))
+    assert fast == own
+    assert own[1]["extensions"] == OPTIONS["extensions"]
+
+
+@pytest.mark.parametrize("name", ODD_OPTIONS)
+def test_odd_options_parse_or_fail_as_with_fido(name: str) -> None:
+    options = {**OPTIONS, **ODD_OPTIONS[name]}
+    own, fast = _both_ways(lambda: PublicKeyCredentialCreationOptions.from_dict(options))
+    assert fast == own
+
+
+def test_most_odd_options_are_refused() -> None:
+    """The cases above exercise fido2's failures, not only its forgiveness."""
+    refused = [name for name, change in ODD_OPTIONS.items() if isinstance(_outcome(
+        lambda change=change: PublicKeyCredentialCreationOptions.from_dict(
+            {**OPTIONS, **change}))[0], type)]
+    assert len(refused) > len(ODD_OPTIONS) // 2, refused
+
+
+@pytest.mark.parametrize("change", [
+    {"id": "not-the-raw-id"}, {"response": None}, {"response": {"clientDataJSON": "e30"}},
+    {"authenticatorAttachment": "pocket"}, {"rawId": 5},
+], ids=["id-mismatch", "no-response", "no-attestation-object", "attachment-unknown",
+        "raw-id-an-int"])
+def test_odd_registration_responses_parse_or_fail_as_with_fido(
+        registrations: dict[str, RegistrationResponse], change: dict[str, Any]) -> None:
+    blob = {**dict(registrations["yubikey-5-usb"]), **change}
+    own, fast = _both_ways(lambda: RegistrationResponse.from_dict(blob))
+    assert fast == own
+
+
+@pytest.mark.parametrize("damage", [
+    lambda a: a[:36], lambda a: a[:-1], lambda a: a + b"\x00",
+    lambda a: a[:32] + bytes([a[32] & ~AuthenticatorData.FLAG.ED]) + a[33:],
+], ids=["header-only", "one-byte-short", "one-byte-more", "extensions-without-their-flag"])
+def test_bad_authenticator_data_fail_as_with_fido_every_time(
+        registrations: dict[str, RegistrationResponse],
+        damage: Callable[[bytes], bytes]) -> None:
+    auth_data = damage(bytes(registrations["yubikey-5-usb"].response.attestation_object
+                             .auth_data))
+    for _ in range(2):  # a failure is never remembered
+        own, fast = _both_ways(lambda: AuthenticatorData(auth_data))
+        assert isinstance(own[0], type)
+        assert fast == own
+
+
+@dataclass(eq=False, frozen=True, kw_only=True)
+class _IntFirst(fido2.utils._JsonDataObject):
+    value: int | str | None = None
+
+
+@dataclass(eq=False, frozen=True, kw_only=True)
+class _StrFirst(fido2.utils._JsonDataObject):
+    value: str | int | None = None
+
+
+def test_equal_hints_in_another_order_parse_as_fido_parses_each() -> None:
+    """`int | str | None == str | int | None`, yet fido2 tries the first type of each."""
+    assert _IntFirst.__annotations__ != _StrFirst.__annotations__  # as written, not as equal
+    for cls in (_IntFirst, _StrFirst, _IntFirst):
+        own, fast = _both_ways(lambda cls=cls: cls.from_dict({"value": "5"}))
+        assert fast == own
+    assert _IntFirst.from_dict({"value": "5"}).value == 5
+    assert _StrFirst.from_dict({"value": "5"}).value == "5"
+
+
+def test_remembered_authenticator_data_share_nothing_mutable(
+        registrations: dict[str, RegistrationResponse]) -> None:
+    raw = bytes(registrations["yubikey-5-usb"].response.attestation_object.auth_data)
+    assert enable_fido2_speedups()
+    first = AuthenticatorData(raw)
+    assert first.credential_data is not None and first.extensions is not None
+    first.credential_data.public_key[-2] = b"changed"
+    first.extensions["credProtect"] = 3
+    again = AuthenticatorData(raw)
+    disable_fido2_speedups()
+    assert _outcome(lambda: again) == _outcome(lambda: AuthenticatorData(raw))
+    assert again.credential_data is not first.credential_data
+
+
+def test_remembered_authenticator_data_are_bounded(
+        registrations: dict[str, RegistrationResponse]) -> None:
+    assert enable_fido2_speedups()
+    raw = bytes(registrations["yubikey-5-usb"].response.attestation_object.auth_data)
+    for counter in range(speedups._AUTH_DATA_MEMO + 10):
+        AuthenticatorData(raw[:33] + counter.to_bytes(4) + raw[37:])
+    assert len(speedups._auth_data) == speedups._AUTH_DATA_MEMO
+
+
+def test_a_subclass_of_authenticator_data_is_parsed_by_fido(
+        registrations: dict[str, RegistrationResponse]) -> None:
+    class Tagged(AuthenticatorData):
+        pass
+
+    raw = bytes(registrations["yubikey-5-usb"].response.attestation_object.auth_data)
+    assert enable_fido2_speedups()
+    speedups._auth_data.clear()
+    parsed = Tagged(raw)
+    assert not speedups._auth_data
+    disable_fido2_speedups()
+    assert _outcome(lambda: parsed) == _outcome(lambda: Tagged(raw))
