@@ -46,8 +46,14 @@ from typing import Any
 import fido2.cbor
 import fido2.ctap2.base
 import fido2.utils
+import fido2.webauthn
 from fido2.cose import CoseKey
-from fido2.webauthn import AttestedCredentialData, AuthenticatorData
+from fido2.webauthn import (
+    AttestedCredentialData,
+    AuthenticationResponse,
+    AuthenticatorData,
+    RegistrationResponse,
+)
 
 # fido2 releases whose utils.py, cbor.py and ctap2/base.py were read for these patches (identical
 # in both)
@@ -61,7 +67,13 @@ _DATA, _JSON = fido2.utils._DataClassMapping, fido2.utils._JsonDataObject
 # the parse functions replaced: (owner, name, whether the owner's own is a classmethod)
 _PARSE = ((_DATA, "_parse_value", True), (_JSON, "_parse_value", True),
           (_DATA, "_parse_from_dict", True), (_DATA, "__post_init__", False),
+          (_DATA, "from_dict", True), (_DATA, "__getitem__", False),
+          (RegistrationResponse, "_parse_value", True),
+          (AuthenticationResponse, "_parse_value", True),
           (AuthenticatorData, "__init__", False))
+# the hint whose values the two responses' `_parse_value` keep as they are (client extension
+# results), as fido2.webauthn spells it: its own `Mapping`
+_EXTENSIONS_HINT = fido2.webauthn.Mapping[str, Any] | None  # type: ignore[attr-defined]
 _AUTH_DATA_MEMO = 64  # authenticator data parses remembered (a ceremony needs one)
 # hint types `isinstance` always refuses with a TypeError (Sequence[X], list[X], dict[K, V])
 _NEVER_INSTANCES = (type(Sequence[int]), types.GenericAlias)
@@ -103,7 +115,9 @@ def enable_fido2_speedups() -> bool:
         fido2.cbor.encode, fido2.cbor.decode_from = _cbor_encode, _cbor_decode_from
         replacements: tuple[Any, ...] = (
             classmethod(_data_parse_value), classmethod(_json_parse_value),
-            classmethod(_parse_from_dict), _post_init, _auth_data_init)
+            classmethod(_parse_from_dict), _post_init, classmethod(_from_dict), _getitem,
+            classmethod(_response_parse_value(RegistrationResponse)),
+            classmethod(_response_parse_value(AuthenticationResponse)), _auth_data_init)
         for (owner, name, _), replacement in zip(_PARSE, replacements, strict=True):
             _parse[(owner, name)] = owner.__dict__[name]
             setattr(owner, name, replacement)
@@ -305,8 +319,9 @@ def _cbor_item(data: bytes, pos: int) -> tuple[Any, int]:
 
 # --- data-class parsing (fido2.utils._DataClassMapping and _JsonDataObject) ----------------------
 _Plan = Callable[[type, Any], Any]  # (the class parsing, a value) -> the parsed value
-# a class's fields in order, each as (field, its wire key, deserialize, its type hint)
-_FieldPlan = tuple[Field[Any], Any, Callable[[Any], Any] | None, Any]
+# a class's fields in order, each as (field, its wire key, deserialize, its type hint, the
+# plan of the hint if the class parses by ours, else None: its own `_parse_value` is asked)
+_FieldPlan = tuple[Field[Any], Any, Callable[[Any], Any] | None, Any, _Plan | None]
 
 
 def _data_parse_value(cls: type, t: Any, value: Any) -> Any:
@@ -384,12 +399,17 @@ def _parse_plan(json: bool, t: Any) -> _Plan:
 
 
 def _field_plan(cls: Any) -> tuple[_FieldPlan, ...]:
-    """The fields of a data class with their keys, `deserialize` and hints, worked out once."""
+    """The fields of a data class with their keys, `deserialize`, hints and the plans of
+    these, worked out once."""
     plan = _fields.get(cls)
     if plan is None:
         hints = fido2.utils.get_type_hints(cls)
+        parse_value = getattr(cls._parse_value, "__func__", None)
+        ours: dict[Any, bool] = {_data_parse_value: False, _json_parse_value: True}
+        json = ours.get(parse_value)
         plan = _fields[cls] = tuple(
-            (f, cls._get_field_key(f), f.metadata.get("deserialize"), hints[f.name])
+            (f, cls._get_field_key(f), f.metadata.get("deserialize"), hints[f.name],
+             None if json is None else _plan_of(json, hints[f.name]))
             for f in fields(cls))
     return plan
 
@@ -397,11 +417,14 @@ def _field_plan(cls: Any) -> tuple[_FieldPlan, ...]:
 def _parse_from_dict(cls: Any, data: Mapping[Any, Any]) -> Any:
     """`_DataClassMapping._parse_from_dict`: the fields found in `data`, parsed, to `cls`."""
     kwargs = {}
-    for f, key, deserialize, hint in _field_plan(cls):
+    for f, key, deserialize, hint, plan in _field_plan(cls):
         value = data.get(key)
         if value is None:
             continue
-        kwargs[f.name] = deserialize(value) if deserialize else cls._parse_value(hint, value)
+        if deserialize:
+            kwargs[f.name] = deserialize(value)
+        else:
+            kwargs[f.name] = plan(cls, value) if plan else cls._parse_value(hint, value)
     return cls(**kwargs)
 
 
@@ -410,15 +433,62 @@ def _post_init(self: Any) -> None:
     cls = type(self)
     field_keys: dict[Any, Field[Any]] = {}
     object.__setattr__(self, "_field_keys", field_keys)
-    for f, key, _, hint in _field_plan(cls):
+    for f, key, _, hint, plan in _field_plan(cls):
         field_keys[key] = f
         value = getattr(self, f.name)
         if value is not None:
             try:
-                object.__setattr__(self, f.name, cls._parse_value(hint, value))
+                object.__setattr__(
+                    self, f.name, plan(cls, value) if plan else cls._parse_value(hint, value))
             except (TypeError, KeyError, ValueError):  # as fido2: the error is the context
                 raise ValueError(  # noqa: B904
                     f"Error parsing field {f.name} for {self.__class__.__name__}")
+
+
+def _from_dict(cls: Any, data: Any) -> Any:
+    """`_DataClassMapping.from_dict`, with `collections.abc.Mapping` for `typing`'s (slower
+    alias of the same class)."""
+    if data is None:
+        return None
+    if isinstance(data, cls):
+        return data
+    if not isinstance(data, Mapping):
+        raise TypeError(f"{cls.__name__}.from_dict called with non-Mapping data of type"
+                        f"{type(data)}")
+    return cls._parse_from_dict(data)
+
+
+def _getitem(self: Any, key: Any) -> Any:
+    """`_DataClassMapping.__getitem__`: a field's value by its key, nested objects as dicts;
+    with `collections.abc` for `typing`'s aliases, and ints and dicts (neither a Sequence, a
+    dict needing no copy) answered at once."""
+    f = self._field_keys[key]
+    value = getattr(self, f.name)
+    if value is None:
+        raise KeyError(key)
+    serialize = f.metadata.get("serialize")
+    if serialize:
+        return serialize(value)
+    kind = type(value)
+    if kind is int or kind is bool or kind is dict:
+        return value
+    if isinstance(value, Mapping) and not isinstance(value, dict):
+        return dict(value)
+    if isinstance(value, Sequence) and all(isinstance(v, Mapping) for v in value):
+        return [v if isinstance(v, dict) else dict(v) for v in value]
+    return value
+
+
+def _response_parse_value(owner: Any) -> Callable[[Any, Any, Any], Any]:
+    """`owner._parse_value` (Registration- and AuthenticationResponse): client extension
+    results stay as they are, with their hint built once instead of for every value."""
+
+    def parse_value(cls: Any, t: Any, value: Any) -> Any:
+        if t == _EXTENSIONS_HINT:
+            return value
+        return super(owner, cls)._parse_value(t, value)
+
+    return parse_value
 
 
 # --- authenticator data, parsed once per bytes ---------------------------------------------------

@@ -24,6 +24,7 @@ from fido2.hid import CTAPHID
 from fido2.utils import websafe_encode
 from fido2.webauthn import (
     AttestationObject,
+    AuthenticationResponse,
     AuthenticatorData,
     CollectedClientData,
     PublicKeyCredentialCreationOptions,
@@ -124,6 +125,10 @@ REPLACED = [  # (class, attribute) the speed-ups replace, besides get_type_hints
     (fido2.utils._JsonDataObject, "_parse_value"),
     (fido2.utils._DataClassMapping, "_parse_from_dict"),
     (fido2.utils._DataClassMapping, "__post_init__"),
+    (fido2.utils._DataClassMapping, "from_dict"),
+    (fido2.utils._DataClassMapping, "__getitem__"),
+    (RegistrationResponse, "_parse_value"),
+    (AuthenticationResponse, "_parse_value"),
     (AuthenticatorData, "__init__"),
 ]
 
