@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from hashlib import sha256
 
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -73,7 +73,7 @@ class _Evidence:
     def auth_data(self) -> AuthenticatorData:
         return self.registration.auth_data
 
-    @property
+    @cached_property
     def aaguid(self) -> str:
         assert self.auth_data.credential_data is not None  # the parser guarantees it
         return str(self.auth_data.credential_data.aaguid)
@@ -309,7 +309,7 @@ def _ceremony(registration: Registration, ceremony: CeremonyContext, user: UserC
         raise _Rejected(Reason.ORIGIN_MISMATCH, f"origin {client_data.origin!r} is not an "
                                                   f"origin of relying party {ceremony.rp_id!r}")
     _top_level(registration)
-    if auth_data.rp_id_hash != sha256(ceremony.rp_id.encode()).digest():
+    if auth_data.rp_id_hash != _rp_id_hash(ceremony.rp_id):
         raise _Rejected(Reason.RP_ID_HASH_MISMATCH, f"authData.rpIdHash is not SHA-256 of "
                                                       f"{ceremony.rp_id!r}")
     if not auth_data.flags & _UP:
@@ -334,6 +334,12 @@ def _ceremony(registration: Registration, ceremony: CeremonyContext, user: UserC
     if isinstance(props, dict) and props.get("rk") is False:
         raise _Rejected(Reason.CREDENTIAL_NOT_DISCOVERABLE, "credProps.rk is false: Entra requires "
                                                               "a discoverable credential")
+
+
+@lru_cache(maxsize=64)
+def _rp_id_hash(rp_id: str) -> bytes:
+    """SHA-256 of the RP ID (WebAuthn §7.1 step 13); a tenant has one or two."""
+    return sha256(rp_id.encode()).digest()
 
 
 def _top_level(registration: Registration) -> None:

@@ -18,7 +18,6 @@ from .failure import (
     CERTIFICATE_INVALID,
     STATEMENT_INVALID,
     AttestationFailure,
-    of_type,
     present,
     require,
 )
@@ -42,27 +41,35 @@ ALGORITHMS: dict[int, tuple[type, hashes.HashAlgorithm | None]] = {
 
 
 def field(statement: Mapping[str, Any], key: str, kind: type[T], fmt: str) -> T:
-    """A required attStmt field of the given type, non-empty when it is a byte string."""
-    require(key in statement, STATEMENT_INVALID, f"The {fmt} statement has no {key!r}.")
-    value = of_type(statement[key], kind, STATEMENT_INVALID,
-                    f"The {fmt} statement's {key!r} must be {kind.__name__}, "
-                    f"not {type(statement[key]).__name__}.")
-    require(value not in (b"", ""), STATEMENT_INVALID, f"The {fmt} statement's {key!r} is empty.")
+    """A required attStmt field of the given type, non-empty when it is a byte string.
+
+    The messages are formatted only on failure: this runs several times per decision."""
+    if key not in statement:
+        raise AttestationFailure(STATEMENT_INVALID, f"The {fmt} statement has no {key!r}.")
+    value = statement[key]
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+        raise AttestationFailure(STATEMENT_INVALID, f"The {fmt} statement's {key!r} must be "
+                                                    f"{kind.__name__}, not {type(value).__name__}.")
+    if value in (b"", ""):
+        raise AttestationFailure(STATEMENT_INVALID, f"The {fmt} statement's {key!r} is empty.")
     return value
 
 
 def algorithm(statement: Mapping[str, Any], fmt: str) -> int:
     alg = field(statement, "alg", int, fmt)
-    require(alg in ALGORITHMS, STATEMENT_INVALID, f"The {fmt} statement's alg {alg} is unknown.")
+    if alg not in ALGORITHMS:
+        raise AttestationFailure(STATEMENT_INVALID, f"The {fmt} statement's alg {alg} is unknown.")
     return alg
 
 
 def x5c(statement: Mapping[str, Any], fmt: str) -> list[bytes]:
     """The x5c chain: a non-empty array of DER byte strings, leaf first."""
     chain = field(statement, "x5c", list, fmt)
-    require(chain, STATEMENT_INVALID, f"The {fmt} statement's x5c is empty.")
-    require(all(isinstance(c, bytes) and c for c in chain), STATEMENT_INVALID,
-            f"The {fmt} statement's x5c must hold only DER byte strings.")
+    if not chain:
+        raise AttestationFailure(STATEMENT_INVALID, f"The {fmt} statement's x5c is empty.")
+    if not all(isinstance(c, bytes) and c for c in chain):
+        raise AttestationFailure(STATEMENT_INVALID,
+                                 f"The {fmt} statement's x5c must hold only DER byte strings.")
     return chain
 
 

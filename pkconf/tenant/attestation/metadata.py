@@ -9,6 +9,7 @@ chain signatures only (no validity dates, no CA flags), and which cannot say *wh
 from __future__ import annotations
 
 import binascii
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from fido2.attestation.base import InvalidData, InvalidSignature
 from fido2.mds3 import AuthenticatorStatus, MetadataBlobPayloadEntry, parse_blob
 from fido2.utils import websafe_decode
 
+from ..rules import Reason
 from .chain import validate_chain
 from .failure import (
     ATTESTATION_REQUIRED,
@@ -78,6 +80,17 @@ class MetadataEntry:
             statuses=tuple(str(r.status.value) for r in raw.status_reports),
             raw=raw,
         )
+
+    @functools.cached_property
+    def model_problem(self) -> tuple[Reason, str] | None:
+        """Why the model may not register under enforced attestation (certification, then
+        eligibility), or None: a pure function of the entry, worked out on first use."""
+        try:
+            _require_certified(self)
+            _require_eligible(self)
+        except AttestationFailure as failure:
+            return failure.reason, failure.detail
+        return None
 
 
 def _key_identifier(der: bytes) -> bytes | None:
@@ -174,16 +187,17 @@ def verify_trust(statement: VerifiedStatement, aaguid: str, metadata: Metadata,
     if entry is None:
         raise AttestationFailure(NOT_IN_METADATA, f"No metadata entry matches AAGUID {aaguid} "
                                                   "or the attestation certificates.")
-    for report in entry.raw.status_reports:
-        require(report.status not in REVOKING_STATUSES, REVOKED,
-                f"The metadata status of {entry.description or aaguid} is "
-                f"{report.status.value}.")
-        compromised = report.status == AuthenticatorStatus.ATTESTATION_KEY_COMPROMISE and (
-            report.certificate is None or report.certificate in statement.trust_path)
-        require(not compromised, KEY_COMPROMISED,
-                f"The metadata reports the attestation key of {entry.description or aaguid} "
-                "as compromised.")
-    _require_certified(entry)
-    _require_eligible(entry)
+    for report in entry.raw.status_reports:  # messages formatted only on failure
+        if report.status in REVOKING_STATUSES:
+            raise AttestationFailure(REVOKED, f"The metadata status of "
+                                              f"{entry.description or aaguid} is "
+                                              f"{report.status.value}.")
+        if report.status == AuthenticatorStatus.ATTESTATION_KEY_COMPROMISE and (
+                report.certificate is None or report.certificate in statement.trust_path):
+            raise AttestationFailure(KEY_COMPROMISED, f"The metadata reports the attestation key "
+                                                      f"of {entry.description or aaguid} as "
+                                                      f"compromised.")
+    if entry.model_problem is not None:
+        raise AttestationFailure(*entry.model_problem)
     validate_chain(statement.trust_path, entry.root_certificates, at)
     return entry
