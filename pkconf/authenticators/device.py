@@ -22,6 +22,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from fido2 import cbor
 from fido2.cose import ES256, RS256, CoseKey
 from fido2.ctap import STATUS, CtapDevice, CtapError
@@ -76,10 +77,17 @@ class _Algorithm:
     sign: Callable[[Any, bytes], bytes]
 
 
+def _es256_cose(key: ec.EllipticCurvePrivateKey) -> CoseKey:
+    """`ES256.from_cryptography_key` of the public key, read from the point's bytes (fido2 goes
+    through Python ints for the same 32-byte big-endian coordinates)."""
+    point = key.public_key().public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+    return ES256({1: 2, 3: ES256.ALGORITHM, -1: 1, -2: point[1:33], -3: point[33:]})
+
+
 ALGORITHMS: dict[int, _Algorithm] = {
     ES256.ALGORITHM: _Algorithm(
         generate=lambda: ec.generate_private_key(ec.SECP256R1()),
-        cose=lambda key: ES256.from_cryptography_key(key.public_key()),
+        cose=_es256_cose,
         sign=lambda key, data: key.sign(data, ec.ECDSA(hashes.SHA256())),
     ),
     RS256.ALGORITHM: _Algorithm(

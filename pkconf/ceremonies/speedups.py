@@ -206,10 +206,13 @@ def _memoized(compute: Callable[[type, Field[Any]], Any]) -> Callable[[type, Fie
 
 
 # --- CBOR (fido2.cbor's subset: ints, bools, text, bytes, arrays, maps) ---------------------------
+_BYTE = tuple(bytes((i,)) for i in range(256))  # each one-byte string, made once
+
+
 def _cbor_head(major: int, n: int) -> bytes:
     """A CBOR item's first bytes: `major` (already shifted) and the argument `n`."""
     if n < 24:
-        return bytes((major | n,))
+        return _BYTE[major | n]
     if n <= 0xFF:
         return bytes((major | 24, n))
     if n <= 0xFFFF:
@@ -219,23 +222,21 @@ def _cbor_head(major: int, n: int) -> bytes:
     return struct.pack(">BQ", major | 27, n)  # struct.error beyond 64 bits, as fido2
 
 
-def _cbor_key_order(item: tuple[bytes, bytes]) -> tuple[int, int, bytes]:
-    """fido2's canonical order of encoded map keys: major type, length, bytes."""
-    key = item[0]
-    return key[0], len(key), key
-
-
 def _cbor_encode(data: Any) -> bytes:
     """`fido2.cbor.encode`: the exact built-in types first, then fido2's own order of checks
     (so a bool stays a bool, a bytes subclass is bytes, a Mapping a map)."""
     kind = type(data)
     if kind is int:
+        if 0 <= data < 24:
+            return _BYTE[data]
         return _cbor_head(0x20, -1 - data) if data < 0 else _cbor_head(0, data)
-    if kind is bytes:
-        return _cbor_head(0x40, len(data)) + data
     if kind is str:
         text = data.encode("utf8")
-        return _cbor_head(0x60, len(text)) + text
+        n = len(text)
+        return (_BYTE[0x60 | n] if n < 24 else _cbor_head(0x60, n)) + text
+    if kind is bytes:
+        n = len(data)
+        return (_BYTE[0x40 | n] if n < 24 else _cbor_head(0x40, n)) + data
     if kind is dict:
         return _cbor_map(data)
     if kind is list or kind is tuple:
@@ -257,9 +258,15 @@ def _cbor_encode(data: Any) -> bytes:
 
 
 def _cbor_map(data: Mapping[Any, Any]) -> bytes:
-    items = [(_cbor_encode(k), _cbor_encode(v)) for k, v in data.items()]
-    items.sort(key=_cbor_key_order)
-    return _cbor_head(0xA0, len(items)) + b"".join([k + v for k, v in items])
+    """Each key, then its value, encoded in the map's order (the first failure is fido2's), then
+    sorted as fido2 sorts them: by the key's major type, length and bytes; equal keys (such as
+    1 and an IntEnum 1 of a Mapping that holds both) stay in the map's order."""
+    items = []
+    for i, (k, v) in enumerate(data.items()):
+        key = _cbor_encode(k)
+        items.append((key[0], len(key), key, i, _cbor_encode(v)))
+    items.sort()
+    return _cbor_head(0xA0, len(items)) + b"".join([item[2] + item[4] for item in items])
 
 
 def _cbor_decode_from(data: bytes) -> tuple[Any, bytes]:

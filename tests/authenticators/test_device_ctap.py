@@ -20,7 +20,7 @@ from fido2.hid import CTAPHID
 from fido2.utils import websafe_encode
 from fido2.webauthn import AttestedCredentialData
 
-from pkconf.authenticators.device import DEFAULT_PIN, SoftwareAuthenticator
+from pkconf.authenticators.device import ALGORITHMS, DEFAULT_PIN, SoftwareAuthenticator
 from pkconf.authenticators.profiles import PROFILES, Uv
 from pkconf.authenticators.statements import credential_aaguid
 from pkconf.authenticators.statements.none import NoneAttester
@@ -392,3 +392,16 @@ def test_u2f_authenticate_answers_with_status_words(app: bytes, check_only: bool
 def test_malformed_apdu_gets_a_status_word(apdu: bytes, status: int) -> None:
     device, _ = _u2f()
     assert device.call(CTAPHID.MSG, apdu)[-2:] == status.to_bytes(2)
+
+
+def test_es256_credential_keys_are_fidos_cose_keys() -> None:
+    """The device reads the point's bytes; fido2 builds the same COSE key from its numbers."""
+    keys = [ec.derive_private_key(n, ec.SECP256R1()) for n in range(1, 400)]
+    short = [k for k in keys if min(k.public_key().public_numbers().x,
+                                    k.public_key().public_numbers().y) < 2**248]
+    assert short  # coordinates with a leading zero byte are among them
+    for key in keys:
+        ours, fidos = ALGORITHMS[ES256.ALGORITHM].cose(key), ES256.from_cryptography_key(
+            key.public_key())
+        assert type(ours) is type(fidos)
+        assert list(ours.items()) == list(fidos.items())

@@ -3,7 +3,7 @@ same exception types on bad input; switching the speed-ups off gives fido2 its o
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from enum import IntEnum, StrEnum
 from typing import Any
 
@@ -37,6 +37,25 @@ class _Word(StrEnum):
     WORD = "wörd"
 
 
+class _Pairs(Mapping[Any, Any]):
+    """A Mapping whose items repeat a key: fido2 keeps such pairs in their order."""
+
+    def __init__(self, *pairs: tuple[Any, Any]):
+        self.pairs = pairs
+
+    def __getitem__(self, key: Any) -> Any:
+        return dict(self.pairs)[key]
+
+    def __iter__(self) -> Iterator[Any]:
+        return (k for k, _ in self.pairs)
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def __repr__(self) -> str:
+        return f"_Pairs{self.pairs!r}"
+
+
 VALUES = [
     0, 23, 24, 255, 256, 65535, 65536, 2**32 - 1, 2**32, 2**64 - 1,
     -1, -24, -25, -256, -257, -(2**64),
@@ -45,6 +64,7 @@ VALUES = [
     {1: "a", -1: "b", "k": 2, b"b": [], 10: {}, "kk": True, 100: 1},  # canonical key order
     _Number.SEVEN, _Word.WORD, Aaguid(bytes(range(16))),
     {1: 2, 3: -7, -1: 1, -2: b"x" * 32, -3: b"y" * 32},
+    _Pairs((2, "b"), (1, "z"), (2, "a"), (1, "y")), _Pairs((1, 1), (_Number.SEVEN, 2), (7, 3)),
 ]
 MALFORMED = [
     b"", b"\x18", b"\x19\x01", b"\x1a\x00\x00", b"\x1b" + b"\x00" * 7,  # ends early
@@ -90,7 +110,8 @@ def test_encoding_gives_fidos_bytes(codecs: Any, value: Any) -> None:
     assert fast_encode(value) == own_encode(value)
 
 
-@pytest.mark.parametrize("value", [None, 1.5, 2**64, {None: 1}, object()], ids=_id)
+@pytest.mark.parametrize("value", [None, 1.5, 2**64, {None: 1}, object(), {1: 2**64, 2**65: 1},
+                                   {1: 1.5, None: 2**64}], ids=_id)
 def test_encoding_fails_as_fido_fails(codecs: Any, value: Any) -> None:
     (own_encode, _), (fast_encode, _) = codecs
     own = _outcome(lambda: own_encode(value))
