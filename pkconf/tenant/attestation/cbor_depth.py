@@ -12,46 +12,52 @@ MAX_DEPTH = 16  # an attestation object nests 3 levels (map, attStmt, x5c), a CO
 
 _ARRAY, _MAP, _TAG, _SIMPLE = 4, 5, 6, 7
 _INDEFINITE, _BREAK = 31, 0xFF
+_PLAIN_SIMPLE = (0xF4, 0xF5, 0xF6)  # false, true, null (RFC 8949 §3.3)
 
 
 class CborDepthError(ValueError):
     """Not a CBOR data item of bounded nesting; the message says why."""
 
 
-def _head(data: bytes, at: int) -> tuple[int, int | None, int]:
-    """(major type, argument or None when indefinite, offset after the head): RFC 8949 §3."""
-    if at >= len(data):
-        raise CborDepthError("ends inside a CBOR data item")
-    initial = data[at]
-    major, info = initial >> 5, initial & 0x1F
-    if info < 24:
-        return major, info, at + 1
-    if info <= 27:  # §3: a 1, 2, 4 or 8 byte argument follows
-        size = 1 << (info - 24)
-        if at + 1 + size > len(data):
-            raise CborDepthError("ends inside a CBOR data item")
-        return major, int.from_bytes(data[at + 1:at + 1 + size], "big"), at + 1 + size
-    if info == _INDEFINITE and major in (2, 3, _ARRAY, _MAP):  # §3.2
-        return major, None, at + 1
-    raise CborDepthError(f"holds a malformed CBOR head 0x{initial:02x} (RFC 8949 §3)")
-
-
-def item_end(data: bytes, at: int = 0, limit: int = MAX_DEPTH) -> int:
-    """The offset just past the one CBOR data item at `at`, refusing nesting over `limit`.
+def item_end(data: bytes, at: int = 0, limit: int = MAX_DEPTH) -> tuple[int, bool]:
+    """The offset just past the one CBOR data item at `at`, refusing nesting over `limit`; and
+    whether the item is *plain*: no tag, no indefinite length, no simple value but false, true
+    and null. A plain item's value is the same whichever decoder reads it (cbor2 reads tags 2
+    and 3 as integers and indefinite lengths as lists, which fido2's decoder refuses).
 
     Arrays, maps, tags and indefinite-length strings each open a level; `open_items` holds,
-    per open level, how many items it still takes (None: until a break, §3.2.1).
+    per open level, how many items it still takes (None: until a break, §3.2.1). The heads
+    (RFC 8949 §3) are read inline: this runs on every attestation object a tenant decides.
     """
     open_items: list[int | None] = []
+    plain, size = True, len(data)
     while True:
-        if open_items and open_items[-1] is None and at < len(data) and data[at] == _BREAK:
+        if at >= size:
+            raise CborDepthError("ends inside a CBOR data item")
+        initial = data[at]
+        if initial == _BREAK and open_items and open_items[-1] is None:
             open_items.pop()
             at += 1
         else:
-            major, argument, at = _head(data, at)
+            major, info = initial >> 5, initial & 0x1F
+            argument: int | None
+            if info < 24:
+                argument, at = info, at + 1
+            elif info <= 27:  # §3: a 1, 2, 4 or 8 byte argument follows
+                end = at + 1 + (1 << (info - 24))
+                if end > size:
+                    raise CborDepthError("ends inside a CBOR data item")
+                argument, at = int.from_bytes(data[at + 1:end], "big"), end
+            elif info == _INDEFINITE and major in (2, 3, _ARRAY, _MAP):  # §3.2
+                argument, at = None, at + 1
+            else:
+                raise CborDepthError(f"holds a malformed CBOR head 0x{initial:02x} (RFC 8949 §3)")
+            if argument is None or major == _TAG or (major == _SIMPLE
+                                                     and initial not in _PLAIN_SIMPLE):
+                plain = False
             if major in (2, 3) and argument is not None:  # a definite string: its bytes
                 at += argument
-                if at > len(data):
+                if at > size:
                     raise CborDepthError("ends inside a CBOR string")
             elif major in (2, 3, _ARRAY, _MAP, _TAG):
                 count = (None if argument is None else 1 if major == _TAG
@@ -69,4 +75,4 @@ def item_end(data: bytes, at: int = 0, limit: int = MAX_DEPTH) -> int:
                 break
             open_items.pop()
         if not open_items:
-            return at
+            return at, plain

@@ -6,13 +6,17 @@ its certificate chain is trusted is `chain.validate_chain` / `metadata.verify_tr
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypeVar
 
 import cbor2
+from fido2 import cbor as fido2_cbor
 from fido2.attestation.base import Attestation, AttestationType
-from fido2.webauthn import AttestationObject, AuthenticatorData
+from fido2.cose import CoseKey
+from fido2.webauthn import Aaguid, AttestationObject, AttestedCredentialData, AuthenticatorData
 
 from . import cbor_depth, fields
 from .android_key import AndroidKeyAttestation
@@ -71,40 +75,104 @@ def parse_attestation_object(data: bytes) -> AttestationObject:
     cbor2 checks well-formedness first: fido2's decoder silently shortens a byte string whose
     declared length runs past the end, so a truncated object would otherwise parse. The nesting
     of the object and of the CBOR inside its authData is bounded before either decoder, both
-    recursive, reads them (`cbor_depth`).
+    recursive, reads them (`cbor_depth`). When that walk finds the CBOR plain, the object is
+    assembled from what cbor2 decoded (`_assembled`); otherwise fido2 reads it all again.
     """
     require(isinstance(data, bytes) and data, STATEMENT_INVALID, "The attestationObject is empty.")
-    _bounded(data, 0, "The attestationObject")
+    end, plain = _bounded(data, 0, "The attestationObject")
     top = cbor2.loads(data)
     require(isinstance(top, dict) and isinstance(top.get("fmt"), str)
             and isinstance(top.get("attStmt"), dict) and isinstance(top.get("authData"), bytes),
             STATEMENT_INVALID, "The attestationObject is not a map of fmt, attStmt and authData.")
-    _bounded_auth_data(top["authData"])
+    auth_data = _auth_data(top["authData"])
+    if auth_data is not None and plain and end == len(data) and _keys_plain(top):
+        return _assembled(AttestationObject, data, fmt=top["fmt"], auth_data=auth_data,
+                          att_stmt=top["attStmt"])
     return AttestationObject(data)
 
 
-def _bounded(data: bytes, at: int, what: str) -> int:
-    """The end of the CBOR data item at `at`, refused when it nests too deeply (RFC 8949 §3)."""
+def _bounded(data: bytes, at: int, what: str) -> tuple[int, bool]:
+    """The end of the CBOR data item at `at` and whether it is plain (`cbor_depth.item_end`),
+    refused when it nests too deeply (RFC 8949 §3)."""
     try:
         return cbor_depth.item_end(data, at)
     except cbor_depth.CborDepthError as e:
         raise AttestationFailure(STATEMENT_INVALID, f"{what} {e}.") from None
 
 
-def _bounded_auth_data(auth_data: bytes) -> None:
-    """The CBOR inside authData, as WebAuthn §6.1 lays it out: after the 37-byte header and, with
-    AT set, the attested credential data's AAGUID, id length and id, the credential public key;
-    then, with ED set, the extensions. Shorter data is left to fido2, which refuses it."""
-    if len(auth_data) < 37:
-        return
-    at = 37
-    if auth_data[32] & _AT:
-        if len(auth_data) < 55:
-            return
-        at = _bounded(auth_data, 55 + int.from_bytes(auth_data[53:55], "big"),
-                      "The credential public key")
-    if auth_data[32] & _ED:
-        _bounded(auth_data, at, "The authenticator extensions")
+def _auth_data(raw: bytes) -> AuthenticatorData | None:
+    """The CBOR inside authData bounded, as WebAuthn §6.1 lays it out: after the 37-byte header
+    and, with AT set, the attested credential data's AAGUID, id length and id, the credential
+    public key; then, with ED set, the extensions. Shorter data is left to fido2, which refuses
+    it.
+
+    Then the authData as `AuthenticatorData(raw)` reads it, when the credential data is there
+    and all of it is plain CBOR ending where authData ends; else None, and fido2 reads it
+    (and raises what it raises). fido2 decodes the key, encodes it and decodes that again (its
+    `AttestedCredentialData.create`): the encoding is made here too, and only when it gives
+    back the very bytes is the key read once.
+    """
+    if len(raw) < 37:
+        return None
+    at, plain, flags = 37, True, raw[32]
+    key_start = 55 + int.from_bytes(raw[53:55], "big") if len(raw) >= 55 else 0
+    if flags & _AT:
+        if not key_start:
+            return None
+        at, plain = _bounded(raw, key_start, "The credential public key")
+    key_end = at
+    if flags & _ED:
+        at, extensions_plain = _bounded(raw, at, "The authenticator extensions")
+        plain = plain and extensions_plain
+    if not (flags & _AT and plain and at == len(raw) and _FIELDS_AS_READ):
+        return None
+    try:
+        decoded = cbor2.loads(raw[key_start:key_end])
+        key = CoseKey.parse(decoded) if isinstance(decoded, dict) and _keys_plain(decoded) \
+            else None
+        extensions = cbor2.loads(raw[key_end:]) if flags & _ED else None
+    except Exception:  # fido2 says what is wrong with it
+        return None
+    if key is None or not _keys_plain(extensions) \
+            or fido2_cbor.encode(key) != raw[key_start:key_end]:
+        return None
+    credential = _assembled(AttestedCredentialData, raw[37:key_end], aaguid=Aaguid(raw[37:53]),
+                            credential_id=raw[55:key_start], public_key=key)
+    return _assembled(AuthenticatorData, raw, rp_id_hash=raw[:32], flags=flags,
+                      counter=int.from_bytes(raw[33:37], "big"), credential_data=credential,
+                      extensions=extensions)
+
+
+def _keys_plain(value: Any) -> bool:
+    """Every map key in `value` is a number, string or simple value: cbor2 reads an array or
+    map key as a tuple or frozendict, fido2 cannot read it at all. (Nesting is bounded.)"""
+    if isinstance(value, dict):
+        return all(type(k) in _PLAIN_KEYS for k in value) \
+            and all(_keys_plain(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_keys_plain(v) for v in value)
+    return True
+
+
+_PLAIN_KEYS = (int, str, bytes, bool, type(None))
+# fido2's binary data classes and the fields their constructors set, as read for `_assembled`
+_FIELDS: dict[type[Any], tuple[str, ...]] = {
+    AttestationObject: ("fmt", "auth_data", "att_stmt"),
+    AuthenticatorData: ("rp_id_hash", "flags", "counter", "credential_data", "extensions"),
+    AttestedCredentialData: ("aaguid", "credential_id", "public_key"),
+}
+_FIELDS_AS_READ = all(tuple(f.name for f in dataclasses.fields(kind)) == names
+                      for kind, names in _FIELDS.items())
+B = TypeVar("B", bound=bytes)
+
+
+def _assembled(kind: type[B], raw: bytes, **values: Any) -> B:
+    """A fido2 binary data object of `raw` with the fields its constructor would parse from
+    it, set as that constructor sets them (its dataclasses are frozen)."""
+    obj = bytes.__new__(kind, raw)
+    for name in _FIELDS[kind]:
+        object.__setattr__(obj, name, values[name])
+    return obj
 
 
 @typed_failures
