@@ -90,8 +90,10 @@ class _Evidence:
     @cached_property
     def statement(self) -> VerifiedStatement | AttestationFailure:
         try:
-            return verify_statement(self.registration.attestation_object,
-                                    self.registration.client_data.hash, at=self.ceremony.now)
+            # fido2's CollectedClientData.hash, by hashlib rather than a cryptography Hash object
+            client_data_hash = sha256(self.registration.client_data).digest()
+            return verify_statement(self.registration.attestation_object, client_data_hash,
+                                    at=self.ceremony.now)
         except AttestationFailure as failure:
             return failure
 

@@ -28,6 +28,8 @@ class JsonTextError(ValueError):
 
 def too_deep(text: str, limit: int = MAX_DEPTH) -> bool:
     """Whether arrays and objects (RFC 8259 §4, §5) nest deeper than `limit` in `text`."""
+    if text.count("[") + text.count("{") <= limit:  # too few brackets, even in strings
+        return False
     depth = 0
     for bracket in _STRUCTURE.finditer(_STRING.sub('""', text)):
         depth += 1 if bracket.group() in "[{" else -1

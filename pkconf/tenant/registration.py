@@ -26,7 +26,6 @@ from .attestation import parse_attestation_object as strict_attestation_object
 
 _B64URL = re.compile(r"^[A-Za-z0-9_-]*={0,2}$")
 _B64_ANY = re.compile(r"^[A-Za-z0-9_+/-]*={0,2}$")
-_TO_STANDARD = str.maketrans("-_", "+/")  # base64url's two letters in the standard alphabet
 TOKEN_BINDING_STATUSES = ("present", "supported", "not-supported")
 ATTACHMENTS = ("platform", "cross-platform")
 MAX_CREDENTIAL_ID_BYTES = 1023  # WebAuthn §7.1: "credentialId ... less than or equal to 1023"
@@ -62,8 +61,9 @@ def b64url_decode(value: Any, field: str, *, standard_too: bool = False) -> byte
     if not (_B64_ANY if standard_too else _B64URL).match(value):
         raise MalformedRegistration(f"{field} is not base64url")
     bare = value.rstrip("=")
-    try:  # base64.urlsafe_b64decode's own steps, without its copies of the text
-        return binascii.a2b_base64(bare.translate(_TO_STANDARD) + "=" * (-len(bare) % 4))
+    try:  # base64.urlsafe_b64decode's own steps, with fewer copies of the text
+        return binascii.a2b_base64(bare.replace("-", "+").replace("_", "/")
+                                   + "=" * (-len(bare) % 4))
     except (binascii.Error, ValueError):
         raise MalformedRegistration(f"{field} is not base64url") from None
 

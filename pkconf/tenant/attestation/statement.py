@@ -148,13 +148,14 @@ def _keys_plain(value: Any) -> bool:
     map key as a tuple or frozendict, fido2 cannot read it at all. (Nesting is bounded.)"""
     if isinstance(value, dict):
         return all(type(k) in _PLAIN_KEYS for k in value) \
-            and all(_keys_plain(v) for v in value.values())
+            and all(type(v) not in _CONTAINERS or _keys_plain(v) for v in value.values())
     if isinstance(value, list):
-        return all(_keys_plain(v) for v in value)
+        return all(type(v) not in _CONTAINERS or _keys_plain(v) for v in value)
     return True
 
 
 _PLAIN_KEYS = (int, str, bytes, bool, type(None))
+_CONTAINERS = (dict, list)
 # fido2's binary data classes and the fields their constructors set, as read for `_assembled`
 _FIELDS: dict[type[Any], tuple[str, ...]] = {
     AttestationObject: ("fmt", "auth_data", "att_stmt"),
