@@ -53,19 +53,26 @@ class VerifiedStatement:
     trust_path: tuple[bytes, ...]  # x5c DER, leaf first; empty for self and none
 
 
+# The verifiers that hold no state, made once; SafetyNet's judges its timestamp at `at`
+_VERIFIERS: dict[str, Attestation] = {
+    "packed": StrictPackedAttestation(),
+    "tpm": StrictTpmAttestation(),
+    "android-key": AndroidKeyAttestation(),
+    "fido-u2f": StrictFidoU2FAttestation(),
+    "apple": StrictAppleAttestation(),
+    "none": StrictNoneAttestation(),
+}
+_SAFETYNET = "android-safetynet"
+
+
 def _verifier(fmt: str, at: datetime | None) -> Attestation:
-    verifiers: dict[str, Attestation] = {
-        "packed": StrictPackedAttestation(),
-        "tpm": StrictTpmAttestation(),
-        "android-key": AndroidKeyAttestation(),
-        "android-safetynet": StrictSafetynetAttestation(at),
-        "fido-u2f": StrictFidoU2FAttestation(),
-        "apple": StrictAppleAttestation(),
-        "none": StrictNoneAttestation(),
-    }
-    require(fmt in verifiers, FORMAT_NOT_ACCEPTED,
-            f"The attestation format {fmt!r} is not one this verifier knows.")
-    return verifiers[fmt]
+    if fmt == _SAFETYNET:
+        return StrictSafetynetAttestation(at)
+    verifier = _VERIFIERS.get(fmt)
+    if verifier is None:
+        raise AttestationFailure(FORMAT_NOT_ACCEPTED, f"The attestation format {fmt!r} is not "
+                                                      f"one this verifier knows.")
+    return verifier
 
 
 @typed_failures
