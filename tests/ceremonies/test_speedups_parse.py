@@ -16,15 +16,17 @@ from fido2.ctap2.base import AttestationResponse
 from fido2.utils import websafe_encode
 from fido2.webauthn import (
     AttestationObject,
+    AuthenticationResponse,
     AuthenticatorData,
     PublicKeyCredentialCreationOptions,
+    PublicKeyCredentialRequestOptions,
     RegistrationResponse,
 )
 
 from pkconf.authenticators.device import SoftwareAuthenticator
 from pkconf.authenticators.profiles import PROFILES
 from pkconf.ceremonies import speedups
-from pkconf.ceremonies.client import register
+from pkconf.ceremonies.client import authenticate, register
 from pkconf.ceremonies.speedups import disable_fido2_speedups, enable_fido2_speedups
 
 ORIGIN = "https://login.microsoft.com"
@@ -125,6 +127,24 @@ def test_every_profiles_registration_parses_as_with_fido(
         own, fast = _both_ways(parse)
         assert fast == own
         assert not isinstance(own[0], type), own  # parsed, not failed
+
+
+@pytest.mark.parametrize("name", ["yubikey-5-usb", "windows-hello-hardware", "u2f-only-key",
+                                  "google-password-manager"])
+def test_sign_in_responses_parse_as_with_fido(name: str) -> None:
+    assert enable_fido2_speedups()
+    device = SoftwareAuthenticator(PROFILES[name])
+    made = register(device, OPTIONS, ORIGIN)
+    request = {"challenge": OPTIONS["challenge"], "rpId": "login.microsoft.com",
+               "timeout": 60000, "userVerification": "discouraged",
+               "allowCredentials": [{"type": "public-key", "id": websafe_encode(made.raw_id)}]}
+    blob = dict(authenticate(device, request, ORIGIN))
+    for parse in (lambda: PublicKeyCredentialRequestOptions.from_dict(request),
+                  lambda: AuthenticationResponse.from_dict(blob),
+                  lambda: dict(AuthenticationResponse.from_dict(blob))):
+        own, fast = _both_ways(parse)
+        assert fast == own
+        assert not isinstance(own[0], type), own
 
 
 def test_the_options_parse_and_serialize_as_with_fido() -> None:
