@@ -19,12 +19,15 @@ nested values still go through `cls._parse_value` (a subclass's override still a
 a hint whose plan cannot be worked out is parsed by fido2's own function. And the same
 authenticator data were parsed four times per ceremony (the device's, the client's response,
 its attestation object, the tenant's): `AuthenticatorData` remembers the last `_AUTH_DATA_MEMO`
-parses by their bytes, handing each new object its own copies of what is mutable.
+parses by their bytes, handing each new object its own copies of what is mutable; and a
+parse of new ones reads the attested credential data once where fido2 parses, re-encodes
+and parses them again (kept only when the re-encoding gives back the same bytes).
 
 Doing so replaces fido2 internals (`fido2.utils.get_type_hints`, the `_get_field_key` of
 `_CborDataObject` and `_JsonDataObject`, `fido2.cbor.encode`/`decode_from`, and the
 `_parse_value`, `_parse_from_dict` and `__post_init__` of `_DataClassMapping` /
-`_JsonDataObject`, and `AuthenticatorData.__init__`) for the whole process, so it is never a
+`_JsonDataObject`, `AuthenticatorData.__init__` and `AttestedCredentialData.unpack_from`) for
+the whole process, so it is never a
 side effect of an import: the CLI, the conformance plugin and the benchmarks call
 `enable_fido2_speedups()`. It applies only to fido2 releases whose internals were read for it,
 and only when they still have the expected shape; otherwise fido2 stays as it is and one
@@ -70,7 +73,7 @@ _PARSE = ((_DATA, "_parse_value", True), (_JSON, "_parse_value", True),
           (_DATA, "from_dict", True), (_DATA, "__getitem__", False),
           (RegistrationResponse, "_parse_value", True),
           (AuthenticationResponse, "_parse_value", True),
-          (AuthenticatorData, "__init__", False))
+          (AuthenticatorData, "__init__", False), (AttestedCredentialData, "unpack_from", True))
 # the hint whose values the two responses' `_parse_value` keep as they are (client extension
 # results), as fido2.webauthn spells it: its own `Mapping`
 _EXTENSIONS_HINT = fido2.webauthn.Mapping[str, Any] | None  # type: ignore[attr-defined]
@@ -117,7 +120,8 @@ def enable_fido2_speedups() -> bool:
             classmethod(_data_parse_value), classmethod(_json_parse_value),
             classmethod(_parse_from_dict), _post_init, classmethod(_from_dict), _getitem,
             classmethod(_response_parse_value(RegistrationResponse)),
-            classmethod(_response_parse_value(AuthenticationResponse)), _auth_data_init)
+            classmethod(_response_parse_value(AuthenticationResponse)), _auth_data_init,
+            classmethod(_unpack_credential_data))
         for (owner, name, _), replacement in zip(_PARSE, replacements, strict=True):
             _parse[(owner, name)] = owner.__dict__[name]
             setattr(owner, name, replacement)
@@ -521,6 +525,24 @@ def _auth_data_init(self: Any, _: bytes) -> None:
     for name, value in zip(_AUTH_DATA_FIELDS, parsed, strict=True):
         object.__setattr__(self, name, _fresh(value))
     return None
+
+
+def _unpack_credential_data(cls: Any, data: bytes) -> tuple[Any, bytes]:
+    """`AttestedCredentialData.unpack_from`: fido2 parses the data, then builds the object from
+    the parts (`create` encodes the COSE key again, and its `__init__` parses all of it once
+    more). Where the encoding gives back the very bytes that were read, that second parse would
+    give what the first did, so the object is made from the first (whose COSE key nobody else
+    holds); otherwise, and for a subclass, fido2's own way."""
+    aaguid, credential_id, public_key, rest = cls._parse(data)
+    made = aaguid + struct.pack(">H", len(credential_id)) + credential_id + \
+        fido2.cbor.encode(public_key)
+    if cls is not AttestedCredentialData or made + rest != data:
+        return cls.create(aaguid, credential_id, public_key), rest
+    credential_data = bytes.__new__(cls, made)
+    for name, value in (("aaguid", aaguid), ("credential_id", credential_id),
+                        ("public_key", public_key)):
+        object.__setattr__(credential_data, name, value)
+    return credential_data, rest
 
 
 def _fresh(value: Any) -> Any:

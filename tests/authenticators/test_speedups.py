@@ -24,6 +24,7 @@ from fido2.hid import CTAPHID
 from fido2.utils import websafe_encode
 from fido2.webauthn import (
     AttestationObject,
+    AttestedCredentialData,
     AuthenticationResponse,
     AuthenticatorData,
     CollectedClientData,
@@ -130,6 +131,7 @@ REPLACED = [  # (class, attribute) the speed-ups replace, besides get_type_hints
     (RegistrationResponse, "_parse_value"),
     (AuthenticationResponse, "_parse_value"),
     (AuthenticatorData, "__init__"),
+    (AttestedCredentialData, "unpack_from"),
 ]
 
 
