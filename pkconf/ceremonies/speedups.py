@@ -331,8 +331,9 @@ def _cbor_item(data: bytes, pos: int) -> tuple[Any, int]:
 # --- data-class parsing (fido2.utils._DataClassMapping and _JsonDataObject) ----------------------
 _Plan = Callable[[type, Any], Any]  # (the class parsing, a value) -> the parsed value
 # a class's fields in order, each as (field, its wire key, deserialize, its type hint, the
-# plan of the hint if the class parses by ours, else None: its own `_parse_value` is asked)
-_FieldPlan = tuple[Field[Any], Any, Callable[[Any], Any] | None, Any, _Plan | None]
+# plan of the hint if the class parses by ours, else None: its own `_parse_value` is asked;
+# and the class whose exact instances that plan keeps as they are, if any)
+_FieldPlan = tuple[Field[Any], Any, Callable[[Any], Any] | None, Any, _Plan | None, Any]
 
 
 def _data_parse_value(cls: type, t: Any, value: Any) -> Any:
@@ -420,20 +421,35 @@ def _field_plan(cls: Any) -> tuple[_FieldPlan, ...]:
         json = ours.get(parse_value)
         plan = _fields[cls] = tuple(
             (f, cls._get_field_key(f), f.metadata.get("deserialize"), hints[f.name],
-             None if json is None else _plan_of(json, hints[f.name]))
+             None if json is None else _plan_of(json, hints[f.name]),
+             None if json is None else _kept_type(hints[f.name]))
             for f in fields(cls))
     return plan
+
+
+def _kept_type(t: Any) -> type | None:
+    """The class a plan for `t` (`X` or `X | None`) returns an exact instance of as it is, so
+    such a value need not be parsed: its first check is `isinstance(value, X)`, true for an
+    instance of `X` itself whatever `X`'s metaclass says, and the JSON `str` rule never applies
+    to anything but a `str`."""
+    try:
+        inner = t.__args__[0] if (t | None) == t else t
+    except Exception:  # a hint the plan leaves to fido2: nothing is kept
+        return None
+    return inner if isinstance(inner, type) else None
 
 
 def _parse_from_dict(cls: Any, data: Mapping[Any, Any]) -> Any:
     """`_DataClassMapping._parse_from_dict`: the fields found in `data`, parsed, to `cls`."""
     kwargs = {}
-    for f, key, deserialize, hint, plan in _field_plan(cls):
+    for f, key, deserialize, hint, plan, kept in _field_plan(cls):
         value = data.get(key)
         if value is None:
             continue
         if deserialize:
             kwargs[f.name] = deserialize(value)
+        elif type(value) is kept:
+            kwargs[f.name] = value
         else:
             kwargs[f.name] = plan(cls, value) if plan else cls._parse_value(hint, value)
     return cls(**kwargs)
@@ -444,10 +460,10 @@ def _post_init(self: Any) -> None:
     cls = type(self)
     field_keys: dict[Any, Field[Any]] = {}
     object.__setattr__(self, "_field_keys", field_keys)
-    for f, key, _, hint, plan in _field_plan(cls):
+    for f, key, _, hint, plan, kept in _field_plan(cls):
         field_keys[key] = f
         value = getattr(self, f.name)
-        if value is not None:
+        if value is not None and type(value) is not kept:
             try:
                 object.__setattr__(
                     self, f.name, plan(cls, value) if plan else cls._parse_value(hint, value))
