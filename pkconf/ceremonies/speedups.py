@@ -90,6 +90,7 @@ _plans: dict[tuple[bool, Any, Any], _Plan] = {}  # (JSON rules, hint, its args) 
 _fields: dict[type, tuple[_FieldPlan, ...]] = {}
 _auth_data: dict[bytes, tuple[Any, ...]] = {}  # bytes -> AuthenticatorData's parsed fields
 _auth_data_lock = Lock()
+_response_parsers: set[Any] = set()  # our responses' `_parse_value`s, while enabled
 _warned = False
 
 
@@ -148,6 +149,7 @@ def disable_fido2_speedups() -> None:
         _plans.clear()
         _fields.clear()
         _auth_data.clear()
+        _response_parsers.clear()
         _originals = None
 
 
@@ -419,12 +421,31 @@ def _field_plan(cls: Any) -> tuple[_FieldPlan, ...]:
         parse_value = getattr(cls._parse_value, "__func__", None)
         ours: dict[Any, bool] = {_data_parse_value: False, _json_parse_value: True}
         json = ours.get(parse_value)
+        # a response itself (not a subclass), right on the JSON base: `super()` is ours
+        response = parse_value in _response_parsers and cls.__bases__ == (_JSON,)
         plan = _fields[cls] = tuple(
             (f, cls._get_field_key(f), f.metadata.get("deserialize"), hints[f.name],
-             None if json is None else _plan_of(json, hints[f.name]),
-             None if json is None else _kept_type(hints[f.name]))
+             *_hint_plan(json, response, hints[f.name]))
             for f in fields(cls))
     return plan
+
+
+def _hint_plan(json: bool | None, response: bool, t: Any) -> tuple[_Plan | None, Any]:
+    """How a class parses a field of hint `t`, and which exact class it keeps as it is: by the
+    plan of `t` if the class parses by ours (`json` says which), as a response does if its
+    `_parse_value` is our `_response_parse_value` (extension results kept, the rest by the
+    JSON plan), else by its own `_parse_value` (None)."""
+    if response:
+        if t == _EXTENSIONS_HINT:
+            return _keep, None
+        return _plan_of(True, t), _kept_type(t)
+    if json is None:
+        return None, None
+    return _plan_of(json, t), _kept_type(t)
+
+
+def _keep(cls: Any, value: Any) -> Any:
+    return value
 
 
 def _kept_type(t: Any) -> type | None:
@@ -508,13 +529,15 @@ def _getitem(self: Any, key: Any) -> Any:
 
 def _response_parse_value(owner: Any) -> Callable[[Any, Any, Any], Any]:
     """`owner._parse_value` (Registration- and AuthenticationResponse): client extension
-    results stay as they are, with their hint built once instead of for every value."""
+    results stay as they are, with their hint built once instead of for every value. Its
+    fields' plans (`_hint_plan`) know this, when `super(owner, cls)` is our JSON parse."""
 
     def parse_value(cls: Any, t: Any, value: Any) -> Any:
         if t == _EXTENSIONS_HINT:
             return value
         return super(owner, cls)._parse_value(t, value)
 
+    _response_parsers.add(parse_value)
     return parse_value
 
 

@@ -242,6 +242,21 @@ def test_equal_hints_in_another_order_parse_as_fido_parses_each() -> None:
     assert _StrFirst.from_dict({"value": "5"}).value == "5"
 
 
+@dataclass(eq=False, frozen=True, kw_only=True)
+class _TaggedResponse(RegistrationResponse):
+    tag: str | None = None
+
+
+def test_a_subclass_of_a_response_parses_as_with_fido(
+        registrations: dict[str, RegistrationResponse]) -> None:
+    """A response's own fields take the responses' shortcut; a subclass goes by its method."""
+    blob = {**dict(registrations["samsung-pass"]), "tag": "x"}
+    for cls in (RegistrationResponse, _TaggedResponse):
+        own, fast = _both_ways(lambda cls=cls: cls.from_dict(blob))
+        assert fast == own
+        assert not isinstance(own[0], type), own
+
+
 def test_remembered_authenticator_data_share_nothing_mutable(
         registrations: dict[str, RegistrationResponse]) -> None:
     raw = bytes(registrations["yubikey-5-usb"].response.attestation_object.auth_data)
