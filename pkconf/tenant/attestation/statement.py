@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import cbor2
 from fido2 import cbor as fido2_cbor
 from fido2.attestation.base import Attestation, AttestationType
-from fido2.cose import CoseKey
+from fido2.cose import ES256, CoseKey
 from fido2.webauthn import Aaguid, AttestationObject, AttestedCredentialData, AuthenticatorData
 
 from . import cbor_depth, fields
@@ -123,10 +123,13 @@ def _auth_data(raw: bytes) -> AuthenticatorData | None:
         return None
     at, plain, flags = 37, True, raw[32]
     key_start = 55 + int.from_bytes(raw[53:55], "big") if len(raw) >= 55 else 0
+    key: CoseKey | None = None
     if flags & _AT:
         if not key_start:
             return None
-        at, plain = _bounded(raw, key_start, "The credential public key")
+        key = _canonical_es256_key(raw, key_start)
+        at, plain = (key_start + _ES256_KEY_SIZE, True) if key is not None \
+            else _bounded(raw, key_start, "The credential public key")
     key_end = at
     if flags & _ED:
         at, extensions_plain = _bounded(raw, at, "The authenticator extensions")
@@ -134,20 +137,38 @@ def _auth_data(raw: bytes) -> AuthenticatorData | None:
     if not (flags & _AT and plain and at == len(raw) and _FIELDS_AS_READ):
         return None
     try:
-        decoded = cbor2.loads(raw[key_start:key_end])
-        key = CoseKey.parse(decoded) if isinstance(decoded, dict) and _keys_plain(decoded) \
-            else None
+        if key is None:
+            decoded = cbor2.loads(raw[key_start:key_end])
+            key = CoseKey.parse(decoded) if isinstance(decoded, dict) and _keys_plain(decoded) \
+                else None
+            if key is not None and fido2_cbor.encode(key) != raw[key_start:key_end]:
+                key = None
         extensions = cbor2.loads(raw[key_end:]) if flags & _ED else None
     except Exception:  # fido2 says what is wrong with it
         return None
-    if key is None or not _keys_plain(extensions) \
-            or fido2_cbor.encode(key) != raw[key_start:key_end]:
+    if key is None or not _keys_plain(extensions):
         return None
     credential = _assembled(AttestedCredentialData, raw[37:key_end], aaguid=Aaguid(raw[37:53]),
                             credential_id=raw[55:key_start], public_key=key)
     return _assembled(AuthenticatorData, raw, rp_id_hash=raw[:32], flags=flags,
                       counter=int.from_bytes(raw[33:37], "big"), credential_data=credential,
                       extensions=extensions)
+
+
+# An ES256 COSE key as fido2 encodes it (canonical CBOR, RFC 8949 §4.2.1; CTAP2 §8): {1: 2,
+# 3: -7, -1: 1, -2: x, -3: y}, x and y 32-byte strings; the form ES256 authenticators send
+_ES256_KEY_OPENING = bytes.fromhex("a5" "0102" "0326" "2001" "215820")
+_ES256_KEY_Y = bytes.fromhex("225820")
+_ES256_KEY_SIZE = 77
+
+
+def _canonical_es256_key(raw: bytes, at: int) -> ES256 | None:
+    """The credential key at `at` when its bytes are an ES256 key in that form: the value fido2
+    decodes from them, and whose encoding gives them back; else None."""
+    if not (raw.startswith(_ES256_KEY_OPENING, at) and raw.startswith(_ES256_KEY_Y, at + 42)
+            and len(raw) >= at + _ES256_KEY_SIZE):
+        return None
+    return ES256({1: 2, 3: -7, -1: 1, -2: raw[at + 10:at + 42], -3: raw[at + 45:at + 77]})
 
 
 def _keys_plain(value: Any) -> bool:
