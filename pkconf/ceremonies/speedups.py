@@ -508,8 +508,10 @@ def _from_dict(cls: Any, data: Any) -> Any:
 
 def _getitem(self: Any, key: Any) -> Any:
     """`_DataClassMapping.__getitem__`: a field's value by its key, nested objects as dicts;
-    with `collections.abc` for `typing`'s aliases, and ints and dicts (neither a Sequence, a
-    dict needing no copy) answered at once."""
+    with `collections.abc` for `typing`'s aliases, and the exact built-in types answered at
+    once as fido2's checks answer them: ints and dicts as they are (neither a Sequence, a dict
+    needing no copy), a str or bytes as it is unless empty (a Sequence none of whose items is a
+    Mapping, or, when empty, one all of whose items are: fido2 then gives [])."""
     f = self._field_keys[key]
     value = getattr(self, f.name)
     if value is None:
@@ -520,6 +522,8 @@ def _getitem(self: Any, key: Any) -> Any:
     kind = type(value)
     if kind is int or kind is bool or kind is dict:
         return value
+    if kind is str or kind is bytes:
+        return value if value else []
     if isinstance(value, Mapping) and not isinstance(value, dict):
         return dict(value)
     if isinstance(value, Sequence) and all(isinstance(v, Mapping) for v in value):

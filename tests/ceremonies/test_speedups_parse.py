@@ -20,6 +20,8 @@ from fido2.webauthn import (
     AuthenticatorData,
     PublicKeyCredentialCreationOptions,
     PublicKeyCredentialRequestOptions,
+    PublicKeyCredentialRpEntity,
+    PublicKeyCredentialType,
     RegistrationResponse,
 )
 
@@ -255,6 +257,31 @@ def test_a_subclass_of_a_response_parses_as_with_fido(
         own, fast = _both_ways(lambda cls=cls: cls.from_dict(blob))
         assert fast == own
         assert not isinstance(own[0], type), own
+
+
+@dataclass(eq=False, frozen=True, kw_only=True)
+class _Values(fido2.utils._JsonDataObject):
+    text: str | None = None
+    data: bytes | None = None
+    number: int | None = None
+    flag: bool | None = None
+    words: Sequence[str] | None = None
+    maps: Sequence[Mapping[str, Any]] | None = None
+    map: Mapping[str, Any] | None = None
+    kind: PublicKeyCredentialType | None = None
+    rp: PublicKeyCredentialRpEntity | None = None
+
+
+@pytest.mark.parametrize("values", [
+    {"text": "", "data": "", "words": [], "maps": [], "map": {}},
+    {"text": "t", "data": "AQ", "number": 0, "flag": False, "words": ["a"], "map": {"k": 1},
+     "maps": [{"a": 1}, {"b": 2}], "kind": "public-key", "rp": {"name": "n", "id": "i"}},
+], ids=["empty", "plain"])
+def test_a_data_objects_mapping_view_is_fidos(values: dict[str, Any]) -> None:
+    """fido2 gives [] for an empty str or bytes (a Sequence all of whose items are Mappings)."""
+    own, fast = _both_ways(lambda: dict(_Values.from_dict(values)))
+    assert fast == own
+    assert not isinstance(own[0], type), own
 
 
 def test_remembered_authenticator_data_share_nothing_mutable(
