@@ -26,12 +26,12 @@ and parses them again (kept only when the re-encoding gives back the same bytes)
 Doing so replaces fido2 internals (`fido2.utils.get_type_hints`, the `_get_field_key` of
 `_CborDataObject` and `_JsonDataObject`, `fido2.cbor.encode`/`decode_from`, and the
 `_parse_value`, `_parse_from_dict` and `__post_init__` of `_DataClassMapping` /
-`_JsonDataObject`, `AuthenticatorData.__init__` and `AttestedCredentialData.unpack_from`) for
-the whole process, so it is never a
-side effect of an import: the CLI, the conformance plugin and the benchmarks call
-`enable_fido2_speedups()`. It applies only to fido2 releases whose internals were read for it,
-and only when they still have the expected shape; otherwise fido2 stays as it is and one
-warning says why.
+`_JsonDataObject`, their `from_dict` and `__getitem__`, the responses' `_parse_value`,
+`AuthenticatorData.__init__` and `AttestedCredentialData.unpack_from`) for the whole process,
+so it is never a side effect of an import: the CLI, the conformance plugin and the benchmarks
+call `enable_fido2_speedups()`. It applies only to fido2 releases whose internals were read
+for it, and only when they still have the expected shape; otherwise fido2 stays as it is and
+one warning says why.
 """
 
 from __future__ import annotations
@@ -58,8 +58,9 @@ from fido2.webauthn import (
     RegistrationResponse,
 )
 
-# fido2 releases whose utils.py, cbor.py and ctap2/base.py were read for these patches (identical
-# in both)
+# fido2 releases whose utils.py, cbor.py, webauthn.py and ctap2/base.py were read for these
+# patches (identical in both; cose.py differs in verification and ML-DSA keys only, and in
+# neither has a COSE key an `__init__` of its own)
 CHECKED_VERSIONS = ("2.2.0", "2.2.1")
 
 _HINTS = "get_type_hints"  # the name fido2.utils calls, imported from typing
