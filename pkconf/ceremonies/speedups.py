@@ -89,6 +89,7 @@ _parse: dict[tuple[type, str], Any] = {}  # (owner, name) -> fido2's own, while 
 _hints: dict[type, dict[str, Any]] = {}
 _plans: dict[tuple[bool, Any, Any], _Plan] = {}  # (JSON rules, hint, its args) -> its plan
 _fields: dict[type, tuple[_FieldPlan, ...]] = {}
+_nested_plans: dict[tuple[bool, Any, Any], _Plan] = {}  # as `_plans`, exact instances kept
 _auth_data: dict[bytes, tuple[Any, ...]] = {}  # bytes -> AuthenticatorData's parsed fields
 _auth_data_lock = Lock()
 _response_parsers: set[Any] = set()  # our responses' `_parse_value`s, while enabled
@@ -148,6 +149,7 @@ def disable_fido2_speedups() -> None:
         _parse.clear()
         _hints.clear()
         _plans.clear()
+        _nested_plans.clear()
         _fields.clear()
         _auth_data.clear()
         _response_parsers.clear()
@@ -349,6 +351,9 @@ def _json_parse_value(cls: type, t: Any, value: Any) -> Any:
     return _plan_of(True, t)(cls, value)
 
 
+_OURS: dict[Any, bool] = {_data_parse_value: False, _json_parse_value: True}  # -> JSON rules
+
+
 def _plan_of(json: bool, t: Any) -> _Plan:
     """The plan of hint `t`, remembered. Equal hints share one unless their arguments come in
     another order (`A | B | None == B | A | None`, yet fido2 unwraps the first argument)."""
@@ -400,10 +405,11 @@ def _parse_plan(json: bool, t: Any) -> _Plan:
             except TypeError:
                 pass
         if is_sequence:
-            return [cls._parse_value(item, v) for v in value]
+            parse_item = _nested(cls, item)
+            return [parse_item(cls, v) for v in value]
         if pair is not None and isinstance(value, Mapping):
-            return {cls._parse_value(key_t, k): cls._parse_value(value_t, v)
-                    for k, v in value.items()}
+            parse_key, parse_value = _nested(cls, key_t), _nested(cls, value_t)
+            return {parse_key(cls, k): parse_value(cls, v) for k, v in value.items()}
         if from_dict:
             return from_dict(value)
         if wrap:
@@ -413,6 +419,29 @@ def _parse_plan(json: bool, t: Any) -> _Plan:
     return parse
 
 
+def _nested(cls: Any, t: Any) -> _Plan:
+    """How `cls` parses a nested value of hint `t`: as fido2 does, by `cls._parse_value`; when
+    that is ours, straight by the plan of `t`, and an exact instance of its class as it is."""
+    json = _OURS.get(getattr(cls._parse_value, "__func__", None))
+    if json is None:
+
+        def by_its_own(cls: Any, value: Any) -> Any:
+            return cls._parse_value(t, value)
+
+        return by_its_own
+    key = (json, t, getattr(t, "__args__", None))
+    try:
+        return _nested_plans[key]
+    except KeyError:
+        plan, kept = _plan_of(json, t), _kept_type(t)
+        nested = _nested_plans[key] = (plan if kept is None else
+                                       lambda cls, value: value if type(value) is kept
+                                       else plan(cls, value))
+        return nested
+    except TypeError:  # an unhashable hint
+        return _plan_of(json, t)
+
+
 def _field_plan(cls: Any) -> tuple[_FieldPlan, ...]:
     """The fields of a data class with their keys, `deserialize`, hints and the plans of
     these, worked out once."""
@@ -420,8 +449,7 @@ def _field_plan(cls: Any) -> tuple[_FieldPlan, ...]:
     if plan is None:
         hints = fido2.utils.get_type_hints(cls)
         parse_value = getattr(cls._parse_value, "__func__", None)
-        ours: dict[Any, bool] = {_data_parse_value: False, _json_parse_value: True}
-        json = ours.get(parse_value)
+        json = _OURS.get(parse_value)
         # a response itself (not a subclass), right on the JSON base: `super()` is ours
         response = parse_value in _response_parsers and cls.__bases__ == (_JSON,)
         plan = _fields[cls] = tuple(

@@ -234,6 +234,27 @@ class _StrFirst(fido2.utils._JsonDataObject):
     value: str | int | None = None
 
 
+@dataclass(eq=False, frozen=True, kw_only=True)
+class _Shouting(fido2.utils._JsonDataObject):
+    """Overrides `_parse_value`: nested items and keys must still reach the override."""
+
+    words: Sequence[str] | None = None
+    counts: Mapping[str, int] | None = None
+
+    @classmethod
+    def _parse_value(cls, t: Any, value: Any) -> Any:
+        if t is str:
+            return value.upper()
+        return super()._parse_value(t, value)
+
+
+def test_nested_values_of_a_class_with_its_own_parse_value_reach_it() -> None:
+    own, fast = _both_ways(lambda: _Shouting.from_dict({"words": ["a", "b"],
+                                                        "counts": {"x": "1", "y": 2}}))
+    assert fast == own
+    assert own[1] == {"words": ["A", "B"], "counts": {"X": 1, "Y": 2}}
+
+
 def test_equal_hints_in_another_order_parse_as_fido_parses_each() -> None:
     """`int | str | None == str | int | None`, yet fido2 tries the first type of each."""
     assert _IntFirst.__annotations__ != _StrFirst.__annotations__  # as written, not as equal
