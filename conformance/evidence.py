@@ -12,14 +12,18 @@ The plugin calls `report_case` once per case, so nothing is attached twice.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import allure
+import allure_commons
+import attr
+from allure_commons.logger import AllureFileLogger
 from allure_commons.types import AttachmentType
 
 from pkconf.ceremonies.result import CeremonyResult
+from pkconf.report.allure_results import says_nothing
 
 from .cases import Case
 from .runner import actual
@@ -100,3 +104,27 @@ def lighten(test_result: Any) -> None:
     parameter names the case, and the history id was computed before this runs."""
     test_result.parameters = [p for p in test_result.parameters
                               if p.name != PYTEST_PARAMETER]
+
+
+def write_telling_containers_only() -> None:
+    """Make Allure's file logger skip the fixture containers that say nothing, which the
+    reports would delete after the run anyway (`allure_results.compact`): allure-pytest writes
+    one for each case's `case` parameter, and writing it (attrs to dict, JSON, a temporary file,
+    a rename) cost about half a millisecond a case. The logger is registered again with the
+    filtering hook, under its own name, so allure-pytest's clean-up still finds it."""
+    manager = allure_commons.plugin_manager
+    for logger in manager.get_plugins():
+        if type(logger) is not AllureFileLogger or "report_container" in vars(logger):
+            continue
+        name = manager.get_name(logger)
+        manager.unregister(logger)
+        logger.report_container = _telling(logger.report_container)  # type: ignore[method-assign]
+        manager.register(logger, name)
+
+
+def _telling(write: Callable[[Any], None]) -> Callable[[Any], None]:
+    @allure_commons.hookimpl
+    def report_container(container: Any) -> None:
+        if not says_nothing(attr.asdict(container)):
+            write(container)
+    return report_container

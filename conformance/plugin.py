@@ -37,7 +37,7 @@ from pkconf.tenant.decision import Decision
 from pkconf.tenant.rules import RuleBook
 
 from .cases import Case, Verdict
-from .evidence import lighten, report_case
+from .evidence import lighten, report_case, write_telling_containers_only
 from .graph_target import (
     OBSERVATIONS,
     GraphOptions,
@@ -138,6 +138,7 @@ def _results_dir(config: pytest.Config) -> Path:
 def pytest_sessionstart(session: pytest.Session) -> None:
     hook = session.config.stash[_ALLURE_HOOK] = _AllureResultHook()
     allure_commons.plugin_manager.register(hook, "pkconf-test-case-id")
+    write_telling_containers_only()
 
 
 class _AllureResultHook:

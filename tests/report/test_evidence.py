@@ -4,11 +4,15 @@ whole record, each attachment once."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import allure_commons
+import allure_commons.model2 as model
 import pytest
-from allure_commons.model2 import Parameter
+from allure_commons.logger import AllureFileLogger
+from allure_commons.model2 import Parameter, StatusDetails
 from fido2.utils import websafe_decode
 
 from conformance import evidence
@@ -137,3 +141,24 @@ def test_lighten_drops_the_case_repr_and_keeps_the_named_parameters():
                                          Parameter(DECISION, "accepted ACCEPTED: fits")])
     lighten(result)
     assert [p.name for p in result.parameters] == ["case id", DECISION]
+
+
+@pytest.mark.parametrize(("fixture", "written"), [
+    (model.TestBeforeResult(name="case", status="passed"), False),
+    (model.TestBeforeResult(name="emulator", status="broken",
+                      statusDetails=StatusDetails(message="the emulator did not start")), True),
+])
+def test_only_containers_that_tell_something_are_written_and_the_logger_still_unregisters(
+        tmp_path: Path, fixture: model.TestBeforeResult, written: bool) -> None:
+    manager = allure_commons.plugin_manager
+    logger = AllureFileLogger(tmp_path)
+    manager.register(logger, "file-logger-under-test")
+    try:
+        evidence.write_telling_containers_only()
+        manager.hook.report_container(container=model.TestResultContainer(uuid="c",
+                                                                          befores=[fixture]))
+    finally:  # as allure-pytest's clean-up does: by the name it finds for its logger
+        manager.unregister(name=manager.get_name(logger))
+    assert [p.name.endswith("-container.json") for p in tmp_path.iterdir()] == (
+        [True] if written else [])
+    assert manager.get_name(logger) is None
