@@ -3,11 +3,12 @@ case stays flat over a long run, and the full default run. Prints figures; asser
 
     .venv/bin/python benchmarks/bench_conformance.py [--quick] [--json]
 
-Targets (issue 13): a ctap case <= 5 ms, measured two ways on one worker with Allure on: in the
-test (the ceremony, `duration_ms` in results.jsonl, wall time) and finish to finish (pytest,
-the plugin's hooks, Allure and the worker's embedded emulator included: the gaps between
-consecutive tests' ends, `timing_plugin`, in the worker's CPU time, which other jobs on the
-machine do not inflate); two pytest-xdist workers >= 1.8x one (cases per second while every
+Targets (issue 13): a ctap case <= 5 ms median in the test, on one worker with Allure on (the
+ceremony, `duration_ms` in results.jsonl, wall time: what the issue measured at 7.5-8.9 ms);
+printed beside it, without a target, the whole cost finish to finish (pytest, the plugin's
+hooks, Allure and the worker's embedded emulator included: the gaps between consecutive tests'
+ends, `timing_plugin`, in the worker's CPU time, which other jobs on the machine do not
+inflate); two pytest-xdist workers >= 1.8x one (cases per second while every
 worker runs cases, wall time: each process's start-up, a few seconds whatever the run's size,
 is printed beside it as the whole runs' ratio, and the full default run's figure includes it);
 the cost per case flat within ±10 % from the 100th case to the 10,000th of a
@@ -64,7 +65,8 @@ class Run:
             results = Path(tmp) / "results.jsonl"
             lines = ([json.loads(x) for x in results.read_text().splitlines()]
                      if results.exists() else [])
-            self.per_worker = [json.loads(p.read_text()) for p in sorted(stamps.glob("*.json"))]
+            # under xdist the controller logs every finish too: only the workers' stamps count
+            self.per_worker = [json.loads(p.read_text()) for p in sorted(stamps.glob("gw*.json"))]
         self.in_test = [x["duration_ms"] for x in lines if x["status"] in ("passed", "failed")]
         if done.returncode not in (0, 1) or not self.in_test:
             sys.exit(f"the run broke (pytest exit {done.returncode}):\n{done.stdout[-3000:]}")
@@ -119,7 +121,6 @@ def main() -> None:
     figures: list[Figure] = [
         figure("ctap case in-test, median (1 worker, Allure)", CASE_MS,
                statistics.median(one.in_test), "ms", "lower"),
-        figure("ctap case incl. pytest + Allure, median (CPU)", CASE_MS, cpu, "ms", "lower"),
         figure("two xdist workers vs one (cases/s while every worker runs)", SPEEDUP,
                two.busy_rate() / one.busy_rate(), "x", "higher"),
     ]

@@ -1,8 +1,9 @@
 """A pytest plugin for the benchmarks: when each test finished, per worker.
 
 `-p timing_plugin` (with benchmarks/ on PYTHONPATH) and PKCONF_BENCH_STAMPS=DIR write one JSON
-list of [wall, CPU] stamps (`time.perf_counter()`, `time.process_time()`) per process (the
-controller's is empty under xdist) to DIR. The gaps between consecutive stamps are the whole
+list of [wall, CPU] stamps (`time.perf_counter()`, `time.process_time()`) per process to DIR:
+`gw0.json`... for xdist's workers, `main.json` for the controller (which logs every finish
+again as its worker reports it). The gaps between consecutive stamps are the whole
 cost of a case in that worker: setup, the case, Allure, the plugin's hooks and reports, and
 (in CPU time) the worker's embedded emulator serving it, whatever else runs on the machine.
 """
