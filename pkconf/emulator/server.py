@@ -12,12 +12,14 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date
 from functools import partial
 from pathlib import Path
 from types import TracebackType
 
 import uvicorn
+from starlette.applications import Starlette
 
 from ..tenant.attestation import Metadata
 from ..tenant.rules import ALLOWED_ORIGINS, RP_ID, Cloud
@@ -62,6 +64,15 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
+@dataclass
+class _Listener:
+    """One uvicorn server of the emulator's app on its own socket, run by its own thread."""
+
+    server: uvicorn.Server
+    socket: socket.socket
+    thread: threading.Thread | None = None
+
+
 class EmulatorServer:
     """One emulator on its own port; `start()` returns its base URL once it answers.
 
@@ -95,6 +106,8 @@ class EmulatorServer:
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
+        self._plain: _Listener | None = None  # the API's plain-HTTP twin of a TLS emulator
+        self._app: Starlette | None = None
 
     @property
     def port(self) -> int:
@@ -108,6 +121,18 @@ class EmulatorServer:
         host, port = self._socket.getsockname()[:2]
         scheme = "https" if self.tls else "http"
         return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
+
+    @property
+    def api_url(self) -> str:
+        """Where a non-browser client (the ctap and Graph-path ceremonies) reaches the same
+        emulator: in a thread, a TLS emulator also answers plain HTTP on another loopback
+        port, since TLS cost each ctap case about 0.5 ms of CPU on both ends and protects
+        nothing on loopback; the browser keeps the TLS port, as WebAuthn at Entra's origins
+        needs a secure context. Without TLS, or in the foreground, it is `base_url`."""
+        if self._plain is None:
+            return self.base_url
+        host, port = self._plain.socket.getsockname()[:2]
+        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
     @property
     def authority(self) -> str:
@@ -135,17 +160,14 @@ class EmulatorServer:
             return rp_id, (f"http://localhost:{self.port}",)
         return rp_id, ALLOWED_ORIGINS
 
-    def _config(self, store: Store) -> uvicorn.Config:
-        rp_id, origins = self._relying_party()
-        app = create_app(store, self.metadata, rp_id=rp_id, origins=origins,
-                         identity=self.identity)
+    def _config(self, app: Starlette, tls: TestTls | None) -> uvicorn.Config:
         config_for = partial(uvicorn.Config, app, log_level="warning", access_log=False,
                              lifespan="off")
-        if self.tls is None:
+        if tls is None:
             return config_for()
         # uvicorn reads the key from files: load the SSL context now, so they go at once
         with tempfile.TemporaryDirectory(prefix="pkconf-tls-") as directory:
-            certfile, keyfile = self.tls.write(directory)
+            certfile, keyfile = tls.write(directory)
             config = config_for(ssl_certfile=str(certfile), ssl_keyfile=str(keyfile))
             config.load()
         return config
@@ -160,7 +182,10 @@ class EmulatorServer:
             raise
         self._socket, self.store = sock, store
         try:
-            self._server = uvicorn.Server(self._config(store))
+            rp_id, origins = self._relying_party()
+            self._app = create_app(store, self.metadata, rp_id=rp_id, origins=origins,
+                                   identity=self.identity)
+            self._server = uvicorn.Server(self._config(self._app, self.tls))
         except BaseException:
             self._close()
             raise
@@ -168,12 +193,26 @@ class EmulatorServer:
 
     def start(self) -> str:
         server, sock = self._prepare()
-        self._thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
-                                        name="pkconf-emulator", daemon=True)
-        self._thread.start()
+        listeners = [_Listener(server, sock)]
+        if self.tls is not None:
+            try:
+                assert self._app is not None  # built by _prepare
+                self._plain = _Listener(uvicorn.Server(self._config(self._app, None)),
+                                        _listen(self.host, 0))
+            except BaseException:
+                self._close()
+                raise
+            listeners.append(self._plain)
+        for listener in listeners:
+            listener.thread = threading.Thread(
+                target=listener.server.run, kwargs={"sockets": [listener.socket]},
+                name="pkconf-emulator", daemon=True)
+            listener.thread.start()
+        self._thread = listeners[0].thread
         deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-        while not server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
+        while not all(listener.server.started for listener in listeners):
+            if (not all(listener.thread is not None and listener.thread.is_alive()
+                        for listener in listeners) or time.monotonic() > deadline):
                 self.stop()
                 raise RuntimeError("the emulator did not start")
             time.sleep(0.01)
@@ -190,14 +229,20 @@ class EmulatorServer:
             self._close()
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=STARTUP_TIMEOUT_SECONDS)
-            self._thread = None
+        plain = self._plain
+        for server in (self._server, plain.server if plain else None):
+            if server is not None:
+                server.should_exit = True
+        for thread in (self._thread, plain.thread if plain else None):
+            if thread is not None:
+                thread.join(timeout=STARTUP_TIMEOUT_SECONDS)
+        self._thread = None
         self._close()
 
     def _close(self) -> None:
+        if self._plain is not None:
+            self._plain.socket.close()
+            self._plain = None
         if self._socket is not None:
             self._socket.close()
             self._socket = None

@@ -15,6 +15,7 @@ import pytest
 
 from pkconf.ceremonies.tenant import TenantApi, TenantError, TenantUrlError
 from pkconf.emulator.server import EmulatorServer
+from pkconf.emulator.tls import TestTls
 
 
 class _Counting(BaseHTTPRequestHandler):
@@ -93,3 +94,25 @@ def test_an_https_tenant_is_trusted_only_as_verify_says(tls_emulator: EmulatorSe
 def test_a_url_no_request_can_go_to_is_refused_before_any_request(url: str, says: str) -> None:
     with pytest.raises(TenantUrlError, match=says):
         TenantApi(url)
+
+
+def test_a_tls_emulator_serves_its_api_over_plain_loopback_http_with_the_same_state(
+        tls_emulator: EmulatorServer) -> None:
+    assert tls_emulator.tls is not None
+    assert tls_emulator.api_url.startswith("http://127.0.0.1:")
+    assert tls_emulator.api_url != tls_emulator.base_url.replace("https", "http")
+    with TenantApi(tls_emulator.api_url) as plain, \
+            TenantApi(tls_emulator.base_url, verify=tls_emulator.tls.client_context()) as tls:
+        user = plain.scenario({"user": {"mfaAgeSeconds": 60}})["userId"]
+        assert tls.sign_in(user)  # the user made through one listener is there for the other
+
+
+def test_without_tls_the_api_url_is_the_base_url_and_stopping_closes_every_listener() -> None:
+    with EmulatorServer() as plain:
+        assert plain.api_url == plain.base_url
+    server = EmulatorServer(tls=TestTls())
+    server.start()
+    api_url = server.api_url
+    server.stop()
+    with TenantApi(api_url, timeout=2) as api, pytest.raises(TenantError, match="did not answer"):
+        api.advance_clock(1)
