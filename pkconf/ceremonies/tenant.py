@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.client
 import json
 import select
+import socket
 import ssl
 from collections.abc import Callable, Mapping
 from functools import partial
@@ -92,9 +93,12 @@ class _Connection:
         if connection is not None and _closed_by_peer(connection):
             self.close()
             connection = None
-        if connection is None:
-            connection = self._connection = self._open()
         try:
+            if connection is None:
+                connection = self._connection = self._open()
+                connection.connect()
+                # a POST goes out as two writes (head, body): never hold the body for an ACK
+                connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             connection.request(method, self.prefix + path, body=body, headers=dict(headers or {}))
             response = connection.getresponse()
             data = response.read()
