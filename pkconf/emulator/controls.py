@@ -80,7 +80,8 @@ class EmulatorControls:
         self.store = store
 
     def routes(self) -> list[BaseRoute]:
-        return [
+        return [  # the per-case scenario first: routes are tried in order, and none overlap
+            Route("/scenarios", self.scenario, methods=["POST"]),
             Route("/health", self.health, methods=["GET"]),
             Route("/reset", self.reset, methods=["POST"]),
             Route("/clock", self.clock, methods=["GET", "PUT"]),
@@ -88,7 +89,6 @@ class EmulatorControls:
             Route("/ruleBook", self.rule_book, methods=["GET", "PUT"]),
             Route("/signIn", self.sign_in, methods=["POST"]),
             Route("/users/{user_id}/credentials", self.add_credential, methods=["POST"]),
-            Route("/scenarios", self.scenario, methods=["POST"]),
         ]
 
     async def health(self, request: Request) -> Response:
@@ -212,22 +212,24 @@ class EmulatorControls:
             self._same_configuration(policy)
         book = body.get("ruleBook")
         book = None if book is None else _rule_book_setting(book, "ruleBook.")
-        # everything is checked: only now does the store change
-        groups = {name: self.store.add_group(name).id for name in names}
-        if policy is not None:
-            self.store.save_policy(with_group_ids(policy, groups))
-        if book is not None:
-            self.store.set_rule_book(book)
-        added = self.store.add_user(f"case-{uuid.uuid4().hex[:12]}@pkconf.test", "Case user",
-                                    user.user_type)
-        for name in sorted(user.groups):
-            self.store.add_member(groups[name], added.id)
-        self.store.set_bootstrap_scope(added.id, BootstrapScope(
-            user.in_tap_policy, user.registration_interrupt, user.conditional_access_unmet))
-        token = self._sign_in_as(added.id, user.tap, method, at, client=client, mfa_at=mfa_at)
-        for credential in credentials:
-            self.store.add_credential(replace(credential, user_id=added.id))
-        self.store.set_platform_credentials(added.id, user.platform_credentials)
+        # everything is checked: only now does the store change, in one transaction
+        with self.store.transaction():
+            groups = {name: self.store.add_group(name).id for name in names}
+            if policy is not None:
+                self.store.save_policy(with_group_ids(policy, groups))
+            if book is not None:
+                self.store.set_rule_book(book)
+            added = self.store.add_user(f"case-{uuid.uuid4().hex[:12]}@pkconf.test",
+                                        "Case user", user.user_type)
+            for name in sorted(user.groups):
+                self.store.add_member(groups[name], added.id)
+            self.store.set_bootstrap_scope(added.id, BootstrapScope(
+                user.in_tap_policy, user.registration_interrupt, user.conditional_access_unmet))
+            token = self._sign_in_as(added.id, user.tap, method, at, client=client,
+                                     mfa_at=mfa_at)
+            for credential in credentials:
+                self.store.add_credential(replace(credential, user_id=added.id))
+            self.store.set_platform_credentials(added.id, user.platform_credentials)
         return JSONResponse({"userId": added.id, "groups": groups, "token": token},
                             status_code=201)
 

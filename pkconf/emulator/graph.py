@@ -15,7 +15,6 @@ import json
 import re
 from base64 import urlsafe_b64decode
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -33,7 +32,6 @@ from ..tenant.decision import (
     UserType,
 )
 from ..tenant.engine import decide
-from ..tenant.policy import parse_policy
 from ..tenant.registration import MalformedRegistration, parse_registration
 from ..tenant.rules import (
     ALLOWED_ORIGINS,
@@ -121,7 +119,10 @@ class GraphApi:
         users = "/users/{user_id}/authentication"
         me = "/me/authentication"
         methods = (ROLE_AUTH_METHODS,)
-        return [
+        return [  # /me first, as every ceremony calls it; no two paths overlap, so order is free
+            Route(f"{me}/fido2Methods", self.fido2_methods, methods=["GET", "POST"]),
+            Route(f"{me}/fido2Methods/{{method_id}}", self.fido2_method,
+                  methods=["GET", "DELETE"]),
             Route("/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/fido2",
                   self._admin(self.policy, (ROLE_POLICY_READ, ROLE_POLICY_WRITE),
                               (ROLE_POLICY_WRITE,)), methods=["GET", "PATCH"]),
@@ -142,9 +143,6 @@ class GraphApi:
                   methods=["GET", "DELETE"]),
             Route(f"{users}/temporaryAccessPassMethods", self._admin(self.create_tap, methods),
                   methods=["POST"]),
-            Route(f"{me}/fido2Methods", self.fido2_methods, methods=["GET", "POST"]),
-            Route(f"{me}/fido2Methods/{{method_id}}", self.fido2_method,
-                  methods=["GET", "DELETE"]),
         ]
 
     # --- paging --------------------------------------------------------------------------------
@@ -293,11 +291,14 @@ class GraphApi:
             raise bad("self-service (/me) operations aren't supported in the beta API "
                        "(entra-facts §7.1)")
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        session = self.store.session(token.strip()) if scheme.lower() == "bearer" else None
-        if session is None:
+        found = self.store.session_user(token.strip()) if scheme.lower() == "bearer" else None
+        if found is None:
             raise GraphError(401, "unauthenticated", "/me needs 'Authorization: Bearer <token>' "
                                                      "from POST /_emulator/signIn")
-        return self._user(session.user_id), session
+        session, user = found
+        if user is None:
+            raise not_found("user", session.user_id)
+        return user, session
 
     async def fido2_methods(self, request: Request) -> Response:
         user, session = self._subject(request)
@@ -336,9 +337,10 @@ class GraphApi:
         return minutes
 
     def _creation_options(self, user: User, minutes: int) -> Response:
-        challenge, expires = self.store.issue_challenge(user.id, minutes)
+        settings = self.store.settings()
+        challenge, expires = self.store.issue_challenge(user.id, minutes, settings.now)
         existing = [c for c in self.store.credentials(user.id) if not c.windows_hello_for_business]
-        encoding = self.store.options().exclude_credentials_encoding
+        encoding = settings.options.exclude_credentials_encoding
         return JSONResponse({
             "@odata.type": f"{GRAPH}webauthnCredentialCreationOptions",
             "challengeTimeoutDateTime": iso(expires),
@@ -366,6 +368,7 @@ class GraphApi:
         there) and the bootstrap policies the user is in."""
         age = (now - session.signed_in).total_seconds() if session else None
         mfa_at = session.mfa_at if session else None
+        scope = self.store.bootstrap_scope(user.id)
         return UserContext(
             user_id=user.id,
             user_type=user.user_type,
@@ -373,7 +376,9 @@ class GraphApi:
             mfa_age_seconds=(now - mfa_at).total_seconds() if mfa_at else None,
             tap=TemporaryAccessPass(session.tap.is_usable_once, age)
             if session and session.tap and age is not None else None,
-            **asdict(self.store.bootstrap_scope(user.id)),
+            in_tap_policy=scope.in_tap_policy,
+            registration_interrupt=scope.registration_interrupt,
+            conditional_access_unmet=scope.conditional_access_unmet,
             existing_credentials=tuple(
                 ExistingCredential(c.credential_id, c.aaguid, c.windows_hello_for_business)
                 for c in self.store.credentials(user.id)),
@@ -388,7 +393,8 @@ class GraphApi:
             registration = parse_registration(credential)
         except MalformedRegistration as e:
             raise bad(f"publicKeyCredential: {e}") from None
-        now = self.store.now()
+        settings = self.store.settings()
+        now = settings.now
         path = (RegistrationPath.PROVISIONING if session is None
                 else RegistrationPath.GRAPH_ME if session.client == GRAPH_CLIENT
                 else RegistrationPath.SELF_SERVICE)
@@ -397,10 +403,10 @@ class GraphApi:
         origins = accepted_origins(self.origins, self.rp_id, request.headers.get("origin"))
         ceremony = CeremonyContext(now=now, challenge=challenge, rp_id=self.rp_id,
                                    origins=origins)
-        decision = decide(parse_policy(self.store.policy()),
+        decision = decide(self.store.parsed_policy(),
                           self._user_context(user, session, now), path, registration, ceremony,
-                          metadata=self.metadata, book=self.store.rule_book().book(now))
-        annotate = self.store.options().annotations
+                          metadata=self.metadata, book=settings.rule_book.book(now))
+        annotate = settings.options.annotations
         if not decision.accepted:
             raise refusal(decision, annotate=annotate)
         cred = Credential(

@@ -16,7 +16,6 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 
-from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
@@ -109,7 +108,9 @@ async def json_object(request: Request) -> dict[str, Any]:
         raise bad(f"the body is not JSON: {str(e)[:200]}") from None
     if not isinstance(value, dict):
         raise bad("the body must be a JSON object")
-    if _too_deep(value):
+    # an item deeper than MAX_JSON_DEPTH sits inside that many containers: text with fewer
+    # opening brackets (in strings too) cannot hold one, and needs no walk
+    if body.count(b"[") + body.count(b"{") >= MAX_JSON_DEPTH and _too_deep(value):
         raise bad(f"the body is nested deeper than {MAX_JSON_DEPTH} levels")
     return value
 
@@ -232,15 +233,18 @@ class RequestIds:
             return
         state = scope.setdefault("state", {})
         state["request_id"] = str(uuid.uuid4())
-        state["client_request_id"] = (Request(scope).headers.get("client-request-id")
-                                      or str(uuid.uuid4()))
+        # the raw headers read as starlette's Headers reads them (names are lower-case in ASGI)
+        client_id = next((value.decode("latin-1") for name, value in scope["headers"]
+                          if name == b"client-request-id"), None)
+        state["client_request_id"] = client_id or str(uuid.uuid4())
+        ids = ((b"request-id", state["request_id"].encode("latin-1")),
+               (b"client-request-id", state["client_request_id"].encode("latin-1")))
 
         async def with_ids(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name in ("request-id", "client-request-id"):
-                    if name not in headers:
-                        headers[name] = state[name.replace("-", "_")]
+            if message["type"] == "http.response.start":  # appended as MutableHeaders would
+                headers = message["headers"] = list(message["headers"])
+                present = {name for name, _ in headers}
+                headers.extend(pair for pair in ids if pair[0] not in present)
             await send(message)
 
         await self.app(scope, receive, with_ids)

@@ -4,6 +4,11 @@ The web service runs in a uvicorn thread while tests (and the pytest plugin) may
 state from another, so every call takes the lock; SQLite itself serialises writers. A file
 database survives a restart; `:memory:` is private to one `Store`.
 
+Single-statement writes run in SQLite's autocommit mode (each is its own transaction, as
+durable as an explicit one); several writes that belong together run in `transaction()`. Values
+parsed from stored text (the policy, options, rule book) are remembered by that text, so a row
+read again is not parsed again, while the row stays the one truth.
+
 The emulator clock is frozen: it moves only when set or advanced, so every time-window rule
 (MFA age, TAP lifetime, challenge expiry) is reproducible in a test instead of racing real time.
 """
@@ -15,16 +20,17 @@ import secrets
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from ..tenant.decision import IssuedChallenge, UserType
-from ..tenant.policy import ALL_USERS
+from ..tenant.policy import ALL_USERS, Fido2Policy, parse_policy
 from ..tenant.rules import Cloud, RuleBook
 
+_T = TypeVar("_T")
 DEFAULT_PROFILE_ID = "00000000-0000-0000-0000-000000000001"  # the sample id of entra-facts §1.5
 
 
@@ -161,6 +167,30 @@ class Options:
 
 
 @dataclass(frozen=True)
+class Settings:
+    """The clock, rule book setting and options, read together: a request that needs more than
+    one of them reads the meta table once."""
+
+    now: datetime
+    rule_book: RuleBookSetting
+    options: Options
+
+
+def _read_rule_book(text: str) -> RuleBookSetting:
+    setting = json.loads(text)
+    as_of = setting["asOf"]
+    return RuleBookSetting(date.fromisoformat(as_of) if as_of else None, Cloud(setting["cloud"]))
+
+
+def _read_options(text: str) -> Options:
+    return Options.from_json(json.loads(text))
+
+
+def _read_policy(text: str) -> Fido2Policy:
+    return parse_policy(json.loads(text))
+
+
+@dataclass(frozen=True)
 class User:
     id: str
     user_principal_name: str
@@ -245,6 +275,7 @@ class Store:
                  rule_book: RuleBookSetting = RuleBookSetting(),
                  options: Options = Options()) -> None:
         self._lock = threading.RLock()
+        self._parsed: dict[str, tuple[str, Any]] = {}  # what -> (stored text, parsed value)
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA foreign_keys = ON")
         self._db.executescript(_SCHEMA)
@@ -260,8 +291,17 @@ class Store:
             self._db.close()
 
     @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Writes that belong together (a scenario's): all committed at the end, or none."""
+        with self._tx():
+            yield
+
+    @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
+            if self._db.in_transaction:  # in transaction(): its writes commit with it
+                yield self._db
+                return
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
@@ -269,6 +309,23 @@ class Store:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+
+    def _write(self, sql: str, *args: Any) -> int:
+        """One write statement, committed on its own (or with the open transaction()); the
+        number of rows it changed."""
+        with self._lock:
+            return self._db.execute(sql, args).rowcount
+
+    def _remembered(self, what: str, text: str, parse: Callable[[str], _T]) -> _T:
+        """`parse(text)`, remembered by the text it was parsed from (one per `what`): unchanged
+        text is not parsed again, changed text is. Only for immutable values."""
+        memo = self._parsed.get(what)
+        if memo is not None and memo[0] == text:
+            value: _T = memo[1]
+            return value
+        value = parse(text)
+        self._parsed[what] = (text, value)
+        return value
 
     def _rows(self, sql: str, *args: Any) -> list[sqlite3.Row]:
         with self._lock:
@@ -300,9 +357,17 @@ class Store:
         return _dt(self._rows("SELECT value FROM meta WHERE key = 'clock'")[0]["value"])
 
     def set_clock(self, moment: datetime) -> datetime:
-        with self._tx() as db:
-            db.execute("UPDATE meta SET value = ? WHERE key = 'clock'", (iso(moment),))
+        self._write("UPDATE meta SET value = ? WHERE key = 'clock'", iso(moment))
         return self.now()
+
+    def settings(self) -> Settings:
+        """The clock, rule book setting and options in one read."""
+        with self._lock:
+            rows = dict(self._db.execute(
+                "SELECT key, value FROM meta WHERE key IN ('clock', 'ruleBook', 'options')"))
+        return Settings(_dt(rows["clock"]),
+                        self._remembered("ruleBook", rows["ruleBook"], _read_rule_book),
+                        self._remembered("options", rows["options"], _read_options))
 
     def advance_clock(self, seconds: float) -> datetime:
         with self._lock:
@@ -311,14 +376,11 @@ class Store:
     # --- rule book -----------------------------------------------------------------------------
     def rule_book(self) -> RuleBookSetting:
         text = self._rows("SELECT value FROM meta WHERE key = 'ruleBook'")[0]["value"]
-        setting = json.loads(text)
-        as_of = setting["asOf"]
-        return RuleBookSetting(date.fromisoformat(as_of) if as_of else None,
-                               Cloud(setting["cloud"]))
+        return self._remembered("ruleBook", text, _read_rule_book)
 
     def set_rule_book(self, setting: RuleBookSetting) -> RuleBookSetting:
-        with self._tx() as db:
-            self._write_rule_book(db, setting)
+        with self._lock:
+            self._write_rule_book(self._db, setting)
         return self.rule_book()
 
     @staticmethod
@@ -329,11 +391,11 @@ class Store:
     # --- options -------------------------------------------------------------------------------
     def options(self) -> Options:
         text = self._rows("SELECT value FROM meta WHERE key = 'options'")[0]["value"]
-        return Options.from_json(json.loads(text))
+        return self._remembered("options", text, _read_options)
 
     def set_options(self, options: Options) -> Options:
-        with self._tx() as db:
-            self._write_options(db, options)
+        with self._lock:
+            self._write_options(self._db, options)
         return self.options()
 
     @staticmethod
@@ -346,10 +408,8 @@ class Store:
         """A new user; raises ValueError when the UPN is taken."""
         user = User(str(uuid.uuid4()), user_principal_name, display_name, user_type, self.now())
         try:
-            with self._tx() as db:
-                db.execute("INSERT INTO users VALUES (?, ?, ?, ?, ?)",
-                           (user.id, user_principal_name, display_name, str(user_type),
-                            iso(user.created)))
+            self._write("INSERT INTO users VALUES (?, ?, ?, ?, ?)", user.id, user_principal_name,
+                        display_name, str(user_type), iso(user.created))
         except sqlite3.IntegrityError:
             raise ValueError(f"userPrincipalName {user_principal_name!r} is already in use") \
                 from None
@@ -394,9 +454,7 @@ class Store:
 
     def add_group(self, display_name: str) -> Group:
         group = Group(str(uuid.uuid4()), display_name)
-        with self._tx() as db:
-            db.execute("INSERT INTO groups VALUES (?, ?, ?)",
-                       (group.id, display_name, iso(self.now())))
+        self._write("INSERT INTO groups VALUES (?, ?, ?)", group.id, display_name, iso(self.now()))
         return group
 
     def group(self, group_id: str) -> Group | None:
@@ -418,16 +476,13 @@ class Store:
 
     def add_member(self, group_id: str, user_id: str) -> bool:
         """Add a membership; False when it already exists."""
-        with self._tx() as db:
-            cur = db.execute("INSERT OR IGNORE INTO memberships VALUES (?, ?)", (group_id, user_id))
-            return cur.rowcount == 1
+        return self._write("INSERT OR IGNORE INTO memberships VALUES (?, ?)",
+                           group_id, user_id) == 1
 
     def remove_member(self, group_id: str, user_id: str) -> bool:
         """Remove a membership; False when there was none."""
-        with self._tx() as db:
-            cur = db.execute("DELETE FROM memberships WHERE group_id = ? AND user_id = ?",
-                             (group_id, user_id))
-            return cur.rowcount == 1
+        return self._write("DELETE FROM memberships WHERE group_id = ? AND user_id = ?",
+                           group_id, user_id) == 1
 
     def groups_of(self, user_id: str) -> frozenset[str]:
         rows = self._rows("SELECT group_id FROM memberships WHERE user_id = ?", user_id)
@@ -441,37 +496,47 @@ class Store:
 
     def save_policy(self, body: dict[str, Any]) -> int:
         """Store a new policy version (never overwrite one); returns its version number."""
-        with self._tx() as db:
-            cur = db.execute("INSERT INTO policy_versions (body, created) VALUES (?, ?)",
-                             (json.dumps(body), iso(self.now())))
+        with self._lock:
+            cur = self._db.execute("INSERT INTO policy_versions (body, created) VALUES (?, ?)",
+                                   (json.dumps(body), iso(self.now())))
             return int(cur.lastrowid or 0)
+
+    def parsed_policy(self) -> Fido2Policy:
+        """The current policy as the decision reads it (parsed once per stored text)."""
+        rows = self._rows("SELECT body FROM policy_versions ORDER BY version DESC LIMIT 1")
+        return self._remembered("policy", rows[0]["body"], _read_policy)
 
     def policy_versions(self) -> list[tuple[int, dict[str, Any]]]:
         rows = self._rows("SELECT version, body FROM policy_versions ORDER BY version")
         return [(r["version"], json.loads(r["body"])) for r in rows]
 
     # --- challenges ----------------------------------------------------------------------------
-    def issue_challenge(self, user_id: str, minutes: int) -> tuple[bytes, datetime]:
-        """A fresh 32-byte challenge for the user and when it expires."""
-        value, issued = secrets.token_bytes(32), self.now()
+    def issue_challenge(self, user_id: str, minutes: int,
+                        issued: datetime) -> tuple[bytes, datetime]:
+        """A fresh 32-byte challenge for the user, issued at `issued` (the emulator clock's
+        now, which the caller has read), and when it expires."""
+        value = secrets.token_bytes(32)
         expires = issued + timedelta(minutes=minutes)
-        with self._tx() as db:
-            db.execute("INSERT INTO challenges VALUES (?, ?, ?, ?, 0)",
-                       (value, user_id, iso(issued), iso(expires)))
+        self._write("INSERT INTO challenges VALUES (?, ?, ?, ?, 0)",
+                    value, user_id, iso(issued), iso(expires))
         return value, expires
 
     def consume_challenge(self, value: bytes, user_id: str) -> IssuedChallenge | None:
         """The challenge as it was before this attempt, now marked used; None if not the user's.
 
-        Consumed by the first attempt whatever its outcome (rule CHALLENGE_REUSED).
+        Consumed by the first attempt whatever its outcome (rule CHALLENGE_REUSED): one
+        statement marks a fresh one used; only a challenge that was not fresh is looked up.
         """
-        with self._tx() as db:
-            row = db.execute("SELECT expires, used FROM challenges WHERE value = ? AND user_id = ?",
-                             (value, user_id)).fetchone()
-            if row is None:
-                return None
-            db.execute("UPDATE challenges SET used = 1 WHERE value = ?", (value,))
-        return IssuedChallenge(value=value, expires_at=_dt(row[0]), used=bool(row[1]))
+        with self._lock:
+            fresh = self._db.execute(  # fetchall: the statement completes, so it commits
+                "UPDATE challenges SET used = 1 WHERE value = ? AND user_id = ? AND used = 0 "
+                "RETURNING expires", (value, user_id)).fetchall()
+            if fresh:
+                return IssuedChallenge(value=value, expires_at=_dt(fresh[0][0]), used=False)
+            spent = self._db.execute("SELECT expires FROM challenges WHERE value = ? AND "
+                                     "user_id = ?", (value, user_id)).fetchone()
+        return (None if spent is None
+                else IssuedChallenge(value=value, expires_at=_dt(spent[0]), used=True))
 
     # --- Temporary Access Passes ---------------------------------------------------------------
     def add_tap(self, user_id: str, *, is_usable_once: bool, lifetime_minutes: int,
@@ -480,16 +545,16 @@ class Store:
         alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789@#$%&"
         tap = Tap(str(uuid.uuid4()), user_id, "".join(secrets.choice(alphabet) for _ in range(8)),
                   is_usable_once, lifetime_minutes, start, self.now(), used=False)
-        with self._tx() as db:
-            db.execute("INSERT INTO taps VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
-                       (tap.id, user_id, tap.temporary_access_pass, int(is_usable_once),
-                        lifetime_minutes, iso(start), iso(tap.created)))
+        self._write("INSERT INTO taps VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
+                    tap.id, user_id, tap.temporary_access_pass, int(is_usable_once),
+                    lifetime_minutes, iso(start), iso(tap.created))
         return tap
 
-    def _tap(self, row: sqlite3.Row) -> Tap:
-        return Tap(row["id"], row["user_id"], row["pass"], bool(row["is_usable_once"]),
-                   row["lifetime_minutes"], _dt(row["start"]), _dt(row["created"]),
-                   bool(row["used"]))
+    @staticmethod
+    def _tap(row: Sequence[Any]) -> Tap:
+        """A pass from its table's columns, in the table's order (`SELECT *`)."""
+        return Tap(row[0], row[1], row[2], bool(row[3]), row[4], _dt(row[5]), _dt(row[6]),
+                   bool(row[7]))
 
     def tap_by_pass(self, user_id: str, temporary_access_pass: str) -> Tap | None:
         rows = self._rows("SELECT * FROM taps WHERE user_id = ? AND pass = ?",
@@ -502,9 +567,7 @@ class Store:
 
     def use_tap(self, tap_id: str) -> bool:
         """Consume a one-time pass; False if it was already consumed."""
-        with self._tx() as db:
-            cur = db.execute("UPDATE taps SET used = 1 WHERE id = ? AND used = 0", (tap_id,))
-            return cur.rowcount == 1
+        return self._write("UPDATE taps SET used = 1 WHERE id = ? AND used = 0", tap_id) == 1
 
     # --- sessions ------------------------------------------------------------------------------
     def add_session(self, user_id: str, method: str, signed_in: datetime,
@@ -522,27 +585,35 @@ class Store:
         return token
 
     def session(self, token: str) -> Session | None:
-        rows = self._rows("SELECT s.*, d.client, d.mfa_at FROM sessions s "
-                          "LEFT JOIN session_details d USING (token) WHERE token = ?", token)
+        found = self.session_user(token)
+        return found[0] if found else None
+
+    def session_user(self, token: str) -> tuple[Session, User | None] | None:
+        """The session and its user (None if gone), with its pass, in one query."""
+        rows = self._rows(
+            "SELECT s.user_id, s.method, s.signed_in, d.client, d.mfa_at, "
+            "u.user_principal_name, u.display_name, u.user_type, u.created, t.* "
+            "FROM sessions s LEFT JOIN session_details d USING (token) "
+            "LEFT JOIN users u ON u.id = s.user_id LEFT JOIN taps t ON t.id = s.tap_id "
+            "WHERE s.token = ?", token)
         if not rows:
             return None
-        r = rows[0]
-        tap = self.tap(r["tap_id"]) if r["tap_id"] else None
-        return Session(r["token"], r["user_id"], r["method"], _dt(r["signed_in"]), tap,
-                       r["client"] or SECURITY_INFO_CLIENT,
-                       _dt(r["mfa_at"]) if r["mfa_at"] else None)
+        r = tuple(rows[0])
+        session = Session(token, r[0], r[1], _dt(r[2]),
+                          self._tap(r[9:]) if r[9] is not None else None,
+                          r[3] or SECURITY_INFO_CLIENT, _dt(r[4]) if r[4] else None)
+        user = None if r[5] is None else User(r[0], r[5], r[6], UserType(r[7]), _dt(r[8]))
+        return session, user
 
     # --- credentials ---------------------------------------------------------------------------
     def add_credential(self, cred: Credential) -> bool:
         """Store a credential; False when the user already has one with that id."""
-        with self._tx() as db:
-            cur = db.execute(
-                "INSERT OR IGNORE INTO credentials VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (cred.id, cred.user_id, cred.credential_id, cred.aaguid, cred.model,
-                 cred.attestation_level, cred.passkey_type, cred.display_name, iso(cred.created),
-                 cred.public_key, json.dumps(list(cred.attestation_certificates)),
-                 int(cred.windows_hello_for_business)))
-            return cur.rowcount == 1
+        return self._write(
+            "INSERT OR IGNORE INTO credentials VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            cred.id, cred.user_id, cred.credential_id, cred.aaguid, cred.model,
+            cred.attestation_level, cred.passkey_type, cred.display_name, iso(cred.created),
+            cred.public_key, json.dumps(list(cred.attestation_certificates)),
+            int(cred.windows_hello_for_business)) == 1
 
     def credentials(self, user_id: str) -> list[Credential]:
         rows = self._rows("SELECT * FROM credentials WHERE user_id = ? ORDER BY created, rowid",
@@ -555,10 +626,9 @@ class Store:
         ) for r in rows]
 
     def set_bootstrap_scope(self, user_id: str, scope: BootstrapScope) -> None:
-        with self._tx() as db:
-            db.execute("INSERT OR REPLACE INTO bootstrap_scopes VALUES (?, ?, ?, ?)",
-                       (user_id, int(scope.in_tap_policy), int(scope.registration_interrupt),
-                        int(scope.conditional_access_unmet)))
+        self._write("INSERT OR REPLACE INTO bootstrap_scopes VALUES (?, ?, ?, ?)",
+                    user_id, int(scope.in_tap_policy), int(scope.registration_interrupt),
+                    int(scope.conditional_access_unmet))
 
     def bootstrap_scope(self, user_id: str) -> BootstrapScope:
         """The user's scope; a user the scenario did not set is in none of the blockers."""
@@ -572,16 +642,12 @@ class Store:
     def set_platform_credentials(self, user_id: str, count: int) -> None:
         """How many platform credentials Entra counts for the user (USER.json's
         platformCredentials): a number, not rows, since only the count decides (WHfB conflict)."""
-        with self._tx() as db:
-            db.execute("INSERT OR REPLACE INTO platform_credentials VALUES (?, ?)",
-                       (user_id, count))
+        self._write("INSERT OR REPLACE INTO platform_credentials VALUES (?, ?)", user_id, count)
 
     def platform_credentials(self, user_id: str) -> int:
         rows = self._rows("SELECT count FROM platform_credentials WHERE user_id = ?", user_id)
         return int(rows[0]["count"]) if rows else 0
 
     def delete_credential(self, user_id: str, method_id: str) -> bool:
-        with self._tx() as db:
-            cur = db.execute("DELETE FROM credentials WHERE user_id = ? AND id = ?",
-                             (user_id, method_id))
-            return cur.rowcount == 1
+        return self._write("DELETE FROM credentials WHERE user_id = ? AND id = ?",
+                           user_id, method_id) == 1
