@@ -37,6 +37,7 @@ from fido2.ctap2.extensions import (
 )
 from fido2.ctap2.pin import ClientPin
 from fido2.hid import CTAPHID
+from fido2.utils import websafe_encode
 from fido2.webauthn import (
     AuthenticationExtensionsClientOutputs,
     AuthenticationResponse,
@@ -44,6 +45,7 @@ from fido2.webauthn import (
     AuthenticatorAttestationResponse,
     PublicKeyCredentialCreationOptions,
     PublicKeyCredentialRequestOptions,
+    PublicKeyCredentialType,
     RegistrationResponse,
 )
 
@@ -195,6 +197,9 @@ def _session(device: CtapDevice, origin: str, interaction: UserInteraction | Non
 
 
 # --- the ceremonies ---------------------------------------------------------------------------
+_Made = tuple[RegistrationResponse, AuthenticatorAttachment, list[str], dict[str, Any]]
+
+
 def register(device: CtapDevice,
              options: PublicKeyCredentialCreationOptions | Mapping[str, Any], origin: str, *,
              user_interaction: UserInteraction | None = None,
@@ -203,6 +208,24 @@ def register(device: CtapDevice,
 
     Raises `fido2.client.ClientError` as the client does (its `.cause` is the CTAP error).
     """
+    return _browser_response(*_make(device, options, origin, user_interaction, verify_rp_id))
+
+
+def register_json(device: CtapDevice,
+                  options: PublicKeyCredentialCreationOptions | Mapping[str, Any], origin: str,
+                  *, user_interaction: UserInteraction | None = None,
+                  verify_rp_id: RpIdCheck | None = None) -> dict[str, Any]:
+    """`dict(register(...))`: the response JSON a browser sends, made straight from the
+    client's answer instead of building a response object only to read it back as a Mapping
+    (a tenth of a software ceremony)."""
+    return _browser_json(*_make(device, options, origin, user_interaction, verify_rp_id))
+
+
+def _make(device: CtapDevice, options: PublicKeyCredentialCreationOptions | Mapping[str, Any],
+          origin: str, user_interaction: UserInteraction | None,
+          verify_rp_id: RpIdCheck | None) -> _Made:
+    """The client's response, and the attachment, transports and extension outputs the
+    browser reports with it."""
     session = _session(device, origin, user_interaction, verify_rp_id)
     parsed, event = _timed(device, PublicKeyCredentialCreationOptions.from_dict(options))
     with session.lock:
@@ -213,6 +236,11 @@ def register(device: CtapDevice,
     outputs = dict(response.client_extension_results)
     if profile is not None and Quirk.NO_CRED_PROPS in profile.quirks:
         outputs.pop("credProps", None)
+    return response, attachment, transports, outputs
+
+
+def _browser_response(response: RegistrationResponse, attachment: AuthenticatorAttachment,
+                      transports: list[str], outputs: dict[str, Any]) -> RegistrationResponse:
     return RegistrationResponse(
         raw_id=response.raw_id,
         response=BrowserAttestationResponse(
@@ -223,6 +251,26 @@ def register(device: CtapDevice,
         authenticator_attachment=attachment,
         client_extension_results=AuthenticationExtensionsClientOutputs(outputs),
     )
+
+
+def _browser_json(response: RegistrationResponse, attachment: AuthenticatorAttachment,
+                  transports: list[str], outputs: dict[str, Any]) -> dict[str, Any]:
+    """`dict(_browser_response(...))`, key for key in the same order: bytes as websafe
+    base64, transports as they are (fido2 gives an empty list as a new []), the extension
+    outputs as their Mapping reads them."""
+    credential_id = websafe_encode(response.raw_id)
+    return {
+        "id": credential_id,
+        "rawId": credential_id,
+        "response": {
+            "clientDataJSON": websafe_encode(response.response.client_data),
+            "attestationObject": websafe_encode(response.response.attestation_object),
+            "transports": transports,
+        },
+        "authenticatorAttachment": attachment,
+        "clientExtensionResults": dict(AuthenticationExtensionsClientOutputs(outputs)),
+        "type": PublicKeyCredentialType.PUBLIC_KEY,
+    }
 
 
 def authenticate(device: CtapDevice,

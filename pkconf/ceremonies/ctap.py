@@ -116,9 +116,9 @@ def make_credential(profile: Profile, options: dict[str, Any],
             **selection, "userVerification": "discouraged", "requireResidentKey": False,
             "residentKey": "discouraged"}
         result.steps.append("client relaxed UV and residentKey (the device has no UV)")
-    response = client.register(_device(profile), public_key, ORIGIN)
+    response = client.register_json(_device(profile), public_key, ORIGIN)
     result.steps.append(f"{profile.name}: makeCredential")
-    return dict(response)
+    return response
 
 
 def register(api: Tenant, profile: Profile, setup: Setup, *,

@@ -52,6 +52,7 @@ import fido2.utils
 import fido2.webauthn
 from fido2.cose import CoseKey
 from fido2.webauthn import (
+    Aaguid,
     AttestedCredentialData,
     AuthenticationResponse,
     AuthenticatorData,
@@ -605,16 +606,44 @@ def _unpack_credential_data(cls: Any, data: bytes) -> tuple[Any, bytes]:
     more). Where the encoding gives back the very bytes that were read, that second parse would
     give what the first did, so the object is made from the first (whose COSE key nobody else
     holds); otherwise, and for a subclass, fido2's own way."""
+    read = _canonical_es256(data) if cls is AttestedCredentialData else None
+    if read is not None:  # the parse fido2 would make, whose encoding gives the bytes back
+        parts, end = read
+        return _assembled(parts, data[:end]), data[end:]
     aaguid, credential_id, public_key, rest = cls._parse(data)
     made = aaguid + struct.pack(">H", len(credential_id)) + credential_id + \
         fido2.cbor.encode(public_key)
     if cls is not AttestedCredentialData or made + rest != data:
         return cls.create(aaguid, credential_id, public_key), rest
-    credential_data = bytes.__new__(cls, made)
-    for name, value in (("aaguid", aaguid), ("credential_id", credential_id),
-                        ("public_key", public_key)):
+    return _assembled((aaguid, credential_id, public_key), made), rest
+
+
+def _assembled(parts: tuple[Any, Any, Any], raw: bytes) -> Any:
+    """Attested credential data `raw` with its parsed (AAGUID, credential id, COSE key)."""
+    credential_data = bytes.__new__(AttestedCredentialData, raw)
+    for name, value in zip(("aaguid", "credential_id", "public_key"), parts, strict=True):
         object.__setattr__(credential_data, name, value)
-    return credential_data, rest
+    return credential_data
+
+
+# An ES256 COSE key as fido2 encodes it (canonical CBOR): {1: 2, 3: -7, -1: 1, -2: x, -3: y},
+# x and y 32-byte strings; the key nearly every software ceremony's authenticator sends
+_ES256_KEY_OPENING = bytes.fromhex("a5" "0102" "0326" "2001" "215820")
+_ES256_KEY_Y = bytes.fromhex("225820")
+_ES256_KEY_SIZE = 77
+
+
+def _canonical_es256(data: bytes) -> tuple[tuple[Aaguid, bytes, CoseKey], int] | None:
+    """The (AAGUID, credential id, COSE key) `AttestedCredentialData._parse(data)` gives, and
+    where they end, when the key is an ES256 key in that form (read off its fixed layout: fido2
+    decodes the same map, keys in the same order), else None."""
+    at = 18 + int.from_bytes(data[16:18])
+    if len(data) < at + _ES256_KEY_SIZE or not data.startswith(_ES256_KEY_OPENING, at) \
+            or not data.startswith(_ES256_KEY_Y, at + 42):
+        return None
+    key = CoseKey.parse({1: 2, 3: -7, -1: 1, -2: data[at + 10:at + 42],
+                         -3: data[at + 45:at + _ES256_KEY_SIZE]})
+    return (Aaguid(data[:16]), data[18:at], key), at + _ES256_KEY_SIZE
 
 
 def _fresh(value: Any) -> Any:

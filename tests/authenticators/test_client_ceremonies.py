@@ -22,6 +22,7 @@ from fido2.attestation import AttestationVerifier
 from fido2.client import ClientError
 from fido2.ctap import CtapDevice
 from fido2.server import Fido2Server
+from fido2.utils import websafe_decode
 from fido2.webauthn import (
     AttestationObject,
     AuthenticatorAttachment,
@@ -32,6 +33,7 @@ from fido2.webauthn import (
 
 from pkconf.authenticators.device import DEFAULT_PIN, SoftwareAuthenticator
 from pkconf.authenticators.profiles import PROFILES, Profile
+from pkconf.ceremonies import client
 from pkconf.ceremonies.client import ScriptedInteraction, authenticate, register
 from pkconf.tenant.attestation import verify_statement
 from pkconf.testpki import vendor
@@ -121,6 +123,37 @@ def test_response_reports_the_profiles_attachment_and_transports(
     as_json = dict(response)
     assert as_json["authenticatorAttachment"] == attachment
     assert as_json["response"]["transports"] == transports
+
+
+def _typed(value: object) -> object:
+    """A JSON value with its key order and every leaf's type, to compare two for sameness."""
+    if isinstance(value, dict):
+        return [(k, _typed(v)) for k, v in value.items()]
+    if isinstance(value, list):
+        return [_typed(v) for v in value]
+    return type(value), value
+
+
+@pytest.mark.parametrize("name", CTAP2_PROFILES)
+def test_response_json_is_the_response_objects_mapping_key_for_key(name: str) -> None:
+    profile = PROFILES[name]
+    options, _ = _server(profile).register_begin(
+        USER, resident_key_requirement="required", user_verification="required",
+        extensions=ENTRA_EXTENSIONS)
+    made = client._make(SoftwareAuthenticator(profile), options.public_key, ORIGIN, None, None)
+    assert _typed(client._browser_json(*made)) == _typed(dict(client._browser_response(*made)))
+
+
+def test_register_json_registers_like_register() -> None:
+    profile = PROFILES["yubikey-5-usb"]
+    server = _server(profile)
+    options, state = server.register_begin(
+        USER, resident_key_requirement="required", user_verification="required",
+        extensions=ENTRA_EXTENSIONS)
+    as_json = client.register_json(SoftwareAuthenticator(profile), options.public_key, ORIGIN)
+    auth_data = server.register_complete(state, as_json)
+    assert auth_data.credential_data.credential_id == websafe_decode(as_json["id"])
+    assert as_json["response"]["transports"] == list(profile.transports)
 
 
 def test_client_that_drops_cred_props_reports_no_cred_props() -> None:

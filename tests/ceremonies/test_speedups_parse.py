@@ -16,6 +16,7 @@ from fido2.ctap2.base import AttestationResponse
 from fido2.utils import websafe_encode
 from fido2.webauthn import (
     AttestationObject,
+    AttestedCredentialData,
     AuthenticationResponse,
     AuthenticatorData,
     PublicKeyCredentialCreationOptions,
@@ -222,6 +223,23 @@ def test_a_cose_key_out_of_canonical_order_parses_as_with_fido(
     own, fast = _both_ways(lambda: _unremembered(raw))
     assert fast == own
     assert not isinstance(own[0], type), own
+
+
+@pytest.mark.parametrize("damage", [
+    lambda c: c, lambda c: c + b"\xa0", lambda c: c[:-1], lambda c: c[:16] + b"\x00\xff" + c[18:],
+    lambda c: c[:-35] + b"\x22\x58\x21" + c[-32:] + b"\x00",
+    lambda c: c[:-77] + b"\xa5\x01\x02\x03\x26\x20\x01\x21\x58\x21" + c[-67:] + b"\x00",
+], ids=["as-made", "bytes-after-it", "one-byte-short", "id-longer-than-the-data",
+        "y-of-33-bytes", "x-of-33-bytes"])
+def test_es256_credential_data_read_off_their_layout_unpack_as_with_fido(
+        registrations: dict[str, RegistrationResponse],
+        damage: Callable[[bytes], bytes]) -> None:
+    credential = registrations["yubikey-5-usb"].response.attestation_object.auth_data \
+        .credential_data
+    assert credential is not None and len(cbor.encode(credential.public_key)) == 77
+    raw = damage(bytes(credential))
+    own, fast = _both_ways(lambda: AttestedCredentialData.unpack_from(raw))
+    assert fast == own
 
 
 @dataclass(eq=False, frozen=True, kw_only=True)
