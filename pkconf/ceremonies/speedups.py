@@ -50,9 +50,10 @@ import fido2.cbor
 import fido2.ctap2.base
 import fido2.utils
 import fido2.webauthn
-from fido2.cose import CoseKey
+from fido2.cose import ES256, CoseKey
 from fido2.webauthn import (
     Aaguid,
+    AttestationObject,
     AttestedCredentialData,
     AuthenticationResponse,
     AuthenticatorData,
@@ -75,7 +76,8 @@ _PARSE = ((_DATA, "_parse_value", True), (_JSON, "_parse_value", True),
           (_DATA, "from_dict", True), (_DATA, "__getitem__", False),
           (RegistrationResponse, "_parse_value", True),
           (AuthenticationResponse, "_parse_value", True),
-          (AuthenticatorData, "__init__", False), (AttestedCredentialData, "unpack_from", True))
+          (AuthenticatorData, "__init__", False), (AttestedCredentialData, "unpack_from", True),
+          (AttestationObject, "create", True))
 # the hint whose values the two responses' `_parse_value` keep as they are (client extension
 # results), as fido2.webauthn spells it: its own `Mapping`
 _EXTENSIONS_HINT = fido2.webauthn.Mapping[str, Any] | None  # type: ignore[attr-defined]
@@ -125,7 +127,7 @@ def enable_fido2_speedups() -> bool:
             classmethod(_parse_from_dict), _post_init, classmethod(_from_dict), _getitem,
             classmethod(_response_parse_value(RegistrationResponse)),
             classmethod(_response_parse_value(AuthenticationResponse)), _auth_data_init,
-            classmethod(_unpack_credential_data))
+            classmethod(_unpack_credential_data), classmethod(_attestation_object_create))
         for (owner, name, _), replacement in zip(_PARSE, replacements, strict=True):
             _parse[(owner, name)] = owner.__dict__[name]
             setattr(owner, name, replacement)
@@ -641,9 +643,57 @@ def _canonical_es256(data: bytes) -> tuple[tuple[Aaguid, bytes, CoseKey], int] |
     if len(data) < at + _ES256_KEY_SIZE or not data.startswith(_ES256_KEY_OPENING, at) \
             or not data.startswith(_ES256_KEY_Y, at + 42):
         return None
-    key = CoseKey.parse({1: 2, 3: -7, -1: 1, -2: data[at + 10:at + 42],
-                         -3: data[at + 45:at + _ES256_KEY_SIZE]})
+    # CoseKey.parse's class for alg -7 is ES256, the first of fido2's classes that says -7
+    key = ES256({1: 2, 3: -7, -1: 1, -2: data[at + 10:at + 42],
+                 -3: data[at + 45:at + _ES256_KEY_SIZE]})
     return (Aaguid(data[:16]), data[18:at], key), at + _ES256_KEY_SIZE
+
+
+def _attestation_object_create(cls: Any, fmt: str, auth_data: AuthenticatorData,
+                               att_stmt: Mapping[str, Any]) -> Any:
+    """`AttestationObject.create`: fido2 encodes the three parts, then decodes what it wrote
+    to fill the object's fields. Where the parts are plain values (whose decoding is known
+    without reading the bytes back: a copy, maps in canonical key order), the fields are
+    filled from them; otherwise, and for a subclass, by fido2's decode."""
+    raw = fido2.cbor.encode({"fmt": fmt, "authData": auth_data, "attStmt": att_stmt})
+    statement = _decoded(att_stmt) if cls is AttestationObject else None
+    if type(fmt) is not str or not isinstance(auth_data, bytes) or type(statement) is not dict:
+        return cls(raw)
+    made = bytes.__new__(cls, raw)
+    for name, value in (("fmt", fmt), ("auth_data", AuthenticatorData(bytes(auth_data))),
+                        ("att_stmt", statement)):
+        object.__setattr__(made, name, value)
+    return made
+
+
+def _decoded(value: Any) -> Any:
+    """What decoding the encoding of a plain `value` gives (exact ints, bools, text, bytes,
+    lists and dicts of them), or None for anything else."""
+    kind = type(value)
+    if kind is int or kind is bool or kind is str or kind is bytes:
+        return value
+    if kind is list:
+        items = [_decoded(v) for v in value]
+        return None if any(v is None for v in items) else items
+    if kind is dict:
+        pairs = []
+        for k, v in value.items():
+            key, item = _decoded(k), _decoded(v)
+            if key is None or item is None:
+                return None
+            pairs.append((_cbor_sort_key(fido2.cbor.encode(key)), key, item))
+        pairs.sort(key=_first)
+        return {key: item for _, key, item in pairs}
+    return None
+
+
+def _cbor_sort_key(encoded: bytes) -> tuple[int, int, bytes]:
+    """Where an encoded map key goes in fido2's canonical order."""
+    return encoded[0], len(encoded), encoded
+
+
+def _first(entry: tuple[Any, ...]) -> Any:
+    return entry[0]
 
 
 def _fresh(value: Any) -> Any:

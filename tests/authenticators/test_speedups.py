@@ -132,6 +132,7 @@ REPLACED = [  # (class, attribute) the speed-ups replace, besides get_type_hints
     (AuthenticationResponse, "_parse_value"),
     (AuthenticatorData, "__init__"),
     (AttestedCredentialData, "unpack_from"),
+    (AttestationObject, "create"),
 ]
 
 

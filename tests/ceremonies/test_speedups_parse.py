@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from enum import IntEnum, StrEnum
 from typing import Any
 
 import fido2.utils
@@ -240,6 +241,39 @@ def test_es256_credential_data_read_off_their_layout_unpack_as_with_fido(
     raw = damage(bytes(credential))
     own, fast = _both_ways(lambda: AttestedCredentialData.unpack_from(raw))
     assert fast == own
+
+
+@pytest.mark.parametrize("name", PROFILES)
+def test_every_profiles_attestation_object_is_created_as_with_fido(
+        registrations: dict[str, RegistrationResponse], name: str) -> None:
+    att = registrations[name].response.attestation_object
+    own, fast = _both_ways(lambda: AttestationObject.create(att.fmt, att.auth_data, att.att_stmt))
+    assert fast == own
+    assert not isinstance(own[0], type), own
+
+
+class _Key(IntEnum):
+    ONE = 1
+
+
+class _Fmt(StrEnum):
+    PACKED = "packed"
+
+
+@pytest.mark.parametrize("parts", [
+    ("packed", {"x5c": [b"c"], "sig": b"s", "alg": -7}),  # keys out of canonical order
+    ("packed", {"alg": -7, "nested": {"b": [1, {"z": True, "a": False}], 10: "x", -1: b""}}),
+    (_Fmt.PACKED, {"alg": -7}), ("packed", {_Key.ONE: "one"}), ("packed", {"x5c": (b"c",)}),
+    ("packed", {(1, 2): "tuple key"}), ("packed", {"alg": None}), ("packed", {"alg": 1.5}),
+    ("packed", {"alg": 2**64}), ("packed", {b"k": "\ud800"}), ("packed", ["not", "a map"]),
+], ids=["unsorted", "nested", "fmt-a-str-enum", "int-enum-key", "tuple-value", "tuple-key",
+        "none-value", "float-value", "int-too-big", "lone-surrogate", "statement-a-list"])
+def test_odd_attestation_objects_are_created_or_refused_as_with_fido(
+        registrations: dict[str, RegistrationResponse], parts: tuple[Any, Any]) -> None:
+    auth_data = registrations["yubikey-5-usb"].response.attestation_object.auth_data
+    for data in (auth_data, bytes(auth_data)):
+        own, fast = _both_ways(lambda d=data: AttestationObject.create(parts[0], d, parts[1]))
+        assert fast == own
 
 
 @dataclass(eq=False, frozen=True, kw_only=True)
