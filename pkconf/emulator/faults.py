@@ -64,7 +64,7 @@ class Faults:
 
     def take(self, method: str, path: str) -> Fault | None:
         """The fault this request meets (counting it), or None."""
-        if path.startswith("/_emulator/"):
+        if not self.armed or path.startswith("/_emulator/"):
             return None
         fault = next((f for f in self.armed if f.matches(method, path)), None)
         if fault is not None:

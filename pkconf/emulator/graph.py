@@ -368,11 +368,12 @@ class GraphApi:
         there) and the bootstrap policies the user is in."""
         age = (now - session.signed_in).total_seconds() if session else None
         mfa_at = session.mfa_at if session else None
-        scope = self.store.bootstrap_scope(user.id)
+        standing = self.store.standing(user.id)
+        scope = standing.scope
         return UserContext(
             user_id=user.id,
             user_type=user.user_type,
-            groups=self.store.groups_of(user.id),
+            groups=standing.groups,
             mfa_age_seconds=(now - mfa_at).total_seconds() if mfa_at else None,
             tap=TemporaryAccessPass(session.tap.is_usable_once, age)
             if session and session.tap and age is not None else None,
@@ -382,7 +383,7 @@ class GraphApi:
             existing_credentials=tuple(
                 ExistingCredential(c.credential_id, c.aaguid, c.windows_hello_for_business)
                 for c in self.store.credentials(user.id)),
-            platform_credentials=self.store.platform_credentials(user.id),
+            platform_credentials=standing.platform_credentials,
         )
 
     async def _register(self, request: Request, user: User, session: Session | None) -> Response:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import uuid
 from base64 import urlsafe_b64encode
 from collections.abc import Mapping
@@ -219,6 +220,13 @@ ERROR_HANDLERS = {GraphError: on_graph_error, HTTPException: on_http_error,
                   ClientGone: on_client_gone, Exception: on_crash}
 
 
+def _random_uuid() -> str:
+    """str(uuid.uuid4())'s text (version 4, RFC 4122 variant) at a third of its CPU: every
+    answer carries two."""
+    h = os.urandom(16).hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
+
+
 class RequestIds:
     """ASGI middleware: every answer carries Graph's `request-id` (fresh) and
     `client-request-id` (the client's, echoed, else fresh) headers, not only errors; the
@@ -232,11 +240,11 @@ class RequestIds:
             await self.app(scope, receive, send)
             return
         state = scope.setdefault("state", {})
-        state["request_id"] = str(uuid.uuid4())
+        state["request_id"] = _random_uuid()
         # the raw headers read as starlette's Headers reads them (names are lower-case in ASGI)
         client_id = next((value.decode("latin-1") for name, value in scope["headers"]
                           if name == b"client-request-id"), None)
-        state["client_request_id"] = client_id or str(uuid.uuid4())
+        state["client_request_id"] = client_id or _random_uuid()
         ids = ((b"request-id", state["request_id"].encode("latin-1")),
                (b"client-request-id", state["client_request_id"].encode("latin-1")))
 
