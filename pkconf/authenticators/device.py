@@ -122,6 +122,8 @@ class _PinState:
         default_factory=lambda: ec.generate_private_key(ec.SECP256R1()))
     token: bytes | None = None
     protocol: int | None = None
+    # the key agreement key and its getKeyAgreement COSE key (see _key_agreement_cose)
+    key_agreement_cose: tuple[ec.EllipticCurvePrivateKey, dict[int, Any]] | None = None
 
 
 _ATTESTERS = {  # fmt -> (module of statements/, class)
@@ -421,8 +423,7 @@ class SoftwareAuthenticator(CtapDevice):
         if sub == ClientPin.CMD.GET_PIN_RETRIES:
             return {ClientPin.RESULT.PIN_RETRIES: state.retries}
         if sub == ClientPin.CMD.GET_KEY_AGREEMENT:
-            public = ES256.from_cryptography_key(state.key_agreement.public_key())
-            return {ClientPin.RESULT.KEY_AGREEMENT: {**public, 3: -25}}  # ECDH-ES+HKDF-256
+            return {ClientPin.RESULT.KEY_AGREEMENT: dict(_key_agreement_cose(state))}
         if sub in (ClientPin.CMD.GET_TOKEN_USING_PIN_LEGACY, ClientPin.CMD.GET_TOKEN_USING_PIN):
             return self._pin_token(req, protocol_version, protocol)
         raise CtapError(ERR.INVALID_SUBCOMMAND)
@@ -510,6 +511,16 @@ class SoftwareAuthenticator(CtapDevice):
 
 
 # --- helpers -------------------------------------------------------------------------------------
+def _key_agreement_cose(state: _PinState) -> dict[int, Any]:
+    """getKeyAgreement's COSE key (ECDH-ES+HKDF-256, alg -25), made once per key agreement key:
+    the PIN family asks for it every ceremony, and the key changes only after a wrong PIN."""
+    made = state.key_agreement_cose
+    if made is None or made[0] is not state.key_agreement:
+        made = state.key_agreement_cose = (state.key_agreement,
+                                           {**_es256_cose(state.key_agreement), 3: -25})
+    return made[1]
+
+
 def _touch(on_keepalive: Callable[[STATUS], None] | None) -> None:
     """User presence: a real key asks for a touch (keepalive UPNEEDED); ours is touched at once."""
     if on_keepalive is not None:

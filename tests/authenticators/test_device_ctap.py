@@ -305,6 +305,22 @@ def test_wrong_pin_is_pin_invalid_and_costs_a_retry() -> None:
     assert pin.get_pin_retries()[0] == 7
 
 
+def _key_agreement(ctap: Ctap2) -> dict[int, object]:
+    return dict(ctap.client_pin(2, ClientPin.CMD.GET_KEY_AGREEMENT)[ClientPin.RESULT.KEY_AGREEMENT])
+
+
+def test_key_agreement_is_the_pin_keys_cose_form_until_a_wrong_pin_replaces_the_key() -> None:
+    device, ctap = _ctap2("yubikey-5-usb")
+    expected = {**ES256.from_cryptography_key(device._pin.key_agreement.public_key()), 3: -25}
+    first = _key_agreement(ctap)
+    assert list(first.items()) == list(expected.items())
+    assert _key_agreement(ctap) == first
+    pin = ClientPin(ctap)
+    assert _error(lambda: pin.get_pin_token("000000")) == ERR.PIN_INVALID
+    assert _key_agreement(ctap) != first
+    assert pin.get_pin_token(DEFAULT_PIN)
+
+
 def test_pin_auth_from_another_token_is_pin_auth_invalid() -> None:
     _, ctap = _ctap2("yubikey-5-usb")
     pin = ClientPin(ctap)
