@@ -21,17 +21,19 @@ authenticator data were parsed four times per ceremony (the device's, the client
 its attestation object, the tenant's): `AuthenticatorData` remembers the last `_AUTH_DATA_MEMO`
 parses by their bytes, handing each new object its own copies of what is mutable; and a
 parse of new ones reads the attested credential data once where fido2 parses, re-encodes
-and parses them again (kept only when the re-encoding gives back the same bytes).
+and parses them again (kept only when the re-encoding gives back the same bytes; an ES256 key
+in fido2's own 77-byte form is read off its fixed layout). The client's `AttestationObject.create`
+encoded its parts and decoded them straight back: plain parts are now copied instead.
 
 Doing so replaces fido2 internals (`fido2.utils.get_type_hints`, the `_get_field_key` of
 `_CborDataObject` and `_JsonDataObject`, `fido2.cbor.encode`/`decode_from`, and the
 `_parse_value`, `_parse_from_dict` and `__post_init__` of `_DataClassMapping` /
 `_JsonDataObject`, their `from_dict` and `__getitem__`, the responses' `_parse_value`,
-`AuthenticatorData.__init__` and `AttestedCredentialData.unpack_from`) for the whole process,
-so it is never a side effect of an import: the CLI, the conformance plugin and the benchmarks
-call `enable_fido2_speedups()`. It applies only to fido2 releases whose internals were read
-for it, and only when they still have the expected shape; otherwise fido2 stays as it is and
-one warning says why.
+`AuthenticatorData.__init__`, `AttestedCredentialData.unpack_from` and
+`AttestationObject.create`) for the whole process, so it is never a side effect of an import:
+the CLI, the conformance plugin and the benchmarks call `enable_fido2_speedups()`. It applies
+only to fido2 releases whose internals were read for it, and only when they still have the
+expected shape; otherwise fido2 stays as it is and one warning says why.
 """
 
 from __future__ import annotations
