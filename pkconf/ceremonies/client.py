@@ -152,6 +152,25 @@ def _remember_info(client: Fido2Client) -> None:
         device.info, device.raw_info = ctap2.info, device.last_raw_info  # parsed when built
 
 
+class _Collector(DefaultClientDataCollector):
+    """fido2's collector for one origin, checking RP IDs with fido2's own `verify_rp_id` (a pure
+    function of RP ID and origin: it parses the origin's URL each time) and remembering the
+    few RP IDs it allowed; one it refused is checked, and refused, every time."""
+
+    def __init__(self, origin: str):
+        super().__init__(origin)
+        self._allowed: set[str] = set()
+
+    def verify_rp_id(self, rp_id: str, origin: str) -> None:
+        if origin != self._origin or rp_id not in self._allowed:
+            super().verify_rp_id(rp_id, origin)
+            if origin == self._origin and len(self._allowed) < _RP_IDS_REMEMBERED:
+                self._allowed.add(rp_id)
+
+
+_RP_IDS_REMEMBERED = 16  # per session (one origin): Entra's pages use one RP ID
+
+
 class _Session:
     """One reusable client for a device, origin and interaction."""
 
@@ -159,7 +178,7 @@ class _Session:
                  verify_rp_id: RpIdCheck | None):
         self.device = _CeremonyDevice(device)
         self.interaction = interaction
-        collector = (DefaultClientDataCollector(origin) if verify_rp_id is None
+        collector = (_Collector(origin) if verify_rp_id is None
                      else DefaultClientDataCollector(origin, verify=verify_rp_id))
         self.client = Fido2Client(self.device, collector, interaction, extensions=_extensions())
         _remember_info(self.client)

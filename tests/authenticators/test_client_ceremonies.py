@@ -262,6 +262,25 @@ def test_changed_get_info_is_read_again_in_the_next_ceremony() -> None:
     assert caught.value.code == ClientError.ERR.CONFIGURATION_UNSUPPORTED
 
 
+def test_an_allowed_rp_id_is_checked_once_per_session_and_a_refused_one_every_time(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    device = SoftwareAuthenticator(PROFILES["microsoft-authenticator-ios"])
+    options, _ = Fido2Server(RP).register_begin(USER, user_verification="required")
+    register(device, options.public_key, ORIGIN)
+    collector = client._session(device, ORIGIN, None).client._client_data_collector
+    checks: list[tuple[str, str]] = []
+    monkeypatch.setattr(collector, "_verify",
+                        lambda rp_id, origin: checks.append((rp_id, origin)) or False)
+    register(device, options.public_key, ORIGIN)
+    assert checks == []
+    foreign, _ = Fido2Server(PublicKeyCredentialRpEntity(id="contoso.com", name="Contoso")
+                             ).register_begin(USER, user_verification="required")
+    for _ in range(2):
+        with pytest.raises(ClientError):
+            register(device, foreign.public_key, ORIGIN)
+    assert checks == [("contoso.com", ORIGIN)] * 2
+
+
 def test_session_cache_does_not_keep_a_device_alive() -> None:
     device = SoftwareAuthenticator(PROFILES["samsung-pass"])
     options, _ = Fido2Server(RP).register_begin(USER)
