@@ -136,9 +136,10 @@ def _results_dir(config: pytest.Config) -> Path:
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
+    write_telling_containers_only()  # first: pluggy calls the last registered first, and
+    # the hook below must amend a result before the file logger writes it
     hook = session.config.stash[_ALLURE_HOOK] = _AllureResultHook()
     allure_commons.plugin_manager.register(hook, "pkconf-test-case-id")
-    write_telling_containers_only()
 
 
 class _AllureResultHook:
