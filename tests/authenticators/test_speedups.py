@@ -11,7 +11,7 @@ import subprocess
 import sys
 import typing
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,10 @@ from pkconf.authenticators.profiles import PROFILES
 from pkconf.ceremonies import speedups
 from pkconf.ceremonies.client import register
 from pkconf.ceremonies.speedups import disable_fido2_speedups, enable_fido2_speedups
+from tests.fido2_speedups import (
+    keep_speedups_setting,  # noqa: F401 - autouse
+    plain,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 ORIGIN = "https://login.microsoft.com"
@@ -58,32 +62,8 @@ PROFILE_NAMES = ["yubikey-5-usb", "windows-hello-hardware", "google-password-man
                  "microsoft-authenticator-ios"]
 
 
-def _on() -> bool:
-    return fido2.utils.get_type_hints is not typing.get_type_hints
-
-
-@pytest.fixture(autouse=True)
-def _keep_the_sessions_setting() -> Iterator[None]:
-    """Each test leaves the speed-ups as it found them (the plugin turns them on)."""
-    was_on = _on()
-    yield
-    if was_on:
-        enable_fido2_speedups()
-    else:
-        disable_fido2_speedups()
-
-
-def _plain(value: Any) -> Any:
-    """A fido2 structure as plain dicts and lists, through its Mapping view (the field keys)."""
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
-        return [_plain(v) for v in value]
-    return value
-
-
 def _parsed(obj: Any) -> tuple[str, Any]:
-    return repr(obj), _plain(obj)
+    return repr(obj), plain(obj)
 
 
 def _both_ways(parse: Callable[[], Any]) -> tuple[tuple[str, Any], tuple[str, Any]]:
@@ -243,7 +223,7 @@ def test_speedups_give_the_same_registration(name: str) -> None:
                 "algorithm": auth_data.credential_data.public_key[3],
                 "transports": dict(response.response).get("transports"),
                 "attachment": response.authenticator_attachment,
-                "extensions": _plain(response.client_extension_results)}
+                "extensions": plain(response.client_extension_results)}
 
     disable_fido2_speedups()
     off = registration()

@@ -5,7 +5,7 @@ share nothing mutable."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 from typing import Any
@@ -32,6 +32,10 @@ from pkconf.authenticators.profiles import PROFILES
 from pkconf.ceremonies import speedups
 from pkconf.ceremonies.client import authenticate, register
 from pkconf.ceremonies.speedups import disable_fido2_speedups, enable_fido2_speedups
+from tests.fido2_speedups import (
+    keep_speedups_setting,  # noqa: F401 - autouse
+    plain,
+)
 
 ORIGIN = "https://login.microsoft.com"
 # Options every profile can meet (the U2F-only key and those without UV included)
@@ -70,22 +74,6 @@ ODD_OPTIONS = {  # name -> what is odd about OPTIONS (fido2 takes some, refuses 
 }
 
 
-@pytest.fixture(autouse=True)
-def _speedups_as_found() -> Iterator[None]:
-    """Each test leaves the speed-ups on, as the plugin runs."""
-    yield
-    enable_fido2_speedups()
-
-
-def _plain(value: Any) -> Any:
-    """A fido2 structure as plain dicts and lists, through its Mapping view (the field keys)."""
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
-        return [_plain(v) for v in value]
-    return value
-
-
 def _outcome(parse: Callable[[], Any]) -> Any:
     """What a parse gives, comparably: its repr, its Mapping view and its attributes, or the
     type and message of what it raised."""
@@ -93,7 +81,7 @@ def _outcome(parse: Callable[[], Any]) -> Any:
         parsed = parse()
     except Exception as e:  # the point: which exception, and what it says
         return type(e), str(e), type(e.__context__)
-    return repr(parsed), _plain(parsed), _plain(getattr(parsed, "__dict__", None))
+    return repr(parsed), plain(parsed), plain(getattr(parsed, "__dict__", None))
 
 
 def _both_ways(parse: Callable[[], Any]) -> tuple[Any, Any]:
