@@ -421,8 +421,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     report = outcome.get_result()
     record = item.stash.get(_CASE_KEY, None)
     results_dir = item.config.getoption("--results-dir")
-    if (record is None or not results_dir or report.when == "teardown"
-            or (report.when == "setup" and report.passed)):
+    if record is None or report.when == "teardown" or (report.when == "setup" and report.passed):
+        return
+    # used once: kept, every case's whole ceremony would live as long as the run's items
+    del item.stash[_CASE_KEY]
+    if not results_dir:
         return
     case, result = record["case"], record["result"]
     broken = report.failed and not isinstance(getattr(call.excinfo, "value", None),
