@@ -9,8 +9,25 @@ from typing import Any
 
 import fido2.utils
 import pytest
+from fido2.utils import websafe_encode
 
 from pkconf.ceremonies.speedups import disable_fido2_speedups, enable_fido2_speedups
+
+ORIGIN = "https://login.microsoft.com"
+OPTIONS = {  # Entra's registration options (entra-facts §7.1), with a fixed challenge
+    "rp": {"id": "login.microsoft.com", "name": "Microsoft"},
+    "user": {"id": websafe_encode(b"user-1"), "name": "adele@contoso.com",
+             "displayName": "Adele Vance"},
+    "challenge": websafe_encode(bytes(range(32))),
+    "pubKeyCredParams": [{"type": "public-key", "alg": -7}, {"type": "public-key", "alg": -257}],
+    "timeout": 60000,
+    "excludeCredentials": [{"type": "public-key", "id": websafe_encode(b"\x01" * 32),
+                            "transports": ["usb", "nfc"]}],
+    "authenticatorSelection": {"residentKey": "required", "requireResidentKey": True,
+                               "userVerification": "required"},
+    "attestation": "direct",
+    "extensions": {"credProps": True, "hmacCreateSecret": True},
+}
 
 
 def plain(value: Any) -> Any:

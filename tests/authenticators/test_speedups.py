@@ -21,7 +21,6 @@ import pytest
 from fido2 import cbor
 from fido2.ctap2 import Info
 from fido2.hid import CTAPHID
-from fido2.utils import websafe_encode
 from fido2.webauthn import (
     AttestationObject,
     AttestedCredentialData,
@@ -38,26 +37,13 @@ from pkconf.ceremonies import speedups
 from pkconf.ceremonies.client import register
 from pkconf.ceremonies.speedups import disable_fido2_speedups, enable_fido2_speedups
 from tests.fido2_speedups import (
+    OPTIONS,
+    ORIGIN,
     keep_speedups_setting,  # noqa: F401 - autouse
     plain,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-ORIGIN = "https://login.microsoft.com"
-OPTIONS = {  # Entra's registration options (entra-facts §7.1), with a fixed challenge
-    "rp": {"id": "login.microsoft.com", "name": "Microsoft"},
-    "user": {"id": websafe_encode(b"user-1"), "name": "adele@contoso.com",
-             "displayName": "Adele Vance"},
-    "challenge": websafe_encode(bytes(range(32))),
-    "pubKeyCredParams": [{"type": "public-key", "alg": -7}, {"type": "public-key", "alg": -257}],
-    "timeout": 60000,
-    "excludeCredentials": [{"type": "public-key", "id": websafe_encode(b"\x01" * 32),
-                            "transports": ["usb", "nfc"]}],
-    "authenticatorSelection": {"residentKey": "required", "requireResidentKey": True,
-                               "userVerification": "required"},
-    "attestation": "direct",
-    "extensions": {"credProps": True, "hmacCreateSecret": True},
-}
 PROFILE_NAMES = ["yubikey-5-usb", "windows-hello-hardware", "google-password-manager",
                  "microsoft-authenticator-ios"]
 

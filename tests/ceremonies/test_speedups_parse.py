@@ -32,27 +32,18 @@ from pkconf.authenticators.profiles import PROFILES
 from pkconf.ceremonies import speedups
 from pkconf.ceremonies.client import authenticate, register
 from pkconf.ceremonies.speedups import disable_fido2_speedups, enable_fido2_speedups
+from tests.fido2_speedups import OPTIONS as ENTRA_OPTIONS
 from tests.fido2_speedups import (
+    ORIGIN,
     keep_speedups_setting,  # noqa: F401 - autouse
     plain,
 )
 
-ORIGIN = "https://login.microsoft.com"
 # Options every profile can meet (the U2F-only key and those without UV included)
-OPTIONS = {
-    "rp": {"id": "login.microsoft.com", "name": "Microsoft"},
-    "user": {"id": websafe_encode(b"user-1"), "name": "adele@contoso.com",
-             "displayName": "Adele Vance"},
-    "challenge": websafe_encode(bytes(range(32))),
-    "pubKeyCredParams": [{"type": "public-key", "alg": -7}, {"type": "public-key", "alg": -257}],
-    "timeout": 60000,
-    "excludeCredentials": [{"type": "public-key", "id": websafe_encode(b"\x01" * 32),
-                            "transports": ["usb", "nfc"]}],
-    "authenticatorSelection": {"residentKey": "discouraged",
-                               "userVerification": "discouraged"},
-    "attestation": "direct",
-    "extensions": {"credProps": True, "hmacCreateSecret": True, "credProtect": 2},
-}
+OPTIONS = {**ENTRA_OPTIONS,
+           "authenticatorSelection": {"residentKey": "discouraged",
+                                      "userVerification": "discouraged"},
+           "extensions": {"credProps": True, "hmacCreateSecret": True, "credProtect": 2}}
 ODD_OPTIONS = {  # name -> what is odd about OPTIONS (fido2 takes some, refuses most)
     "challenge-an-int": {"challenge": 7},
     "challenge-not-base64": {"challenge": "***"},
