@@ -52,7 +52,7 @@ import fido2.cbor
 import fido2.ctap2.base
 import fido2.utils
 import fido2.webauthn
-from fido2.cose import ES256, CoseKey
+from fido2.cose import CoseKey
 from fido2.webauthn import (
     Aaguid,
     AttestationObject,
@@ -61,6 +61,9 @@ from fido2.webauthn import (
     AuthenticatorData,
     RegistrationResponse,
 )
+
+from ..tenant.attestation.es256_key import SIZE as ES256_KEY_SIZE
+from ..tenant.attestation.es256_key import canonical_es256_key
 
 # fido2 releases whose utils.py, cbor.py, webauthn.py and ctap2/base.py were read for these
 # patches (identical in both; cose.py differs in verification and ML-DSA keys only, and in
@@ -630,25 +633,15 @@ def _assembled(parts: tuple[Any, Any, Any], raw: bytes) -> Any:
     return credential_data
 
 
-# An ES256 COSE key as fido2 encodes it (canonical CBOR): {1: 2, 3: -7, -1: 1, -2: x, -3: y},
-# x and y 32-byte strings; the key nearly every software ceremony's authenticator sends
-_ES256_KEY_OPENING = bytes.fromhex("a5" "0102" "0326" "2001" "215820")
-_ES256_KEY_Y = bytes.fromhex("225820")
-_ES256_KEY_SIZE = 77
-
-
 def _canonical_es256(data: bytes) -> tuple[tuple[Aaguid, bytes, CoseKey], int] | None:
     """The (AAGUID, credential id, COSE key) `AttestedCredentialData._parse(data)` gives, and
-    where they end, when the key is an ES256 key in that form (read off its fixed layout: fido2
-    decodes the same map, keys in the same order), else None."""
+    where they end, when the key is an ES256 key in fido2's canonical 77 bytes (read off its
+    fixed layout, as the tenant reads it), else None."""
     at = 18 + int.from_bytes(data[16:18])
-    if len(data) < at + _ES256_KEY_SIZE or not data.startswith(_ES256_KEY_OPENING, at) \
-            or not data.startswith(_ES256_KEY_Y, at + 42):
+    key = canonical_es256_key(data, at)
+    if key is None:
         return None
-    # CoseKey.parse's class for alg -7 is ES256, the first of fido2's classes that says -7
-    key = ES256({1: 2, 3: -7, -1: 1, -2: data[at + 10:at + 42],
-                 -3: data[at + 45:at + _ES256_KEY_SIZE]})
-    return (Aaguid(data[:16]), data[18:at], key), at + _ES256_KEY_SIZE
+    return (Aaguid(data[:16]), data[18:at], key), at + ES256_KEY_SIZE
 
 
 def _attestation_object_create(cls: Any, fmt: str, auth_data: AuthenticatorData,

@@ -15,11 +15,13 @@ from typing import Any, TypeVar
 import cbor2
 from fido2 import cbor as fido2_cbor
 from fido2.attestation.base import Attestation, AttestationType
-from fido2.cose import ES256, CoseKey
+from fido2.cose import CoseKey
 from fido2.webauthn import Aaguid, AttestationObject, AttestedCredentialData, AuthenticatorData
 
 from . import cbor_depth, fields
 from .android_key import AndroidKeyAttestation
+from .es256_key import SIZE as ES256_KEY_SIZE
+from .es256_key import canonical_es256_key
 from .failure import (
     FORMAT_NOT_ACCEPTED,
     STATEMENT_INVALID,
@@ -127,8 +129,8 @@ def _auth_data(raw: bytes) -> AuthenticatorData | None:
     if flags & _AT:
         if not key_start:
             return None
-        key = _canonical_es256_key(raw, key_start)
-        at, plain = (key_start + _ES256_KEY_SIZE, True) if key is not None \
+        key = canonical_es256_key(raw, key_start)
+        at, plain = (key_start + ES256_KEY_SIZE, True) if key is not None \
             else _bounded(raw, key_start, "The credential public key")
     key_end = at
     if flags & _ED:
@@ -153,22 +155,6 @@ def _auth_data(raw: bytes) -> AuthenticatorData | None:
     return _assembled(AuthenticatorData, raw, rp_id_hash=raw[:32], flags=flags,
                       counter=int.from_bytes(raw[33:37], "big"), credential_data=credential,
                       extensions=extensions)
-
-
-# An ES256 COSE key as fido2 encodes it (canonical CBOR, RFC 8949 §4.2.1; CTAP2 §8): {1: 2,
-# 3: -7, -1: 1, -2: x, -3: y}, x and y 32-byte strings; the form ES256 authenticators send
-_ES256_KEY_OPENING = bytes.fromhex("a5" "0102" "0326" "2001" "215820")
-_ES256_KEY_Y = bytes.fromhex("225820")
-_ES256_KEY_SIZE = 77
-
-
-def _canonical_es256_key(raw: bytes, at: int) -> ES256 | None:
-    """The credential key at `at` when its bytes are an ES256 key in that form: the value fido2
-    decodes from them, and whose encoding gives them back; else None."""
-    if not (raw.startswith(_ES256_KEY_OPENING, at) and raw.startswith(_ES256_KEY_Y, at + 42)
-            and len(raw) >= at + _ES256_KEY_SIZE):
-        return None
-    return ES256({1: 2, 3: -7, -1: 1, -2: raw[at + 10:at + 42], -3: raw[at + 45:at + 77]})
 
 
 def _keys_plain(value: Any) -> bool:
