@@ -27,9 +27,6 @@ SCRIPTS = {  # name -> the script that measures it, in the order of the table
     "browser": "bench_browser.py",
     "impact": "bench_impact.py",
 }
-# Whole even with --quick: impact's target is stated for 50,000 users, which take ~5 s; at
-# 10,000 its fixed costs (a registration per profile) would decide the rate.
-WHOLE_WHEN_QUICK = frozenset({"impact"})
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -47,8 +44,7 @@ def run(args: argparse.Namespace) -> int:
     for name in args.only or SCRIPTS:
         started = time.perf_counter()
         print(f"running {SCRIPTS[name]} ...", file=sys.stderr, flush=True)
-        rows += _figures(BENCHMARKS / SCRIPTS[name],
-                         quick=args.quick and name not in WHOLE_WHEN_QUICK)
+        rows += _figures(BENCHMARKS / SCRIPTS[name], quick=args.quick)
         print(f"  {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
     print(render(rows))
     return 0 if all(passes(r) for r in rows) else 1

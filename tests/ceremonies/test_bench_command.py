@@ -84,15 +84,3 @@ def test_a_broken_benchmark_is_one_line_and_exit_2(
     assert main(["bench"]) == 2
     assert capsys.readouterr().err.strip().splitlines()[-1] == f"pkconf bench: {message}"
 
-
-def test_quick_leaves_whole_the_benchmarks_whose_target_needs_their_full_size(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> None:
-    asks = "assert ('--quick' in sys.argv) == {}\n"
-    _benchmarks(tmp_path, monkeypatch, {
-        "whole": "import sys\n" + asks.format(False) + _printing(_row("lower", 5.0, 4.0)),
-        "short": "import sys\n" + asks.format(True) + _printing(_row("lower", 5.0, 4.0)),
-    })
-    monkeypatch.setattr(bench, "WHOLE_WHEN_QUICK", frozenset({"whole"}))
-    assert bench.run(argparse.Namespace(quick=True, only=None)) == 0
-    assert capsys.readouterr().out.count("pass") == 2
