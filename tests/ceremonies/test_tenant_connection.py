@@ -65,6 +65,30 @@ def test_one_connection_serves_while_the_server_keeps_it_and_a_closed_one_is_ope
     assert _Counting.connections == (3 if _Counting.hang_up else 1)
 
 
+@pytest.mark.parametrize("answer", [
+    b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"now\": 1",  # cut short
+    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}",  # ambiguous
+    b"not HTTP at all\r\n\r\n",
+], ids=["cut-short", "two-lengths", "not-http"])
+def test_an_answer_that_is_not_a_whole_http_response_is_a_tenant_error(answer: bytes) -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+
+        def answer_once() -> None:
+            connection, _ = listener.accept()
+            with connection:
+                connection.recv(65536)
+                connection.sendall(answer)
+
+        thread = threading.Thread(target=answer_once, daemon=True)
+        thread.start()
+        with TenantApi(f"http://127.0.0.1:{listener.getsockname()[1]}", timeout=5) as api, \
+                pytest.raises(TenantError, match="did not answer"):
+            api.advance_clock(1)
+        thread.join()
+
+
 def test_a_tenant_that_does_not_answer_is_a_tenant_error() -> None:
     with socket.socket() as unused:  # a port nothing listens on
         unused.bind(("127.0.0.1", 0))
