@@ -11,8 +11,7 @@ implements are in `rules.py`.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from hashlib import sha256
 
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -57,49 +56,51 @@ class _Rejected(Exception):
         self.inferred = inferred  # this application of a documented rule rests on an inference
 
 
-@dataclass
 class _Evidence:
-    """What the response proves about the authenticator, worked out at most once per decision."""
+    """What the response proves about the authenticator, worked out at most once per decision.
 
-    registration: Registration
-    ceremony: CeremonyContext
-    metadata: Metadata | None
-    book: RuleBook
-    trust_entry: MetadataEntry | None = field(default=None, init=False)
-    notes: list[str] = field(default_factory=list, init=False)  # said in the detail
-    assumed: bool = field(default=False, init=False)  # an inferred choice decided it
+    A plain class with slots: the facts every decision reports are read once up front, the
+    statement and its trust on first use (a functools.cached_property takes a lock per read).
+    """
 
-    @property
-    def auth_data(self) -> AuthenticatorData:
-        return self.registration.auth_data
+    __slots__ = ("_statement", "_trust", "aaguid", "assumed", "auth_data", "book", "ceremony",
+                 "fmt", "metadata", "notes", "passkey_type", "registration")
 
-    @cached_property
-    def aaguid(self) -> str:
+    def __init__(self, registration: Registration, ceremony: CeremonyContext,
+                 metadata: Metadata | None, book: RuleBook):
+        self.registration, self.ceremony, self.metadata, self.book = (registration, ceremony,
+                                                                      metadata, book)
+        self.auth_data: AuthenticatorData = registration.attestation_object.auth_data
         assert self.auth_data.credential_data is not None  # the parser guarantees it
-        return str(self.auth_data.credential_data.aaguid)
-
-    @property
-    def fmt(self) -> str:
-        return self.registration.attestation_object.fmt
-
-    @property
-    def passkey_type(self) -> str:
+        self.aaguid = str(self.auth_data.credential_data.aaguid)
+        self.fmt: str = registration.attestation_object.fmt
         # [INFERRED] rules.PASSKEY_TYPE_NOT_ALLOWED: backup eligible means synced
-        return SYNCED if self.auth_data.flags & _BE else DEVICE_BOUND
+        self.passkey_type = SYNCED if self.auth_data.flags & _BE else DEVICE_BOUND
+        self.notes: list[str] = []  # said in the detail
+        self.assumed = False  # an inferred choice decided it
+        self._statement: VerifiedStatement | AttestationFailure | None = None
+        self._trust: MetadataEntry | AttestationFailure | None = None
 
-    @cached_property
+    @property
     def statement(self) -> VerifiedStatement | AttestationFailure:
-        try:
-            # fido2's CollectedClientData.hash, by hashlib rather than a cryptography Hash object
-            client_data_hash = sha256(self.registration.client_data).digest()
-            return verify_statement(self.registration.attestation_object, client_data_hash,
-                                    at=self.ceremony.now)
-        except AttestationFailure as failure:
-            return failure
+        if self._statement is None:
+            try:
+                # fido2's CollectedClientData.hash, by hashlib rather than a cryptography Hash
+                client_data_hash = sha256(self.registration.client_data).digest()
+                self._statement = verify_statement(self.registration.attestation_object,
+                                                   client_data_hash, at=self.ceremony.now)
+            except AttestationFailure as failure:
+                self._statement = failure
+        return self._statement
 
-    @cached_property
+    @property
     def trust(self) -> MetadataEntry | AttestationFailure:
         """The metadata entry the statement chains to, or why it does not."""
+        if self._trust is None:
+            self._trust = self._chained()
+        return self._trust
+
+    def _chained(self) -> MetadataEntry | AttestationFailure:
         statement = self.statement
         if isinstance(statement, AttestationFailure):
             return statement

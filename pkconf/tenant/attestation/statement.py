@@ -84,20 +84,57 @@ def parse_attestation_object(data: bytes) -> AttestationObject:
     cbor2 checks well-formedness first: fido2's decoder silently shortens a byte string whose
     declared length runs past the end, so a truncated object would otherwise parse. The nesting
     of the object and of the CBOR inside its authData is bounded before either decoder, both
-    recursive, reads them (`cbor_depth`). When that walk finds the CBOR plain, the object is
-    assembled from what cbor2 decoded (`_assembled`); otherwise fido2 reads it all again.
+    recursive, reads them (`cbor_depth`), unless cbor2's encoding of what it read shows the
+    object plain already (`_plain_item`, what nearly every authenticator sends). When the CBOR
+    is plain, the object is assembled from what cbor2 decoded (`_assembled`); otherwise fido2
+    reads it all again.
     """
     require(isinstance(data, bytes) and data, STATEMENT_INVALID, "The attestationObject is empty.")
-    end, plain = _bounded(data, 0, "The attestationObject")
-    top = cbor2.loads(data)
+    top = _plain_item(data)
+    plain = top is not None
+    if top is None:  # not plainly encoded: bounded by the walk first, then read
+        end, plain = _bounded(data, 0, "The attestationObject")
+        top = cbor2.loads(data)
+        plain = plain and end == len(data) and _keys_plain(top)
     require(isinstance(top, dict) and isinstance(top.get("fmt"), str)
             and isinstance(top.get("attStmt"), dict) and isinstance(top.get("authData"), bytes),
             STATEMENT_INVALID, "The attestationObject is not a map of fmt, attStmt and authData.")
     auth_data = _auth_data(top["authData"])
-    if auth_data is not None and plain and end == len(data) and _keys_plain(top):
+    if auth_data is not None and plain:
         return _assembled(AttestationObject, data, fmt=top["fmt"], auth_data=auth_data,
                           att_stmt=top["attStmt"])
     return AttestationObject(data)
+
+
+def _plain_item(data: bytes) -> Any:
+    """The value of `data` when it is one plain CBOR item (`cbor_depth.item_end`) nested at most
+    `cbor_depth.MAX_DEPTH` levels, with plain map keys (`_keys_plain`), and nothing after it;
+    else None, and the walk decides. cbor2 reads the bytes first (it refuses hostile nesting
+    and lengths itself, without recursing without bound), and they count as plain only when
+    its encoding of what it read gives them back exactly and what it read is made of plain
+    values only: a tag, an indefinite length, another simple value, a float, a non-minimal
+    head, a repeated key or trailing bytes would not come back, or not as a plain value."""
+    try:
+        value = cbor2.loads(data)
+    except Exception:  # the walk and cbor2 again say why
+        return None
+    if not _plain_value(value, cbor_depth.MAX_DEPTH) or cbor2.dumps(value) != data:
+        return None
+    return value
+
+
+def _plain_value(value: Any, levels: int) -> bool:
+    """Whether `value` is made of ints that need no tag (RFC 8949 §3.4.3), text, bytes, bools,
+    None, and lists and dicts nested at most `levels` deep with keys of the first five."""
+    kind = type(value)
+    if kind is int:
+        return bool(-(1 << 64) <= value < 1 << 64)
+    if kind is dict:
+        return levels > 0 and all(type(k) in _PLAIN_KEYS and _plain_value(k, 0)
+                                  and _plain_value(v, levels - 1) for k, v in value.items())
+    if kind is list:
+        return levels > 0 and all(_plain_value(v, levels - 1) for v in value)
+    return kind in _PLAIN_SCALARS
 
 
 def _bounded(data: bytes, at: int, what: str) -> tuple[int, bool]:
@@ -169,6 +206,7 @@ def _keys_plain(value: Any) -> bool:
 
 
 _PLAIN_KEYS = (int, str, bytes, bool, type(None))
+_PLAIN_SCALARS = (str, bytes, bool, type(None))
 _CONTAINERS = (dict, list)
 # fido2's binary data classes and the fields their constructors set, as read for `_assembled`
 _FIELDS: dict[type[Any], tuple[str, ...]] = {
