@@ -108,6 +108,9 @@ def user_classes_from_policy(policies: Iterable[Fido2Policy]) -> list[UserClass]
 
 # --- reading -------------------------------------------------------------------------------------
 
+_USER_TYPES = {kind.value: kind for kind in UserType}
+
+
 class _File:
     """One JSON file being read: every problem names it and the JSON path."""
 
@@ -141,19 +144,25 @@ class _File:
 
     def user_type(self, obj: dict[str, Any], where: str) -> UserType:
         value = obj.get("userType") or UserType.MEMBER  # Graph leaves it null for some users
-        if value not in tuple(UserType):
+        kind = _USER_TYPES.get(value) if isinstance(value, str) else None
+        if kind is None:
             self.fail(f"{where}.userType", f"must be Member or Guest, not {str(value)[:40]!r}")
-        return UserType(value)
+        return kind
 
     def ids(self, obj: dict[str, Any], keys: tuple[str, ...], where: str) -> Iterator[str]:
-        """Ids listed under any of `keys`, as strings or as objects with an `id`."""
+        """Ids listed under any of `keys`, as strings or as objects with an `id`. A tenant's
+        export lists hundreds of thousands: the JSON path is spelled out only for a problem."""
         for key in keys:
             if obj.get(key) is None:
                 continue
             for i, item in enumerate(_array(self, obj[key], f"{where}.{key}")):
-                yield item if isinstance(item, str) and item else self.text(
-                    _object(self, item, f"{where}.{key}[{i}]"), "id",
-                    f"{where}.{key}[{i}]", required=True)
+                if isinstance(item, str) and item:
+                    yield item
+                elif isinstance(item, dict) and isinstance(gid := item.get("id"), str) and gid:
+                    yield gid
+                else:  # says what is wrong, and where
+                    at = f"{where}.{key}[{i}]"
+                    yield self.text(_object(self, item, at), "id", at, required=True)
 
 
 def _array(f: _File, value: Any, where: str) -> list[Any]:
