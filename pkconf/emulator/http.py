@@ -98,7 +98,11 @@ async def capped_body(request: Request, limit: int, what: str = "the body") -> b
 
 async def json_object(request: Request) -> dict[str, Any]:
     """The body as a JSON object, capped at MAX_BODY_BYTES."""
-    body = await capped_body(request, MAX_BODY_BYTES)
+    return parse_json_object(await capped_body(request, MAX_BODY_BYTES))
+
+
+def parse_json_object(body: bytes) -> dict[str, Any]:
+    """A body read by `capped_body` as a JSON object, nested at most MAX_JSON_DEPTH deep."""
     if not body:
         raise bad("the request needs a JSON object body")
     try:

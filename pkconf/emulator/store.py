@@ -20,10 +20,11 @@ import secrets
 import sqlite3
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 from ..tenant.decision import IssuedChallenge, UserType
@@ -191,6 +192,10 @@ def _read_options(text: str) -> Options:
 
 def _read_policy(text: str) -> Fido2Policy:
     return parse_policy(json.loads(text))
+
+
+def _read_policy_view(text: str) -> Mapping[str, Any]:
+    return MappingProxyType(json.loads(text))
 
 
 @dataclass(frozen=True)
@@ -520,11 +525,21 @@ class Store:
         rows = self._rows("SELECT body FROM policy_versions ORDER BY version DESC LIMIT 1")
         return json.loads(rows[0]["body"])
 
+    def policy_view(self) -> Mapping[str, Any]:
+        """The current policy body, read-only and parsed once per stored text (for reading a
+        field or two where `policy()` would parse the whole text every time)."""
+        rows = self._rows("SELECT body FROM policy_versions ORDER BY version DESC LIMIT 1")
+        return self._remembered("policyView", rows[0]["body"], _read_policy_view)
+
     def save_policy(self, body: dict[str, Any]) -> int:
         """Store a new policy version (never overwrite one); returns its version number."""
+        return self.save_policy_text(json.dumps(body))
+
+    def save_policy_text(self, text: str) -> int:
+        """`save_policy` of a body already in its stored form, `json.dumps(body)`."""
         with self._lock:
             cur = self._db.execute("INSERT INTO policy_versions (body, created) VALUES (?, ?)",
-                                   (json.dumps(body), iso(self.now())))
+                                   (text, iso(self.now())))
             return int(cur.lastrowid or 0)
 
     def parsed_policy(self) -> Fido2Policy:
