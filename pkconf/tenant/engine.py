@@ -47,6 +47,9 @@ _UP, _UV, _BE, _BS, _ED = (int(f) for f in (AuthenticatorData.FLAG.UP, Authentic
                                              AuthenticatorData.FLAG.ED))
 
 
+_P256 = ec.SECP256R1()
+
+
 class _Rejected(Exception):
     def __init__(self, reason: Reason, detail: str, failures: dict[str, Reason] | None = None,
                  *, inferred: bool = False):
@@ -169,8 +172,9 @@ def decide(
         _bootstrap(user, path)
         _ceremony(registration, ceremony, user)
         matched = _profiles(profiles, evidence)
-        for reading in (r for p in matched for r in p.readings):
-            evidence.assume(reading)  # a field read from unknownFutureValue admitted it
+        for profile in matched:
+            for reading in profile.readings:
+                evidence.assume(reading)  # a field read from unknownFutureValue admitted it
         _platform_path(matched, evidence, user, path)
     except _Rejected as r:
         return evidence.decision(Outcome.REJECTED, r.reason, r.detail,
@@ -203,7 +207,9 @@ def _policy_scope(policy: Fido2Policy, user: UserContext,
     if not policy.enabled:
         raise _Rejected(Reason.METHOD_DISABLED,
                         "the passkey (FIDO2) authentication method is disabled")
-    principals = {*user.groups, ALL_USERS} | ({user.user_id} if user.user_id else set())
+    principals = {*user.groups, ALL_USERS}
+    if user.user_id:
+        principals.add(user.user_id)
     if policy.excluded(principals):
         raise _Rejected(Reason.USER_EXCLUDED, "the user is in a group excluded from the passkey "
                                                 "policy; exclusion takes precedence over inclusion")
@@ -385,7 +391,7 @@ def _usable_public_key(key: CoseKey, alg: int | None) -> bool:
             x, y = key[-2], key[-3]
             if key.get(1) != 2 or key.get(-1) != 1 or len(x) != 32 or len(y) != 32:
                 return False
-            ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), b"\x04" + x + y)
+            ec.EllipticCurvePublicKey.from_encoded_point(_P256, b"\x04" + x + y)
             return True
         if alg == -257:
             return key.get(1) == 3 and _usable_rsa(int.from_bytes(key[-1], "big"),

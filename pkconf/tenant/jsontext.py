@@ -55,11 +55,17 @@ def _unique_names(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return obj
 
 
+# json.loads with these arguments makes a decoder per call; the decoder holds no state
+_DECODER = json.JSONDecoder(parse_constant=_no_constants, object_pairs_hook=_unique_names)
+
+
 def loads(text: str, limit: int = MAX_DEPTH) -> Any:
     """The JSON value of `text`, nested at most `limit` levels deep, as I-JSON reads it."""
     if too_deep(text, limit):
         raise JsonTextError(f"nests too deeply (over {limit} levels)")
     try:
+        if isinstance(text, str) and not text.startswith("\ufeff"):  # else json.loads says why
+            return _DECODER.decode(text)
         return json.loads(text, parse_constant=_no_constants, object_pairs_hook=_unique_names)
     except JsonTextError:
         raise

@@ -111,12 +111,13 @@ class Fido2Policy:
         return next(p for p in self.profiles if p.id == profile_id)
 
     def excluded(self, principals: Iterable[str]) -> bool:
-        ids = set(principals)
-        return any(t.id in ids for t in self.exclude_targets)
+        return bool(self.exclude_targets) and not {t.id for t in self.exclude_targets}.isdisjoint(
+            principals)
 
     def matching_targets(self, principals: Iterable[str]) -> list[Target]:
         """Include targets that name the user, one of their groups, or all users."""
-        ids = {*principals, ALL_USERS}
+        ids = principals if isinstance(principals, set) and ALL_USERS in principals \
+            else {*principals, ALL_USERS}
         return [t for t in self.include_targets if t.id in ids]
 
     def scoped_profiles(self, targets: Iterable[Target]) -> list[PasskeyProfile]:

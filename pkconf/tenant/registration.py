@@ -23,6 +23,7 @@ from fido2.webauthn import AttestationObject, AuthenticatorData, CollectedClient
 from . import jsontext
 from .attestation import AttestationFailure
 from .attestation import parse_attestation_object as strict_attestation_object
+from .attestation.fields import is_mapping
 
 _B64URL = re.compile(r"^[A-Za-z0-9_-]*={0,2}$")
 _B64_ANY = re.compile(r"^[A-Za-z0-9_+/-]*={0,2}$")
@@ -121,10 +122,8 @@ def _client_data(raw: bytes, data: dict[str, Any], challenge: bytes) -> Collecte
     JSON and decodes the challenge again, to the same values (the JSON has no repeated member,
     the challenge is base64url), and sets these attributes; its class is a frozen bytes."""
     client_data = bytes.__new__(CollectedClientData, raw)
-    for name, value in (("_data", data), ("type", data["type"]), ("challenge", challenge),
-                        ("origin", data["origin"]),
-                        ("cross_origin", data.get("crossOrigin", False))):
-        object.__setattr__(client_data, name, value)
+    vars(client_data).update(_data=data, type=data["type"], challenge=challenge,
+                             origin=data["origin"], cross_origin=data.get("crossOrigin", False))
     return client_data
 
 
@@ -140,7 +139,7 @@ def parse_attestation_object(raw: bytes) -> AttestationObject:
                                     f"({type(e).__name__}: {e})") from None
     if not isinstance(att.fmt, str) or not att.fmt:
         raise MalformedRegistration("attestationObject.fmt must be a non-empty text string")
-    if not isinstance(att.att_stmt, Mapping):
+    if not is_mapping(att.att_stmt):
         raise MalformedRegistration("attestationObject.attStmt must be a map")
     if att.auth_data.credential_data is None:
         raise MalformedRegistration("authData has no attested credential data (AT flag unset)")
@@ -149,7 +148,7 @@ def parse_attestation_object(raw: bytes) -> AttestationObject:
 
 def parse_registration(obj: Any) -> Registration:
     """Read a registration response (browser JSON or Graph publicKeyCredential)."""
-    if not isinstance(obj, Mapping):
+    if not is_mapping(obj):
         raise MalformedRegistration("the registration response must be a JSON object")
     if obj.get("type", "public-key") != "public-key":
         raise MalformedRegistration("type must be 'public-key'")
@@ -163,7 +162,7 @@ def parse_registration(obj: Any) -> Registration:
             and b64url_decode(obj["rawId"], "rawId") != response_id:
         raise MalformedRegistration("rawId differs from id")
     response = obj.get("response")
-    if not isinstance(response, Mapping):
+    if not is_mapping(response):
         raise MalformedRegistration("response is missing or not an object")
     client_data, top_origin = parse_client_data(
         _required_bytes(response, "clientDataJSON", "response.clientDataJSON"))
@@ -181,7 +180,7 @@ def parse_registration(obj: Any) -> Registration:
     if attachment is not None and attachment not in ATTACHMENTS:
         raise MalformedRegistration("authenticatorAttachment must be platform or cross-platform")
     extensions = obj.get("clientExtensionResults")
-    if extensions is not None and not isinstance(extensions, Mapping):
+    if extensions is not None and not is_mapping(extensions):
         raise MalformedRegistration("clientExtensionResults must be an object")
     return Registration(
         # The relying party keys the credential by authData's id, as WebAuthn §7.1 does; some

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 
 
 class Family(StrEnum):
@@ -557,10 +558,7 @@ class RuleBook:
     def rule(self, reason: Reason) -> Rule:
         """The version of the reason's rule in force; a reason no rule holds for is an error of
         the engine, which must not reach it."""
-        for candidate in VERSIONS[reason]:
-            if candidate.holds(self.as_of, self.cloud):
-                return candidate
-        raise LookupError(f"no rule for {reason} holds on {self.as_of} in {self.cloud}")
+        return _in_force(reason, self.as_of, self.cloud)
 
     def in_force(self) -> list[Rule]:
         return [r for r in RULE_BOOK if r.holds(self.as_of, self.cloud)]
@@ -573,3 +571,13 @@ class RuleBook:
         return (f"{self.as_of} falls in the rollout of '{change.title}' ({change.notice}) to "
                 f"{self.cloud} tenants, {window.start} to {window.end}: a tenant may be either "
                 f"way; decided as before its end")
+
+
+@lru_cache(maxsize=4096)
+def _in_force(reason: Reason, as_of: date, cloud: Cloud) -> Rule:
+    """`RuleBook.rule`, a pure function of the rule book (fixed at import), remembered: every
+    decision asks it."""
+    for candidate in VERSIONS[reason]:
+        if candidate.holds(as_of, cloud):
+            return candidate
+    raise LookupError(f"no rule for {reason} holds on {as_of} in {cloud}")

@@ -103,6 +103,16 @@ SAME_TO_CBOR2 = {  # encodings cbor2 reads as the plain object, fido2 differentl
         d, attStmt=cbor2.dumps(cbor2.loads(d)["attStmt"])[:1].replace(b"\xa3", b"\xa4")
         + b"\x81\x01\x01" + cbor2.dumps(cbor2.loads(d)["attStmt"])[1:]),
     "cose-key-not-canonical": _key_with_long_integers,
+    # cbor2's encoding of what it reads gives these bytes back only in part: the walk decides
+    "self-described": lambda d: b"\xd9\xd9\xf7" + d,  # tag 55799 around the object
+    "alg-as-small-bignum-tag": lambda d: _with_alg(d, b"\xc2\x41\x07"),  # tag 2: +7
+    "alg-head-not-minimal": lambda d: _with_alg(d, b"\x38\x06"),  # -7 in a 1-byte argument
+    "alg-lowest-integer": lambda d: _with_alg(d, b"\x3b" + b"\xff" * 8),  # -2**64, no tag
+    "alg-twice": lambda d: _reencoded(d, attStmt=b"\xa4" + cbor2.dumps("alg") + b"\x20"
+                                      + cbor2.dumps(cbor2.loads(d)["attStmt"])[1:]),
+    "x5c-shareable-tag": lambda d: _reencoded(d, attStmt=cbor2.dumps(
+        {**cbor2.loads(d)["attStmt"], "x5c": cbor2.CBORTag(28, cbor2.loads(d)["attStmt"]["x5c"])})),
+    "trailing-byte": lambda d: d + b"\x00",
 }
 
 

@@ -3,13 +3,21 @@ another exception (unusable input: a 400 from the emulator, exit 2 from the CLI)
 
 from __future__ import annotations
 
+import re
+
 import cbor2
 import pytest
 from fido2.utils import websafe_decode, websafe_encode
+from fido2.webauthn import CollectedClientData
 
-from pkconf.tenant.registration import MalformedRegistration, parse_registration
+from pkconf.tenant.registration import (
+    MalformedRegistration,
+    b64url_decode,
+    parse_client_data,
+    parse_registration,
+)
 
-from .builders import FLAG, client_data_json, make_response, nested, with_client_data
+from .builders import CHALLENGE, FLAG, client_data_json, make_response, nested, with_client_data
 
 
 def _with_attestation_object(response: dict, change) -> dict:
@@ -89,3 +97,42 @@ def test_mistyped_cross_origin_members_are_unusable(member, message):
     response = with_client_data(make_response(), client_data_json(member))
     with pytest.raises(MalformedRegistration, match=message):
         parse_registration(response)
+
+
+# What the base64url reader accepts is what its regular expressions define (RFC 4648 §5 with
+# optional padding; `standard_too` adds + and /), whichever path a text takes through it
+_DEFINED = {False: re.compile(r"^[A-Za-z0-9_-]*={0,2}$"),
+            True: re.compile(r"^[A-Za-z0-9_+/-]*={0,2}$")}
+
+
+@pytest.mark.parametrize("standard_too", [False, True])
+@pytest.mark.parametrize("text", [
+    "", "AQID", "AQ", "AQ=", "AQ==", "AQ===", "A", "AQ\n", "AQ==\n", "AQ\n\n", "A Q", "a+b/",
+    "a-b_", "AQ=A", "=AQ", "AQé", "ＡＱ", "AQ\x00", "A" * 2001 + "Q",
+])
+def test_base64url_takes_exactly_its_alphabet_and_padding(text, standard_too):
+    if not _DEFINED[standard_too].match(text):
+        with pytest.raises(MalformedRegistration, match="is not base64url"):
+            b64url_decode(text, "x", standard_too=standard_too)
+        return
+    try:
+        expected = websafe_decode(text)
+    except ValueError:  # a length no padding completes
+        with pytest.raises(MalformedRegistration, match="is not base64url"):
+            b64url_decode(text, "x", standard_too=standard_too)
+    else:
+        assert b64url_decode(text, "x", standard_too=standard_too) == expected
+
+
+@pytest.mark.parametrize("members", [
+    (), ('"crossOrigin":false',), ('"crossOrigin":true',), ('"topOrigin":"https://a.example"',),
+    ('"tokenBinding":{"status":"supported"}', '"x":[1,{"y":null}]'),
+])
+@pytest.mark.parametrize("challenge", ["AQIDBA", "AQIDBA==", "AQIDBAU=", "-_-_"])
+def test_client_data_reads_as_fido2_reads_it(members, challenge):
+    raw = client_data_json(*members).replace(websafe_encode(CHALLENGE).encode(),
+                                             challenge.encode())
+    ours, _ = parse_client_data(raw)
+    theirs = CollectedClientData(raw)
+    assert type(ours) is type(theirs) and bytes(ours) == bytes(theirs)
+    assert vars(ours) == vars(theirs)

@@ -40,6 +40,12 @@ ALGORITHMS: dict[int, tuple[type, hashes.HashAlgorithm | None]] = {
 }
 
 
+def is_mapping(value: object) -> bool:
+    """isinstance(value, Mapping), answered without the ABC machinery for a plain dict (what
+    JSON and CBOR decoders give): it is asked several times per registration."""
+    return type(value) is dict or isinstance(value, Mapping)
+
+
 def field(statement: Mapping[str, Any], key: str, kind: type[T], fmt: str) -> T:
     """A required attStmt field of the given type, non-empty when it is a byte string.
 

@@ -7,7 +7,6 @@ its certificate chain is trusted is `chain.validate_chain` / `metadata.verify_tr
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -125,16 +124,28 @@ def _plain_item(data: bytes) -> Any:
 
 def _plain_value(value: Any, levels: int) -> bool:
     """Whether `value` is made of ints that need no tag (RFC 8949 §3.4.3), text, bytes, bools,
-    None, and lists and dicts nested at most `levels` deep with keys of the first five."""
+    None, and lists and dicts nested at most `levels` deep with keys of the first five. Loops,
+    not generators, and no call for a text or bytes: this runs on every attestation object."""
     kind = type(value)
+    if kind in _PLAIN_SCALARS:
+        return True
     if kind is int:
         return bool(-(1 << 64) <= value < 1 << 64)
-    if kind is dict:
-        return levels > 0 and all(type(k) in _PLAIN_KEYS and _plain_value(k, 0)
-                                  and _plain_value(v, levels - 1) for k, v in value.items())
+    if not levels:
+        return False
     if kind is list:
-        return levels > 0 and all(_plain_value(v, levels - 1) for v in value)
-    return kind in _PLAIN_SCALARS
+        for item in value:
+            if type(item) not in _PLAIN_SCALARS and not _plain_value(item, levels - 1):
+                return False
+        return True
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) not in _PLAIN_SCALARS and not _plain_value(key, 0):
+                return False
+            if type(item) not in _PLAIN_SCALARS and not _plain_value(item, levels - 1):
+                return False
+        return True
+    return False
 
 
 def _bounded(data: bytes, at: int, what: str) -> tuple[int, bool]:
@@ -223,8 +234,7 @@ def _assembled(kind: type[B], raw: bytes, **values: Any) -> B:
     """A fido2 binary data object of `raw` with the fields its constructor would parse from
     it, set as that constructor sets them (its dataclasses are frozen)."""
     obj = bytes.__new__(kind, raw)
-    for name in _FIELDS[kind]:
-        object.__setattr__(obj, name, values[name])
+    vars(obj).update(values)  # what object.__setattr__ does per field, in one call
     return obj
 
 
@@ -236,7 +246,7 @@ def verify_statement(attestation_object: AttestationObject, client_data_hash: by
             STATEMENT_INVALID, "The clientDataHash must be 32 bytes (SHA-256).")
     fmt, statement = attestation_object.fmt, attestation_object.att_stmt
     require(isinstance(fmt, str), STATEMENT_INVALID, "The attestation fmt is not a string.")
-    require(isinstance(statement, Mapping), STATEMENT_INVALID, "attStmt is not a CBOR map.")
+    require(fields.is_mapping(statement), STATEMENT_INVALID, "attStmt is not a CBOR map.")
     result = _verifier(fmt, at).verify(statement, attestation_object.auth_data,
                                        client_data_hash)
     return VerifiedStatement(fmt, _TYPE_NAMES[result.attestation_type], tuple(result.trust_path))
@@ -247,7 +257,7 @@ def check_packed_form(attestation_object: AttestationObject) -> None:
     """A packed statement's form, verifying nothing: alg, sig, and an x5c of certificates that
     parse (rules.py: what an unenforced profile asks of packed). Self attestation has no x5c."""
     statement = attestation_object.att_stmt
-    require(isinstance(statement, Mapping), STATEMENT_INVALID, "attStmt is not a CBOR map.")
+    require(fields.is_mapping(statement), STATEMENT_INVALID, "attStmt is not a CBOR map.")
     fields.algorithm(statement, "packed")
     fields.field(statement, "sig", bytes, "packed")
     require("x5c" in statement, STATEMENT_INVALID,
