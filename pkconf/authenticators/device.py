@@ -16,6 +16,7 @@ import os
 import struct
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from hashlib import sha256
 from threading import Event
 from typing import Any
@@ -39,6 +40,8 @@ from .statements import Attester
 
 ERR = CtapError.ERR
 FLAG = AuthenticatorData.FLAG
+_UP, _UV, _BE, _BS, _AT, _ED = (int(f) for f in (FLAG.UP, FLAG.UV, FLAG.BE, FLAG.BS, FLAG.AT,
+                                                 FLAG.ED))
 DEFAULT_PIN = "271828"  # the PIN every software key with client PIN is set up with
 PIN_RETRIES = 8  # CTAP 2.1 §6.5.2: the PIN retry counter starts at 8
 MAX_MSG_SIZE = 1200
@@ -285,7 +288,7 @@ class SoftwareAuthenticator(CtapDevice):
                           resident=rk)
         outputs = self._extension_outputs(extensions, cred)
         auth_data = AuthenticatorData.create(  # parses all of it, the credential data too
-            rp_id_hash, self._flags(uv=uv, up=True) | FLAG.AT | (FLAG.ED if outputs else 0),
+            rp_id_hash, self._flags(uv=uv, up=True, extra=_AT | (_ED if outputs else 0)),
             cred.counter, _credential_data(self.aaguid, cred.credential_id,
                                            algorithm.cose(cred.key)),
             outputs or None,
@@ -328,10 +331,12 @@ class SoftwareAuthenticator(CtapDevice):
             outputs["hmac-secret"] = True
         return outputs
 
-    def _flags(self, *, uv: bool, up: bool) -> FLAG:
+    def _flags(self, *, uv: bool, up: bool, extra: int = 0) -> FLAG:
+        """The flags, worked out in ints (`IntFlag` arithmetic is a Python call per operator)
+        and made a `FLAG` once per value."""
         p = self.profile
-        return FLAG((FLAG.UP if up else 0) | (FLAG.UV if uv else 0)
-                    | (FLAG.BE if p.backup_eligible else 0) | (FLAG.BS if p.backup_state else 0))
+        return _flag((_UP if up else 0) | (_UV if uv else 0) | (_BE if p.backup_eligible else 0)
+                     | (_BS if p.backup_state else 0) | extra)
 
     # --- user verification (CTAP 2.1 §6.1.2 steps 1-11, §6.2.2) ----------------------------------
     def _verify_user(self, req: Mapping[int, Any], client_data_hash: bytes,
@@ -511,6 +516,11 @@ class SoftwareAuthenticator(CtapDevice):
 
 
 # --- helpers -------------------------------------------------------------------------------------
+@cache
+def _flag(value: int) -> FLAG:
+    return FLAG(value)
+
+
 def _key_agreement_cose(state: _PinState) -> dict[int, Any]:
     """getKeyAgreement's COSE key (ECDH-ES+HKDF-256, alg -25), made once per key agreement key:
     the PIN family asks for it every ceremony, and the key changes only after a wrong PIN."""

@@ -183,6 +183,9 @@ class _Session:
         self.client = Fido2Client(self.device, collector, interaction, extensions=_extensions())
         _remember_info(self.client)
         self.lock = Lock()  # one ceremony at a time per client, as a browser tab
+        # the event of a software device's ceremonies without a timeout: never set (nothing
+        # cancels them), where fido2 would make a new one per call
+        self.idle = Event()
 
 
 def _extensions() -> list[Any]:
@@ -246,7 +249,8 @@ def _make(device: CtapDevice, options: PublicKeyCredentialCreationOptions | Mapp
     """The client's response, and the attachment, transports and extension outputs the
     browser reports with it."""
     session = _session(device, origin, user_interaction, verify_rp_id)
-    parsed, event = _timed(device, PublicKeyCredentialCreationOptions.from_dict(options))
+    parsed, event = _timed(device, PublicKeyCredentialCreationOptions.from_dict(options),
+                           session.idle)
     with session.lock:
         session.device.new_ceremony()
         response = session.client.make_credential(parsed, event)
@@ -298,7 +302,8 @@ def authenticate(device: CtapDevice,
                  verify_rp_id: RpIdCheck | None = None) -> AuthenticationResponse:
     """navigator.credentials.get() for `origin` against `device`: the first assertion."""
     session = _session(device, origin, user_interaction, verify_rp_id)
-    parsed, event = _timed(device, PublicKeyCredentialRequestOptions.from_dict(options))
+    parsed, event = _timed(device, PublicKeyCredentialRequestOptions.from_dict(options),
+                           session.idle)
     with session.lock:
         session.device.new_ceremony()
         selection = session.client.get_assertion(parsed, event)
@@ -322,17 +327,20 @@ _Options = TypeVar("_Options", PublicKeyCredentialCreationOptions,
                    PublicKeyCredentialRequestOptions)
 
 
-def _timed(device: CtapDevice, options: _Options) -> tuple[_Options, Event | None]:
+def _timed(device: CtapDevice, options: _Options, idle: Event) -> tuple[_Options, Event | None]:
     """The options and event to give python-fido2's client for `device`.
 
     python-fido2 starts a `threading.Timer` per call whenever `timeout` is set, to set the
     call's event when it expires. For pkconf's software authenticator, which checks the event
     as each command starts, a `_Deadline` does the same without a thread, and the client gets
-    the options without `timeout` (it uses it for nothing else). Any other device (a physical
-    key, the virtual HID key) keeps python-fido2's own timer.
+    the options without `timeout` (it uses it for nothing else); without a timeout, it gets
+    the session's `idle` event, never set, instead of a new one per call. Any other device (a
+    physical key, the virtual HID key) keeps python-fido2's own event and timer.
     """
-    if not options.timeout or not isinstance(device, SoftwareAuthenticator):
+    if not isinstance(device, SoftwareAuthenticator):
         return options, None
+    if not options.timeout:
+        return options, idle
     return replace(options, timeout=None), _Deadline(options.timeout / 1000)
 
 

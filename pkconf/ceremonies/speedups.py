@@ -29,8 +29,9 @@ Doing so replaces fido2 internals (`fido2.utils.get_type_hints`, the `_get_field
 `_CborDataObject` and `_JsonDataObject`, `fido2.cbor.encode`/`decode_from`, and the
 `_parse_value`, `_parse_from_dict` and `__post_init__` of `_DataClassMapping` /
 `_JsonDataObject`, their `from_dict` and `__getitem__`, the responses' `_parse_value`,
-`AuthenticatorData.__init__`, `AttestedCredentialData.unpack_from` and
-`AttestationObject.create`) for the whole process, so it is never a side effect of an import:
+`AuthenticatorData.__init__`, `AttestedCredentialData.unpack_from`,
+`AttestationObject.create`, and the `sha256` of fido2.webauthn and fido2.ctap2.pin) for the
+whole process, so it is never a side effect of an import:
 the CLI, the conformance plugin and the benchmarks call `enable_fido2_speedups()`. It applies
 only to fido2 releases whose internals were read for it, and only when they still have the
 expected shape; otherwise fido2 stays as it is and one warning says why.
@@ -38,6 +39,7 @@ expected shape; otherwise fido2 stays as it is and one warning says why.
 
 from __future__ import annotations
 
+import hashlib
 import struct
 import types
 import typing
@@ -50,6 +52,7 @@ from typing import Any
 
 import fido2.cbor
 import fido2.ctap2.base
+import fido2.ctap2.pin
 import fido2.utils
 import fido2.webauthn
 from fido2.cose import CoseKey
@@ -74,6 +77,9 @@ _HINTS = "get_type_hints"  # the name fido2.utils calls, imported from typing
 _FIELD_KEY = "_get_field_key"  # the classmethod each data-object base defines
 _OWNERS = ((fido2.ctap2.base, "_CborDataObject"), (fido2.utils, "_JsonDataObject"))
 _CODEC = ("encode", "decode_from")  # fido2.cbor's functions that every other one goes through
+# the modules whose `sha256` (fido2.utils's, through `cryptography`'s Hash object) a ceremony
+# calls: the client data hash, and the PIN protocols' shared secret and PIN hash
+_SHA256_USERS = (fido2.webauthn, fido2.ctap2.pin)
 _DATA, _JSON = fido2.utils._DataClassMapping, fido2.utils._JsonDataObject
 # the parse functions replaced: (owner, name, whether the owner's own is a classmethod)
 _PARSE = ((_DATA, "_parse_value", True), (_JSON, "_parse_value", True),
@@ -127,6 +133,8 @@ def enable_fido2_speedups() -> bool:
             setattr(owner, _FIELD_KEY, classmethod(_memoized(original.__func__)))
         _codec.update({name: getattr(fido2.cbor, name) for name in _CODEC})
         fido2.cbor.encode, fido2.cbor.decode_from = _cbor_encode, _cbor_decode_from
+        for module in _SHA256_USERS:
+            module.sha256 = _sha256  # type: ignore[attr-defined]
         replacements: tuple[Any, ...] = (
             classmethod(_data_parse_value), classmethod(_json_parse_value),
             classmethod(_parse_from_dict), _post_init, classmethod(_from_dict), _getitem,
@@ -151,6 +159,8 @@ def disable_fido2_speedups() -> None:
             setattr(owner, _FIELD_KEY, original)
         for name, original in _codec.items():
             setattr(fido2.cbor, name, original)
+        for module in _SHA256_USERS:
+            module.sha256 = fido2.utils.sha256  # type: ignore[attr-defined]
         for (owner, name), original in _parse.items():
             setattr(owner, name, original)
         _codec.clear()
@@ -175,6 +185,9 @@ def _owners() -> tuple[list[type], str | None]:
                     f"({', '.join(CHECKED_VERSIONS)})")
     if getattr(fido2.utils, _HINTS, None) is not typing.get_type_hints:
         return [], f"fido2.utils.{_HINTS} is not typing.{_HINTS}"
+    for module in _SHA256_USERS:
+        if getattr(module, "sha256", None) is not fido2.utils.sha256:
+            return [], f"{module.__name__}.sha256 is not fido2.utils.sha256"
     for name in _CODEC:
         if getattr(getattr(fido2.cbor, name, None), "__module__", None) != "fido2.cbor":
             return [], f"fido2.cbor.{name} is not fido2's own"
@@ -222,6 +235,12 @@ def _memoized(compute: Callable[[type, Field[Any]], Any]) -> Callable[[type, Fie
     return field_key
 
 
+def _sha256(data: bytes) -> bytes:
+    """`fido2.utils.sha256`, by `hashlib` (the same digest, and a TypeError for what is not
+    bytes-like, as there) without building a `cryptography` Hash object per call."""
+    return hashlib.sha256(data).digest()
+
+
 # --- CBOR (fido2.cbor's subset: ints, bools, text, bytes, arrays, maps) ---------------------------
 _BYTE = tuple(bytes((i,)) for i in range(256))  # each one-byte string, made once
 
@@ -243,6 +262,8 @@ def _cbor_encode(data: Any) -> bytes:
     """`fido2.cbor.encode`: the exact built-in types first, then fido2's own order of checks
     (so a bool stays a bool, a bytes subclass is bytes, a Mapping a map)."""
     kind = type(data)
+    if kind is dict:
+        return _cbor_map(data)
     if kind is int:
         if 0 <= data < 24:
             return _BYTE[data]
@@ -254,10 +275,8 @@ def _cbor_encode(data: Any) -> bytes:
     if kind is bytes:
         n = len(data)
         return (_BYTE[0x40 | n] if n < 24 else _cbor_head(0x40, n)) + data
-    if kind is dict:
-        return _cbor_map(data)
     if kind is list or kind is tuple:
-        return _cbor_head(0x80, len(data)) + b"".join([_cbor_encode(x) for x in data])
+        return _cbor_array(data)
     if isinstance(data, bool):
         return b"\xf5" if data else b"\xf4"
     if isinstance(data, int):
@@ -267,23 +286,66 @@ def _cbor_encode(data: Any) -> bytes:
         return _cbor_head(0x60, len(text)) + text
     if isinstance(data, bytes | bytearray | memoryview):
         return _cbor_head(0x40, len(data)) + data
-    if isinstance(data, Mapping):
+    if isinstance(data, dict | Mapping):  # a dict subclass is none of the above (its layout)
         return _cbor_map(data)
     if isinstance(data, Sequence):
-        return _cbor_head(0x80, len(data)) + b"".join([_cbor_encode(x) for x in data])
+        return _cbor_array(data)
     raise ValueError(f"Unsupported value: {data!r}")
+
+
+def _cbor_array(data: Sequence[Any]) -> bytes:
+    parts = [_cbor_head(0x80, len(data))]
+    append = parts.append
+    for value in data:
+        kind = type(value)
+        if kind is int and 0 <= value < 24:
+            append(_BYTE[value])
+        elif kind is bytes:
+            n = len(value)
+            append(_BYTE[0x40 | n] if n < 24 else _cbor_head(0x40, n))
+            append(value)
+        elif kind is dict:
+            append(_cbor_map(value))
+        else:
+            append(_cbor_encode(value))
+    return b"".join(parts)
 
 
 def _cbor_map(data: Mapping[Any, Any]) -> bytes:
     """Each key, then its value, encoded in the map's order (the first failure is fido2's), then
     sorted as fido2 sorts them: by the key's major type, length and bytes; equal keys (such as
-    1 and an IntEnum 1 of a Mapping that holds both) stay in the map's order."""
+    1 and an IntEnum 1 of a Mapping that holds both) stay in the map's order. The commonest
+    keys and values (small ints, text, bytes, dicts) are encoded here, not by a call each."""
     items = []
     for i, (k, v) in enumerate(data.items()):
-        key = _cbor_encode(k)
-        items.append((key[0], len(key), key, i, _cbor_encode(v)))
+        kind = type(k)
+        if kind is int and -25 < k < 24:
+            key = _BYTE[k] if k >= 0 else _BYTE[31 - k]
+        elif kind is str:
+            text = k.encode("utf8")
+            n = len(text)
+            key = (_BYTE[0x60 | n] if n < 24 else _cbor_head(0x60, n)) + text
+        else:
+            key = _cbor_encode(k)
+        kind = type(v)
+        if kind is int and 0 <= v < 24:
+            value = _BYTE[v]
+        elif kind is str:
+            text = v.encode("utf8")
+            n = len(text)
+            value = (_BYTE[0x60 | n] if n < 24 else _cbor_head(0x60, n)) + text
+        elif kind is bytes:
+            n = len(v)
+            value = (_BYTE[0x40 | n] if n < 24 else _cbor_head(0x40, n)) + v
+        elif kind is dict:
+            value = _cbor_map(v)
+        else:
+            value = _cbor_encode(v)
+        items.append((key[0], len(key), key, i, value))
     items.sort()
-    return _cbor_head(0xA0, len(items)) + b"".join([item[2] + item[4] for item in items])
+    n = len(items)
+    return (_BYTE[0xA0 | n] if n < 24 else _cbor_head(0xA0, n)) + \
+        b"".join([item[2] + item[4] for item in items])
 
 
 def _cbor_decode_from(data: bytes) -> tuple[Any, bytes]:
@@ -296,11 +358,20 @@ def _cbor_decode_from(data: bytes) -> tuple[Any, bytes]:
     return value, data[end:]
 
 
+_NOT_IMMEDIATE = object()
+# the value of each one-byte item, by that byte: ints -24..23, and every simple value or float,
+# which fido2 reads as a bool (true only for 21) without its argument; else _NOT_IMMEDIATE
+_IMMEDIATE: tuple[Any, ...] = tuple(
+    b if b < 0x18 else 0x1F - b if 0x20 <= b < 0x38 else b == 0xF5 if b >= 0xE0
+    else _NOT_IMMEDIATE for b in range(256))
+
+
 def _cbor_item(data: bytes, pos: int) -> tuple[Any, int]:
     """The item at `pos` and the offset after it, failing where fido2's decoder fails: an
     IndexError or struct.error when the input ends early, a KeyError for a tag (major type 6),
     a ValueError for an argument of 28-31; like fido2, a byte or text string longer than the
-    input is cut short, and every simple value or float is a bool (true only for 21)."""
+    input is cut short, and every simple value or float is a bool (true only for 21). The
+    items of arrays and maps that are one byte long are read here, not by a call each."""
     first = data[pos]
     major, ai = first >> 5, first & 0x1F
     pos += 1
@@ -328,16 +399,30 @@ def _cbor_item(data: bytes, pos: int) -> tuple[Any, int]:
         return data[pos:pos + n], min(pos + n, len(data))
     if major == 3:
         return data[pos:pos + n].decode("utf8"), min(pos + n, len(data))
+    immediate = _IMMEDIATE
     if major == 4:
         values = []
         for _ in range(n):
-            value, pos = _cbor_item(data, pos)
+            value = immediate[data[pos]]
+            if value is _NOT_IMMEDIATE:
+                value, pos = _cbor_item(data, pos)
+            else:
+                pos += 1
             values.append(value)
         return values, pos
     items = {}
     for _ in range(n):
-        key, pos = _cbor_item(data, pos)
-        items[key], pos = _cbor_item(data, pos)
+        key = immediate[data[pos]]
+        if key is _NOT_IMMEDIATE:
+            key, pos = _cbor_item(data, pos)
+        else:
+            pos += 1
+        value = immediate[data[pos]]
+        if value is _NOT_IMMEDIATE:
+            value, pos = _cbor_item(data, pos)
+        else:
+            pos += 1
+        items[key] = value
     return items, pos
 
 
@@ -588,23 +673,46 @@ _AUTH_DATA_FIELDS = ("rp_id_hash", "flags", "counter", "credential_data", "exten
 
 def _auth_data_init(self: Any, _: bytes) -> None:
     """`AuthenticatorData.__init__`: the fields of the same bytes parsed before, else fido2's
-    own parse (whose failures are never remembered). Only `AuthenticatorData` itself: a
-    subclass may parse differently."""
+    parse (whose failures are never remembered). Only `AuthenticatorData` itself: a subclass
+    may parse differently."""
     own = _parse[(AuthenticatorData, "__init__")]
     if type(self) is not AuthenticatorData:
         return own(self, _)  # type: ignore[no-any-return]
     raw = bytes(self)
     parsed = _auth_data.get(raw)
     if parsed is None:
-        own(self, _)
+        if len(raw) < _AUTH_DATA_FIXED:
+            return own(self, _)  # type: ignore[no-any-return]  # fido2 says what is missing
+        fields = _auth_data_fields(raw)
         with _auth_data_lock:
             while len(_auth_data) >= _AUTH_DATA_MEMO:
                 del _auth_data[next(iter(_auth_data))]
-            _auth_data[raw] = tuple(_fresh(getattr(self, name)) for name in _AUTH_DATA_FIELDS)
-        return None
-    for name, value in zip(_AUTH_DATA_FIELDS, parsed, strict=True):
-        object.__setattr__(self, name, _fresh(value))
+            _auth_data[raw] = tuple(_fresh(value) for value in fields)
+    else:
+        fields = tuple(value if type(value) in _ATOMS else _fresh(value) for value in parsed)
+    for name, value in zip(_AUTH_DATA_FIELDS, fields, strict=True):
+        object.__setattr__(self, name, value)
     return None
+
+
+_AUTH_DATA_FIXED = 37  # RP ID hash, flags, counter
+_AT, _ED = AuthenticatorData.FLAG.AT.value, AuthenticatorData.FLAG.ED.value
+_ATOMS = frozenset({bytes, int, str, bool, type(None)})  # immutable: never copied
+
+
+def _auth_data_fields(raw: bytes) -> tuple[Any, ...]:
+    """What fido2's `AuthenticatorData.__init__` reads from `raw` (at least the fixed 37 bytes)
+    in `_AUTH_DATA_FIELDS` order, failing as it fails: the fixed fields sliced instead of read
+    through a `ByteBuffer`, and the flags tested as the int they are, not through `IntFlag`."""
+    flags, rest = raw[32], raw[_AUTH_DATA_FIXED:]
+    credential_data = extensions = None
+    if flags & _AT:
+        credential_data, rest = AttestedCredentialData.unpack_from(rest)
+    if flags & _ED:
+        extensions, rest = fido2.cbor.decode_from(rest)
+    if rest:
+        raise ValueError("Wrong length")
+    return raw[:32], flags, int.from_bytes(raw[33:37]), credential_data, extensions
 
 
 def _unpack_credential_data(cls: Any, data: bytes) -> tuple[Any, bytes]:
@@ -696,6 +804,8 @@ def _fresh(value: Any) -> Any:
     extensions), lists and attested credential data are new; bytes, ints and strings are
     immutable and kept."""
     kind = type(value)
+    if kind in _ATOMS:
+        return value
     if kind is AttestedCredentialData:
         fresh = bytes.__new__(AttestedCredentialData, value)
         for name in ("aaguid", "credential_id"):
@@ -703,7 +813,7 @@ def _fresh(value: Any) -> Any:
         object.__setattr__(fresh, "public_key", _fresh(value.public_key))
         return fresh
     if kind is dict or issubclass(kind, CoseKey):  # no CoseKey has an __init__ of its own
-        return kind({k: _fresh(v) for k, v in value.items()})
+        return kind({k: v if type(v) in _ATOMS else _fresh(v) for k, v in value.items()})
     if kind is list:
-        return [_fresh(v) for v in value]
+        return [v if type(v) in _ATOMS else _fresh(v) for v in value]
     return value

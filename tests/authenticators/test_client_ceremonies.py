@@ -372,3 +372,24 @@ def test_a_ceremony_past_its_timeout_is_cancelled_as_fidos_timer_cancels_it(
         register(device, _timed_options(5), ORIGIN)
     assert caught.value.code == ClientError.ERR.TIMEOUT
     assert register(slow, _timed_options(60_000), ORIGIN).raw_id  # a later one is unaffected
+
+
+class _Watched(SoftwareAuthenticator):
+    """Remembers the event of every makeCredential."""
+
+    events: list[threading.Event | None]
+
+    def call(self, cmd, data=b"", event=None, on_keepalive=None):
+        if data[:1] == b"\x01":
+            self.events.append(event)
+        return super().call(cmd, data, event, on_keepalive)
+
+
+def test_software_ceremonies_without_a_timeout_share_one_event_never_set() -> None:
+    device = _Watched(PROFILES["yubikey-5-usb"])
+    device.events = []
+    options = {k: v for k, v in _timed_options(1).items() if k != "timeout"}
+    for _ in range(2):
+        assert register(device, options, ORIGIN).raw_id
+    assert len(device.events) == 2 and device.events[0] is device.events[1]
+    assert device.events[0] is not None and not device.events[0].is_set()

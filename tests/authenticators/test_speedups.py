@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import fido2.ctap2.base
+import fido2.ctap2.pin
 import fido2.utils
+import fido2.webauthn
 import pytest
 from fido2 import cbor
 from fido2.ctap2 import Info
@@ -99,6 +101,8 @@ REPLACED = [  # (class, attribute) the speed-ups replace, besides get_type_hints
     (AuthenticatorData, "__init__"),
     (AttestedCredentialData, "unpack_from"),
     (AttestationObject, "create"),
+    (fido2.webauthn, "sha256"),
+    (fido2.ctap2.pin, "sha256"),
 ]
 
 
@@ -148,9 +152,10 @@ def test_an_unchecked_fido2_version_is_left_alone_with_one_warning(
     (fido2.utils._DataClassMapping, "_parse_value", lambda cls, t, value: value),
     (fido2.utils._JsonDataObject, "_parse_value", staticmethod(lambda t, value: value)),
     (fido2.utils._DataClassMapping, "_parse_from_dict", lambda data: data),
+    (fido2.webauthn, "sha256", lambda data: b""),
 ], ids=["get_type_hints-replaced", "cbor-base-gone", "json-base-without-field-key",
         "parse-value-not-a-classmethod", "json-parse-value-a-staticmethod",
-        "parse-from-dict-not-a-classmethod"])
+        "parse-from-dict-not-a-classmethod", "sha256-not-fidos"])
 def test_unexpected_fido2_internals_are_left_alone(monkeypatch: pytest.MonkeyPatch,
                                                    module: Any, name: str, value: Any) -> None:
     disable_fido2_speedups()
@@ -159,6 +164,27 @@ def test_unexpected_fido2_internals_are_left_alone(monkeypatch: pytest.MonkeyPat
     with pytest.warns(RuntimeWarning, match="speed-ups left off"):
         assert not enable_fido2_speedups()
     assert vars(module)[name] is value
+
+
+@pytest.mark.parametrize("data", [b"", b"abc" * 100, bytearray(b"abc"), memoryview(b"view"),
+                                  CollectedClientData(b'{"type":"webauthn.create",'
+                                                      b'"challenge":"","origin":"o"}'),
+                                  "text", None, 5])
+def test_the_client_data_hash_is_fidos_sha256(data: Any) -> None:
+    """Digest for digest, and the same exception type for what is not bytes-like."""
+    disable_fido2_speedups()
+    own = fido2.webauthn.sha256
+    assert enable_fido2_speedups()
+    fast = fido2.webauthn.sha256
+    assert fast is not own and fido2.ctap2.pin.sha256 is fast
+    assert _outcome(lambda: fast(data)) == _outcome(lambda: own(data))
+
+
+def _outcome(call: Callable[[], Any]) -> Any:
+    try:
+        return call()
+    except Exception as e:  # the point: which type each side raises
+        return type(e)
 
 
 def test_speedups_give_the_same_parsed_options() -> None:

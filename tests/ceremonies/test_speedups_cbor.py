@@ -3,6 +3,7 @@ same exception types on bad input; switching the speed-ups off gives fido2 its o
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Iterator, Mapping
 from enum import IntEnum, StrEnum
 from typing import Any
@@ -159,3 +160,39 @@ def test_disabling_gives_fido2_back_its_own_codec(codecs: Any) -> None:
     assert (fido2.cbor.encode, fido2.cbor.decode_from) == own
     assert enable_fido2_speedups()
     assert (fido2.cbor.encode, fido2.cbor.decode_from) == fast
+
+
+def _random_value(rng: random.Random, depth: int = 0) -> Any:
+    """A value of fido2's CBOR subset: ints at each head size, text and bytes either side of
+    23 bytes, bools, and (nested) arrays and maps whose keys mix types, signs and lengths."""
+    kind = rng.randrange(8 if depth < 3 else 5)
+    if kind == 0:
+        return rng.choice([0, 1, 23, 24, 255, 256, 65536, 2**32, -1, -24, -25, -300, -2**40])
+    if kind == 1:
+        return "".join(rng.choice("aé✓") for _ in range(rng.choice([0, 1, 23, 24, 30])))
+    if kind == 2:
+        return rng.randbytes(rng.choice([0, 5, 23, 24, 300]))
+    if kind == 3:
+        return rng.choice([True, False, _Number.SEVEN])
+    if kind == 4:
+        return rng.choice([7, "k", b"b"])
+    if kind == 5:
+        return [_random_value(rng, depth + 1) for _ in range(rng.randrange(30))]
+    keys = [_random_value(rng, 3) for _ in range(rng.randrange(30))]
+    return {k: _random_value(rng, depth + 1) for k in keys}
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_values_encode_and_decode_as_with_fido(codecs: Any, seed: int) -> None:
+    (own_encode, own_decode), (fast_encode, fast_decode) = codecs
+    rng = random.Random(seed)
+    value = _random_value(rng)
+    data = own_encode(value)
+    assert fast_encode(value) == data
+    assert fast_decode(data + b"\x01") == own_decode(data + b"\x01")
+    for _ in range(20):  # damaged: a byte changed, or the input cut short
+        damaged = bytearray(data)
+        damaged[rng.randrange(len(data))] = rng.randrange(256)
+        for bad in (bytes(damaged), data[:rng.randrange(len(data))]):
+            assert _outcome(lambda bad=bad: fast_decode(bad)) == _outcome(
+                lambda bad=bad: own_decode(bad))

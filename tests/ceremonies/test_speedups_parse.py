@@ -165,9 +165,12 @@ def test_odd_registration_responses_parse_or_fail_as_with_fido(
 
 
 @pytest.mark.parametrize("damage", [
-    lambda a: a[:36], lambda a: a[:-1], lambda a: a + b"\x00",
+    lambda a: a[:36], lambda a: a[:37], lambda a: a[:40], lambda a: a[:-1],
+    lambda a: a + b"\x00",
     lambda a: a[:32] + bytes([a[32] & ~AuthenticatorData.FLAG.ED]) + a[33:],
-], ids=["header-only", "one-byte-short", "one-byte-more", "extensions-without-their-flag"])
+    lambda a: a[:32] + bytes([a[32] & ~AuthenticatorData.FLAG.AT]) + a[33:],
+], ids=["header-only", "fixed-fields-only", "aaguid-cut", "one-byte-short", "one-byte-more",
+        "extensions-without-their-flag", "credential-without-its-flag"])
 def test_bad_authenticator_data_fail_as_with_fido_every_time(
         registrations: dict[str, RegistrationResponse],
         damage: Callable[[bytes], bytes]) -> None:
