@@ -149,20 +149,24 @@ class _File:
             self.fail(f"{where}.userType", f"must be Member or Guest, not {str(value)[:40]!r}")
         return kind
 
-    def ids(self, obj: dict[str, Any], keys: tuple[str, ...], where: str) -> Iterator[str]:
+    def ids(self, obj: dict[str, Any], keys: tuple[str, ...], where: str) -> list[str]:
         """Ids listed under any of `keys`, as strings or as objects with an `id`. A tenant's
-        export lists hundreds of thousands: the JSON path is spelled out only for a problem."""
+        export lists hundreds of thousands: they are checked as a whole, and the first problem
+        is looked for, with its JSON path, only when there is one."""
+        found: list[str] = []
         for key in keys:
             if obj.get(key) is None:
                 continue
-            for i, item in enumerate(_array(self, obj[key], f"{where}.{key}")):
-                if isinstance(item, str) and item:
-                    yield item
-                elif isinstance(item, dict) and isinstance(gid := item.get("id"), str) and gid:
-                    yield gid
-                else:  # says what is wrong, and where
-                    at = f"{where}.{key}[{i}]"
-                    yield self.text(_object(self, item, at), "id", at, required=True)
+            items = _array(self, obj[key], f"{where}.{key}")
+            ids: list[Any] = [item.get("id") if type(item) is dict else item for item in items]
+            if set(map(type, ids)) <= {str} and "" not in ids:
+                found += ids
+                continue
+            for i, item in enumerate(items):  # says what is wrong, and where
+                at = f"{where}.{key}[{i}]"
+                if not (isinstance(item, str) and item):
+                    self.text(_object(self, item, at), "id", at, required=True)
+        return found
 
 
 def _array(f: _File, value: Any, where: str) -> list[Any]:
