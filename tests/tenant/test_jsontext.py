@@ -1,5 +1,6 @@
-"""The nesting measured before JSON text is parsed (`jsontext.too_deep`) is the depth of its
-arrays and objects: brackets inside strings, escaped quotes included, are text."""
+"""JSON text read strictly (`jsontext`): the nesting measured before parsing is the depth of its
+arrays and objects (brackets inside strings, escaped quotes included, are text), and an object
+names each member once."""
 
 from __future__ import annotations
 
@@ -55,3 +56,16 @@ def test_nesting_counts_structure_only(text: str, limit: int, deep: bool) -> Non
 def test_text_nested_deeper_than_the_limit_is_refused_before_parsing() -> None:
     with pytest.raises(JsonTextError, match="nests too deeply"):
         loads("[" * 5_000 + "]" * 5_000)
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ('{"a": 1, "b": 2, "a": 3}', "a"),
+    ('[{"x": {"b": 1, "c": 2, "c": 3, "b": 4}}]', "c"),  # the first name to come again
+])
+def test_a_member_name_twice_is_refused_naming_it(text: str, name: str) -> None:
+    with pytest.raises(JsonTextError, match=f"has the member '{name}' twice"):
+        loads(text)
+
+
+def test_distinct_member_names_read_as_an_object() -> None:
+    assert loads('{"a": 1, "b": {"a": 2}}') == {"a": 1, "b": {"a": 2}}
