@@ -63,6 +63,8 @@ _USER_KEYS = ("id", "userType", "groups", "mfaAgeSeconds", "tap", "windowsHelloF
               "inTapPolicy", "registrationInterrupt", "conditionalAccessUnmet",
               "platformCredentials")
 _TAP_KEYS = ("isUsableOnce", "ageSeconds")
+_KNOWN: dict[tuple[str, ...], frozenset[str]] = {keys: frozenset(keys)
+                                                 for keys in (_USER_KEYS, _TAP_KEYS)}
 # The AAGUID the Windows Hello for Business credential of `windowsHelloForBusiness` carries.
 WHFB_AAGUID = sorted(WINDOWS_HELLO_AAGUIDS)[0]
 
@@ -99,7 +101,7 @@ def _flag(obj: dict[str, Any], key: str, default: bool, where: str) -> bool:
 
 def _known_keys(obj: dict[str, Any], keys: tuple[str, ...], where: str) -> None:
     """A misspelt key would silently mean "no MFA" or "no TAP": it is an error instead."""
-    if unknown := sorted(set(obj) - set(keys)):
+    if not obj.keys() <= _KNOWN[keys] and (unknown := sorted(obj.keys() - _KNOWN[keys])):
         raise UserJsonError(f"{where}.{unknown[0]} is unknown (known: {', '.join(keys)})")
 
 
@@ -140,7 +142,7 @@ class UserContext:
             raise UserJsonError(f"{where} must be a JSON object")
         _known_keys(obj, _USER_KEYS, where)
         user_type = obj.get("userType", "Member")
-        if user_type not in tuple(UserType):
+        if not isinstance(user_type, str) or user_type not in _members(UserType):
             raise UserJsonError(f"{where}.userType must be Member or Guest, "
                                 f"not {str(user_type)[:40]!r}")
         groups = obj.get("groups", [])
@@ -150,7 +152,8 @@ class UserContext:
         if not isinstance(user_id, str):
             raise UserJsonError(f"{where}.id must be a string")
         whfb = _flag(obj, "windowsHelloForBusiness", False, where)
-        return cls(user_id=user_id, user_type=UserType(user_type), groups=frozenset(groups),
+        return cls(user_id=user_id, user_type=_members(UserType)[user_type],
+                   groups=frozenset(groups),
                    mfa_age_seconds=_seconds(obj, "mfaAgeSeconds", where),
                    tap=_tap(obj.get("tap"), f"{where}.tap"),
                    existing_credentials=(ExistingCredential(b"", WHFB_AAGUID, True),)
@@ -304,6 +307,8 @@ class Decision:
             version=version,
         )
         written = decision.to_json()
+        if json == written:  # else the first difference, in key order, is reported
+            return decision
         for key in sorted(json.keys() | written.keys()):
             if key not in written:
                 raise DecisionFormatError(key, "is not a decision field")
@@ -348,11 +353,22 @@ def _optional_date(json: Mapping[str, object], key: str) -> date | None:
 
 def _enum(json: Mapping[str, object], key: str, kind: type[E], where: str = "") -> E:
     value = _field(json, key, str, where)
-    try:
-        return kind(value)
-    except ValueError:
+    member = _members(kind).get(value)
+    if member is None:
         raise DecisionFormatError(where or key, f"{value!r} is not a known "
-                                                f"{kind.__name__.lower()}") from None
+                                                f"{kind.__name__.lower()}")
+    return member
+
+
+def _members(kind: type[E]) -> dict[str, E]:
+    """`kind(value)` as a lookup: the enum's call runs Python code for every member read."""
+    members = _MEMBERS.get(kind)
+    if members is None:
+        members = _MEMBERS[kind] = {str(member): member for member in kind}
+    return members
+
+
+_MEMBERS: dict[type[StrEnum], dict[str, Any]] = {}
 
 
 def _json_type(value: object) -> str:

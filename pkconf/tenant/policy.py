@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from . import jsontext
@@ -157,6 +157,8 @@ class _Reader:
                 self.problem(f"{path}.{key}", "is required")
             return default
         value = obj[key]
+        if type(value) is kind or (kind is Mapping and type(value) is dict):
+            return value  # the usual case, known without the checks below
         # bool is an int in Python: never let true stand for a number or the reverse
         if not isinstance(value, kind) or (isinstance(value, bool) and bool not in _kinds(kind)):
             self.problem(f"{path}.{key}", f"must be {_kind_name(kind)}, not {_json_type(value)}")
@@ -221,15 +223,15 @@ class _Reader:
     def profile(self, obj: Mapping[str, Any], path: str) -> PasskeyProfile:
         """One passkeyProfile, with the readings of its unknownFutureValue fields."""
         start = len(self.warnings)
-        profile = PasskeyProfile(
-            id=self.get(obj, "id", path, str, default=""),
-            name=self.get(obj, "name", path, str, default=""),
-            passkey_types=self.passkey_types(obj, path),
-            attestation_enforcement=self.enum(obj, "attestationEnforcement", path,
-                                              ATTESTATION_ENFORCEMENTS) or "disabled",
-            key_restrictions=self.key_restrictions(obj, "keyRestrictions", path, required=True),
-        )
-        return replace(profile, readings=self.readings_since(start))
+        # read in this order, so that warnings and problems come in it; made once, readings too
+        profile_id = self.get(obj, "id", path, str, default="")
+        name = self.get(obj, "name", path, str, default="")
+        passkey_types = self.passkey_types(obj, path)
+        enforcement = self.enum(obj, "attestationEnforcement", path,
+                                ATTESTATION_ENFORCEMENTS) or "disabled"
+        restrictions = self.key_restrictions(obj, "keyRestrictions", path, required=True)
+        return PasskeyProfile(profile_id, name, passkey_types, enforcement, restrictions,
+                              self.readings_since(start))
 
     def target(self, obj: Mapping[str, Any], path: str, *, include: bool,
                legacy: bool) -> Target:

@@ -240,8 +240,9 @@ class Rule:
                 self.until.effective(cloud) if self.until else None)
 
     def source(self, cloud: Cloud = Cloud.WORLDWIDE) -> dict[str, str]:
-        out = {"rule": self.reason.value, "fact": self.fact, "url": self.url,
-               "status": self.status.value}
+        # str() of a StrEnum is its value, without 3.11's Python-level `value` property
+        out = {"rule": str(self.reason), "fact": self.fact, "url": self.url,
+               "status": str(self.status)}
         if self.note:
             out["note"] = self.note
         out["version"] = self.version
