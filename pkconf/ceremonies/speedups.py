@@ -30,8 +30,8 @@ Doing so replaces fido2 internals (`fido2.utils.get_type_hints`, the `_get_field
 `_parse_value`, `_parse_from_dict` and `__post_init__` of `_DataClassMapping` /
 `_JsonDataObject`, their `from_dict` and `__getitem__`, the responses' `_parse_value`,
 `AuthenticatorData.__init__`, `AttestedCredentialData.unpack_from`,
-`AttestationObject.create`, and the `sha256` of fido2.webauthn and fido2.ctap2.pin) for the
-whole process, so it is never a side effect of an import:
+`AttestationObject.create`, `CollectedClientData.create`, and the `sha256` of fido2.webauthn
+and fido2.ctap2.pin) for the whole process, so it is never a side effect of an import:
 the CLI, the conformance plugin and the benchmarks call `enable_fido2_speedups()`. It applies
 only to fido2 releases whose internals were read for it, and only when they still have the
 expected shape; otherwise fido2 stays as it is and one warning says why.
@@ -39,13 +39,16 @@ expected shape; otherwise fido2 stays as it is and one warning says why.
 
 from __future__ import annotations
 
+import builtins
 import hashlib
+import json
 import struct
 import types
 import typing
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import Field, fields
+from enum import Enum, EnumMeta
 from importlib.metadata import PackageNotFoundError, version
 from threading import Lock
 from typing import Any
@@ -62,6 +65,7 @@ from fido2.webauthn import (
     AttestedCredentialData,
     AuthenticationResponse,
     AuthenticatorData,
+    CollectedClientData,
     RegistrationResponse,
 )
 
@@ -88,10 +92,14 @@ _PARSE = ((_DATA, "_parse_value", True), (_JSON, "_parse_value", True),
           (RegistrationResponse, "_parse_value", True),
           (AuthenticationResponse, "_parse_value", True),
           (AuthenticatorData, "__init__", False), (AttestedCredentialData, "unpack_from", True),
-          (AttestationObject, "create", True))
+          (AttestationObject, "create", True), (CollectedClientData, "create", True))
 # the hint whose values the two responses' `_parse_value` keep as they are (client extension
 # results), as fido2.webauthn spells it: its own `Mapping`
 _EXTENSIONS_HINT = fido2.webauthn.Mapping[str, Any] | None  # type: ignore[attr-defined]
+# enum metaclass calls that look a value up as `EnumMeta.__call__` does: its own, and fido2's
+# (None for an unknown value, instead of a ValueError)
+_ENUM_CALLS = (EnumMeta.__call__,
+               getattr(fido2.webauthn, "_StringEnumMeta", EnumMeta).__call__)
 _AUTH_DATA_MEMO = 64  # authenticator data parses remembered (a ceremony needs one)
 # hint types `isinstance` always refuses with a TypeError (Sequence[X], list[X], dict[K, V])
 _NEVER_INSTANCES = (type(Sequence[int]), types.GenericAlias)
@@ -140,7 +148,8 @@ def enable_fido2_speedups() -> bool:
             classmethod(_parse_from_dict), _post_init, classmethod(_from_dict), _getitem,
             classmethod(_response_parse_value(RegistrationResponse)),
             classmethod(_response_parse_value(AuthenticationResponse)), _auth_data_init,
-            classmethod(_unpack_credential_data), classmethod(_attestation_object_create))
+            classmethod(_unpack_credential_data), classmethod(_attestation_object_create),
+            classmethod(_client_data_create))
         for (owner, name, _), replacement in zip(_PARSE, replacements, strict=True):
             _parse[(owner, name)] = owner.__dict__[name]
             setattr(owner, name, replacement)
@@ -482,6 +491,7 @@ def _parse_plan(json: bool, t: Any) -> _Plan:
         key_t, value_t = pair if pair is not None else (None, None)
         from_dict = getattr(inner, "from_dict", None)
         wrap = None if from_dict else getattr(inner, "__call__", None)  # noqa: B004 - as fido2
+        members = None if from_dict else _enum_members(inner)
     except Exception:  # whatever fido2 raises for this hint, it raises itself
         return _own_parse(json, t)
     is_sequence = item is not None
@@ -505,11 +515,26 @@ def _parse_plan(json: bool, t: Any) -> _Plan:
             return {parse_key(cls, k): parse_value(cls, v) for k, v in value.items()}
         if from_dict:
             return from_dict(value)
+        if members is not None:
+            try:
+                return members[value]
+            except (KeyError, TypeError):  # the enum's own call says what becomes of it
+                pass
         if wrap:
             return wrap(value)
         raise ValueError(f"Unparseable value of type {type(value)} for {inner}")
 
     return parse
+
+
+def _enum_members(t: Any) -> Mapping[Any, Any] | None:
+    """The value -> member map that calling enum `t` looks a value up in first (`Enum.__new__`,
+    reached unchanged through `EnumMeta.__call__` or fido2's `_StringEnumMeta.__call__`, which
+    only handles the values not found), or None when `t` is not such an enum."""
+    if (isinstance(t, EnumMeta) and type(t).__call__ in _ENUM_CALLS
+            and t.__new__ is Enum.__new__):
+        return t._value2member_map_  # type: ignore[no-any-return]
+    return None
 
 
 def _nested(cls: Any, t: Any) -> _Plan:
@@ -750,6 +775,32 @@ def _canonical_es256(data: bytes) -> tuple[tuple[Aaguid, bytes, CoseKey], int] |
     if key is None:
         return None
     return (Aaguid(data[:16]), data[18:at], key), at + ES256_KEY_SIZE
+
+
+def _client_data_create(cls: Any, type: str, challenge: bytes | str, origin: str,
+                        cross_origin: bool = False, **kwargs: Any) -> Any:
+    """`CollectedClientData.create`: fido2 writes the JSON, then its `__init__` reads it back
+    for the fields. Where the values are ASCII text and a bool (whose JSON reads back as the
+    same plain `str` and bool), the fields are those values; otherwise, with further members,
+    and for a subclass, fido2's own way."""
+    encoded = fido2.utils.websafe_encode(challenge) if isinstance(challenge, bytes) else challenge
+    if (cls is not CollectedClientData or kwargs or builtins.type(cross_origin) is not bool
+            or not all(isinstance(text, str) and text.isascii()
+                       for text in (type, encoded, origin))):
+        own = _parse[(CollectedClientData, "create")].__func__
+        return own(cls, type, challenge, origin, cross_origin, **kwargs)
+    members = {"type": type, "challenge": encoded, "origin": origin, "crossOrigin": cross_origin}
+    made = bytes.__new__(cls, json.dumps(members, separators=(",", ":")).encode())
+    # plain str, as json.loads gives
+    plain_type, plain_challenge, plain_origin = (str.__str__(text)
+                                                 for text in (type, encoded, origin))
+    data: dict[str, Any] = {"type": plain_type, "challenge": plain_challenge,
+                            "origin": plain_origin, "crossOrigin": cross_origin}
+    for name, value in (("_data", data), ("type", plain_type),
+                        ("challenge", fido2.utils.websafe_decode(plain_challenge)),
+                        ("origin", plain_origin), ("cross_origin", cross_origin)):
+        object.__setattr__(made, name, value)
+    return made
 
 
 def _attestation_object_create(cls: Any, fmt: str, auth_data: AuthenticatorData,

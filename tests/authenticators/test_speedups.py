@@ -101,6 +101,7 @@ REPLACED = [  # (class, attribute) the speed-ups replace, besides get_type_hints
     (AuthenticatorData, "__init__"),
     (AttestedCredentialData, "unpack_from"),
     (AttestationObject, "create"),
+    (CollectedClientData, "create"),
     (fido2.webauthn, "sha256"),
     (fido2.ctap2.pin, "sha256"),
 ]
@@ -178,6 +179,41 @@ def test_the_client_data_hash_is_fidos_sha256(data: Any) -> None:
     fast = fido2.webauthn.sha256
     assert fast is not own and fido2.ctap2.pin.sha256 is fast
     assert _outcome(lambda: fast(data)) == _outcome(lambda: own(data))
+
+
+class _Tagged(CollectedClientData):
+    pass
+
+
+@pytest.mark.parametrize("cls, args", [
+    (CollectedClientData, (CollectedClientData.TYPE.CREATE, bytes(range(32)), ORIGIN)),
+    (CollectedClientData, ("webauthn.get", "Y2hhbGxlbmdl", ORIGIN, True)),
+    (CollectedClientData, ("webauthn.create", b"c", "https://exämple.com")),
+    (CollectedClientData, ("webauthn.create", b"c", "https://x.com/\ud83d\ude00")),
+    (CollectedClientData, ("webauthn.create", b"c", ORIGIN, 1)),
+    (CollectedClientData, ("webauthn.create", b"c", ORIGIN, False, {"topOrigin": ORIGIN})),
+    (CollectedClientData, ("webauthn.create", "not base64!", ORIGIN)),
+    (CollectedClientData, ("webauthn.create", 7, ORIGIN)),
+    (_Tagged, ("webauthn.create", b"c", ORIGIN)),
+], ids=["create-enum", "get-text-challenge-cross-origin", "non-ascii-origin",
+        "surrogate-pair-origin", "cross-origin-an-int", "further-members",
+        "challenge-not-base64", "challenge-an-int", "subclass"])
+def test_client_data_are_made_as_by_fido(cls: type[CollectedClientData], args: tuple) -> None:
+    def made() -> Any:
+        *positional, extra = args if isinstance(args[-1], dict) else (*args, {})
+        return _outcome(lambda: _client_data_fields(cls.create(*positional, **extra)))
+
+    disable_fido2_speedups()
+    own = made()
+    assert enable_fido2_speedups()
+    assert made() == own
+
+
+def _client_data_fields(data: CollectedClientData) -> list[tuple[Any, type]]:
+    """Each value fido2's client data carry, with its exact type."""
+    values = [bytes(data), type(data), data._data, data.type, data.challenge, data.origin,
+              data.cross_origin, *data._data.values()]
+    return [(value, type(value)) for value in values]
 
 
 def _outcome(call: Callable[[], Any]) -> Any:

@@ -60,6 +60,8 @@ ODD_OPTIONS = {  # name -> what is odd about OPTIONS (fido2 takes some, refuses 
     "exclude-transports-a-word": {"excludeCredentials": [{"type": "public-key", "id": "AQ",
                                                           "transports": 5}]},
     "attestation-unknown": {"attestation": "indirect-ish"},
+    "attestation-a-list": {"attestation": ["direct"]},  # unhashable: no member by lookup
+    "attestation-an-int": {"attestation": 1},
     "hints-a-word": {"hints": 3},
     "extensions-a-list": {"extensions": ["credProps"]},
 }
@@ -374,3 +376,4 @@ def test_a_subclass_of_authenticator_data_is_parsed_by_fido(
     assert not speedups._auth_data
     disable_fido2_speedups()
     assert _outcome(lambda: parsed) == _outcome(lambda: Tagged(raw))
+
