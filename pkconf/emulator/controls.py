@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from ..tenant.decision import (
@@ -29,6 +29,7 @@ from .http import (
     MAX_ADVANCE_SECONDS,
     MAX_BODY_BYTES,
     YEARS,
+    GraphJson,
     b64url,
     bad,
     capped_body,
@@ -111,7 +112,7 @@ class EmulatorControls:
         ]
 
     async def health(self, request: Request) -> Response:
-        return JSONResponse({"status": "ok", "now": iso(self.store.now())})
+        return GraphJson({"status": "ok", "now": iso(self.store.now())})
 
     async def reset(self, request: Request) -> Response:
         self.store.reset()
@@ -123,7 +124,7 @@ class EmulatorControls:
             if body.get("now") is None:
                 raise bad("now is required")
             self.store.set_clock(moment(body, "now", self.store.now()))
-        return JSONResponse({"now": iso(self.store.now())})
+        return GraphJson({"now": iso(self.store.now())})
 
     async def advance(self, request: Request) -> Response:
         seconds = (await json_object(request)).get("seconds")
@@ -133,13 +134,13 @@ class EmulatorControls:
             raise bad(f"seconds must be at most {MAX_ADVANCE_SECONDS}")
         if (self.store.now() + timedelta(seconds=seconds)).year > YEARS[1]:
             raise bad(f"the clock cannot go past the year {YEARS[1]}")
-        return JSONResponse({"now": iso(self.store.advance_clock(seconds))})
+        return GraphJson({"now": iso(self.store.advance_clock(seconds))})
 
     async def rule_book(self, request: Request) -> Response:
         """The day and cloud whose rules registrations are decided by (PUT replaces both)."""
         if request.method == "PUT":
             self.store.set_rule_book(_rule_book_setting(await json_object(request)))
-        return JSONResponse(self.store.rule_book().to_json())
+        return GraphJson(self.store.rule_book().to_json())
 
     async def sign_in(self, request: Request) -> Response:
         """A session for /me; TAP sign-in checks the pass's window and consumes a one-time pass."""
@@ -158,7 +159,7 @@ class EmulatorControls:
         tap = tap_sign_in(self.store, user_id, body, at) if method == "tap" else None
         token = self.store.add_session(user_id, method, at, tap.id if tap else None,
                                        client=client)
-        return JSONResponse({"token": token, "userId": user_id, "method": method,
+        return GraphJson({"token": token, "userId": user_id, "method": method,
                              "client": client, "signedInDateTime": iso(at)}, status_code=201)
 
     async def add_credential(self, request: Request) -> Response:
@@ -188,7 +189,7 @@ class EmulatorControls:
             windows_hello_for_business=whfb)
         if not self.store.add_credential(cred):
             raise bad(f"the user already has credential {cred.id!r}")
-        return JSONResponse({"id": cred.id, "userId": user_id, "aaGuid": cred.aaguid,
+        return GraphJson({"id": cred.id, "userId": user_id, "aaGuid": cred.aaguid,
                              "windowsHelloForBusiness": whfb}, status_code=201)
 
 
@@ -223,10 +224,11 @@ class EmulatorControls:
         elif plan.policy is not None:
             self._same_configuration(plan.policy)
         user = plan.user
-        method, at, mfa_at = self._sign_in_plan(user)
-        credentials = [self._seed(existing) for existing in user.existing_credentials]
-        # everything is checked: only now does the store change, in one transaction
+        # everything is checked: only now does the store change, in one transaction (which
+        # reads the clock once)
         with self.store.transaction():
+            method, at, mfa_at = self._sign_in_plan(user)
+            credentials = [self._seed(existing) for existing in user.existing_credentials]
             groups = {name: self.store.add_group(name).id for name in plan.names}
             if plan.policy is not None:
                 self.store.save_policy_text(plan.policy_text if plan.policy_text is not None
@@ -247,7 +249,7 @@ class EmulatorControls:
                 self.store.add_credential(replace(credential, user_id=added.id))
             if user.platform_credentials:  # likewise: no row counts none
                 self.store.set_platform_credentials(added.id, user.platform_credentials)
-        return JSONResponse({"userId": added.id, "groups": groups, "token": token},
+        return GraphJson({"userId": added.id, "groups": groups, "token": token},
                             status_code=201)
 
     def _checked(self, body: dict[str, Any]) -> _ScenarioPlan:

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from ..tenant.attestation import Metadata
@@ -42,7 +42,7 @@ from ..tenant.rules import (
     SUPPORTED_ALGORITHMS,
 )
 from .faults import WriteThrottle, throttled
-from .http import GraphError, b64url, bad, json_field, json_object, moment, not_found
+from .http import GraphError, GraphJson, b64url, bad, json_field, json_object, moment, not_found
 from .oauth import (
     DEFAULT_DOMAIN,
     ROLE_AUTH_METHODS,
@@ -161,12 +161,12 @@ class GraphApi:
             token = b64url(f"skip:{start + size}".encode())
             body["@odata.nextLink"] = str(request.url.include_query_params(
                 **{"$skiptoken": token}))
-        return JSONResponse(body)
+        return GraphJson(body)
 
     # --- policy --------------------------------------------------------------------------------
     async def policy(self, request: Request) -> Response:
         if request.method == "GET":
-            return JSONResponse(self.store.policy())
+            return GraphJson(self.store.policy())
         retry_after = self.policy_writes.admit(self.store.options().policy_writes_per_minute)
         if retry_after is not None:
             return throttled(request, 429, retry_after)
@@ -189,7 +189,7 @@ class GraphApi:
     # --- directory -----------------------------------------------------------------------------
     async def domains(self, request: Request) -> Response:
         """The tenant's one domain: verified, initial and default (test users' UPNs use it)."""
-        return JSONResponse({"value": [{
+        return GraphJson({"value": [{
             "id": DEFAULT_DOMAIN, "authenticationType": "Managed", "isAdminManaged": True,
             "isDefault": True, "isInitial": True, "isRoot": True, "isVerified": True,
             "supportedServices": ["Email", "OfficeCommunicationsOnline"],
@@ -206,7 +206,7 @@ class GraphApi:
         if request.method == "DELETE":
             self.store.delete_user(user.id)
             return Response(status_code=204)
-        return JSONResponse(user_json(user))
+        return GraphJson(user_json(user))
 
     async def groups(self, request: Request) -> Response:
         if request.method == "POST":
@@ -221,7 +221,7 @@ class GraphApi:
             return Response(status_code=204)
         group = self.store.group(group_id)
         assert group is not None  # checked by _group_id
-        return JSONResponse(group_json(group))
+        return GraphJson(group_json(group))
 
     async def create_user(self, request: Request) -> Response:
         """Graph's body for a new user; its password is checked for shape only, never kept,
@@ -242,7 +242,7 @@ class GraphApi:
                                        UserType(user_type))
         except ValueError as e:
             raise bad(str(e)) from None
-        return JSONResponse(user_json(user), status_code=201)
+        return GraphJson(user_json(user), status_code=201)
 
     def _user(self, user_id: str) -> User:
         user = self.store.user(user_id)
@@ -257,7 +257,7 @@ class GraphApi:
             json_field(body, flag, bool)
         json_field(body, "mailNickname", str)
         group = self.store.add_group(json_field(body, "displayName", str, required=True))
-        return JSONResponse(group_json(group), status_code=201)
+        return GraphJson(group_json(group), status_code=201)
 
     def _group_id(self, request: Request) -> str:
         group_id = request.path_params["group_id"]
@@ -319,7 +319,7 @@ class GraphApi:
         if request.method == "DELETE":
             self.store.delete_credential(user.id, method_id)
             return Response(status_code=204)
-        return JSONResponse(method_json(cred))
+        return GraphJson(method_json(cred))
 
     def _challenge_minutes(self, call: str) -> int:
         """v1.0 fixes the timeout; beta takes challengeTimeoutInMinutes (entra-facts §7.1)."""
@@ -341,7 +341,7 @@ class GraphApi:
         challenge, expires = self.store.issue_challenge(user.id, minutes, settings.now)
         existing = [c for c in self.store.credentials(user.id) if not c.windows_hello_for_business]
         encoding = settings.options.exclude_credentials_encoding
-        return JSONResponse({
+        return GraphJson({
             "@odata.type": f"{GRAPH}webauthnCredentialCreationOptions",
             "challengeTimeoutDateTime": iso(expires),
             "publicKey": {
@@ -394,7 +394,7 @@ class GraphApi:
             registration = parse_registration(credential)
         except MalformedRegistration as e:
             raise bad(f"publicKeyCredential: {e}") from None
-        settings = self.store.settings()
+        settings, policy = self.store.settings_and_policy()
         now = settings.now
         path = (RegistrationPath.PROVISIONING if session is None
                 else RegistrationPath.GRAPH_ME if session.client == GRAPH_CLIENT
@@ -404,7 +404,7 @@ class GraphApi:
         origins = accepted_origins(self.origins, self.rp_id, request.headers.get("origin"))
         ceremony = CeremonyContext(now=now, challenge=challenge, rp_id=self.rp_id,
                                    origins=origins)
-        decision = decide(self.store.parsed_policy(),
+        decision = decide(policy,
                           self._user_context(user, session, now), path, registration, ceremony,
                           metadata=self.metadata, book=settings.rule_book.book(now))
         annotate = settings.options.annotations
@@ -427,7 +427,7 @@ class GraphApi:
         self.store.add_credential(cred)
         # An OData instance annotation: Graph clients ignore it, the suite reads the decision.
         annotation = {"@pkconf.decision": decision.to_json()} if annotate else {}
-        return JSONResponse({**method_json(cred), **annotation}, status_code=201)
+        return GraphJson({**method_json(cred), **annotation}, status_code=201)
 
     def _model(self, aaguid: str | None) -> str | None:
         """The authenticator's name from metadata, when metadata knows it."""
@@ -448,7 +448,7 @@ class GraphApi:
         once = json_field(body, "isUsableOnce", bool, default=False)
         tap = self.store.add_tap(user.id, is_usable_once=once, lifetime_minutes=lifetime,
                                  start=moment(body, "startDateTime", now))
-        return JSONResponse(tap_json(tap, now, with_pass=True), status_code=201)
+        return GraphJson(tap_json(tap, now, with_pass=True), status_code=201)
 
 
 def _skip(token: str | None) -> int:

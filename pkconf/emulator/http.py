@@ -164,6 +164,19 @@ def b64url(data: bytes) -> str:
     return urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
+# --- answers --------------------------------------------------------------------------------------
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+class GraphJson(JSONResponse):
+    """starlette's JSONResponse, byte for byte, from one encoder made once: `json.dumps` with
+    options makes a new encoder for every answer."""
+
+    def render(self, content: Any) -> bytes:
+        return _ENCODER.encode(content).encode("utf-8")
+
+
 # --- error envelopes ------------------------------------------------------------------------------
 
 def request_id(request: Request) -> str:
@@ -178,7 +191,7 @@ def client_request_id(request: Request) -> str:
 
 
 def error_json(request: Request, error: GraphError,
-                headers: Mapping[str, str] | None = None) -> JSONResponse:
+                headers: Mapping[str, str] | None = None) -> GraphJson:
     body: dict[str, Any] = {"code": error.code, "message": error.message}
     if error.details:
         body["details"] = [{"code": error.code, "target": target, "message": msg}
@@ -190,7 +203,7 @@ def error_json(request: Request, error: GraphError,
         **error.inner,
     }
     # the headers too: a crash's answer is sent around RequestIds, which never sees it
-    return JSONResponse({"error": body}, status_code=error.status,
+    return GraphJson({"error": body}, status_code=error.status,
                         headers={**ids, **(headers or {})})
 
 
@@ -224,11 +237,10 @@ ERROR_HANDLERS = {GraphError: on_graph_error, HTTPException: on_http_error,
                   ClientGone: on_client_gone, Exception: on_crash}
 
 
-def _random_uuid() -> str:
-    """str(uuid.uuid4())'s text (version 4, RFC 4122 variant) at a third of its CPU: every
-    answer carries two."""
-    h = os.urandom(16).hex()
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
+def _uuid4_text(h: str) -> str:
+    """str(uuid.uuid4())'s text (version 4, RFC 4122 variant) from 32 random hex digits, at a
+    third of its CPU: every answer carries two."""
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:32]}"
 
 
 class RequestIds:
@@ -244,11 +256,12 @@ class RequestIds:
             await self.app(scope, receive, send)
             return
         state = scope.setdefault("state", {})
-        state["request_id"] = _random_uuid()
         # the raw headers read as starlette's Headers reads them (names are lower-case in ASGI)
         client_id = next((value.decode("latin-1") for name, value in scope["headers"]
                           if name == b"client-request-id"), None)
-        state["client_request_id"] = client_id or _random_uuid()
+        random = os.urandom(16 if client_id else 32).hex()  # both ids' in one read
+        state["request_id"] = _uuid4_text(random)
+        state["client_request_id"] = client_id or _uuid4_text(random[32:])
         ids = ((b"request-id", state["request_id"].encode("latin-1")),
                (b"client-request-id", state["client_request_id"].encode("latin-1")))
 

@@ -96,6 +96,11 @@ CREATE INDEX IF NOT EXISTS memberships_by_user ON memberships (user_id);
 _TABLES = ("users", "groups", "memberships", "policy_versions", "challenges", "taps",
            "sessions", "credentials", "platform_credentials", "bootstrap_scopes",
            "session_details", "meta")
+_LATEST_POLICY = "SELECT body FROM policy_versions ORDER BY version DESC LIMIT 1"
+_SETTINGS = ("SELECT (SELECT value FROM meta WHERE key = 'clock'), "
+             "(SELECT value FROM meta WHERE key = 'ruleBook'), "
+             "(SELECT value FROM meta WHERE key = 'options')")
+_SETTINGS_AND_POLICY = f"{_SETTINGS}, ({_LATEST_POLICY})"
 # The client a session's token is for: Security info (its pages, and the emulator's /me calls
 # by default) or the user's own Graph client, whose /me registrations follow Graph's rule.
 SECURITY_INFO_CLIENT, GRAPH_CLIENT = "security-info", "graph"
@@ -394,11 +399,17 @@ class Store:
     def settings(self) -> Settings:
         """The clock, rule book setting and options in one read."""
         clock, rule_book, options = self._rows(  # a lookup each (an IN list costs twice that)
-            "SELECT (SELECT value FROM meta WHERE key = 'clock'), "
-            "(SELECT value FROM meta WHERE key = 'ruleBook'), "
-            "(SELECT value FROM meta WHERE key = 'options')")[0]
+            _SETTINGS)[0]
         return Settings(_dt(clock), self._remembered("ruleBook", rule_book, _read_rule_book),
                         self._remembered("options", options, _read_options))
+
+    def settings_and_policy(self) -> tuple[Settings, Fido2Policy]:
+        """`settings()` and `parsed_policy()` in one read: a registration needs both."""
+        clock, rule_book, options, policy = self._rows(
+            _SETTINGS_AND_POLICY)[0]
+        return (Settings(_dt(clock), self._remembered("ruleBook", rule_book, _read_rule_book),
+                         self._remembered("options", options, _read_options)),
+                self._remembered("policy", policy, _read_policy))
 
     def advance_clock(self, seconds: float) -> datetime:
         with self._lock:
@@ -522,13 +533,13 @@ class Store:
     # --- policy --------------------------------------------------------------------------------
     def policy(self) -> dict[str, Any]:
         """The current (latest) policy body."""
-        rows = self._rows("SELECT body FROM policy_versions ORDER BY version DESC LIMIT 1")
+        rows = self._rows(_LATEST_POLICY)
         return json.loads(rows[0]["body"])
 
     def policy_view(self) -> Mapping[str, Any]:
         """The current policy body, read-only and parsed once per stored text (for reading a
         field or two where `policy()` would parse the whole text every time)."""
-        rows = self._rows("SELECT body FROM policy_versions ORDER BY version DESC LIMIT 1")
+        rows = self._rows(_LATEST_POLICY)
         return self._remembered("policyView", rows[0]["body"], _read_policy_view)
 
     def save_policy(self, body: dict[str, Any]) -> int:
@@ -544,7 +555,7 @@ class Store:
 
     def parsed_policy(self) -> Fido2Policy:
         """The current policy as the decision reads it (parsed once per stored text)."""
-        rows = self._rows("SELECT body FROM policy_versions ORDER BY version DESC LIMIT 1")
+        rows = self._rows(_LATEST_POLICY)
         return self._remembered("policy", rows[0]["body"], _read_policy)
 
     def policy_versions(self) -> list[tuple[int, dict[str, Any]]]:
