@@ -1,0 +1,107 @@
+"""The per-case calls' cheaper paths (issue 13) answer as the plain ones did.
+
+A scenario body seen before is not read again, but still lays out a fresh case and still meets
+the stored policy as it is now; the known calls skip the router's walk with the scope it gives;
+answers are starlette's JSON bytes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from starlette.responses import JSONResponse
+from starlette.routing import Route, Router
+
+from pkconf.emulator.app import PER_CASE_CALLS, KnownCalls, create_app
+from pkconf.emulator.http import GraphJson
+from pkconf.emulator.server import EmulatorServer
+from pkconf.emulator.store import BootstrapScope, Standing, Store, default_policy
+
+from .helpers import Tenant, error_of
+
+BODY = {"policy": default_policy(), "groups": ["pilots"],
+        "user": {"groups": ["pilots"], "mfaAgeSeconds": 60}}
+
+
+def _post(tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
+    r = tenant.client.post("/_emulator/scenarios", json=body)
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
+def test_a_repeated_scenario_body_lays_out_a_fresh_case_each_time(
+        emulator: EmulatorServer, tenant: Tenant) -> None:
+    store = emulator.store
+    assert store is not None
+    first, second = _post(tenant, BODY), _post(tenant, BODY)
+    assert first["userId"] != second["userId"] and first["token"] != second["token"]
+    assert first["groups"]["pilots"] != second["groups"]["pilots"]
+    for answer in (first, second):
+        assert store.standing(answer["userId"]) == Standing(
+            frozenset({answer["groups"]["pilots"]}), BootstrapScope(), 0)
+        assert tenant.options(None, token=answer["token"]).status_code == 200
+    stored = [body["includeTargets"] for _, body in store.policy_versions()[-2:]]
+    assert stored == [default_policy()["includeTargets"]] * 2
+
+
+def test_a_remembered_scenario_body_meets_the_stored_policy_as_it_is_now(
+        emulator: EmulatorServer, tenant: Tenant) -> None:
+    store = emulator.store
+    assert store is not None
+    _post(tenant, BODY)
+    store.save_policy({**default_policy(), "id": "Other"})  # no PATCH can do this: the store can
+    r = tenant.client.post("/_emulator/scenarios", json=BODY)
+    assert r.status_code == 400
+    assert error_of(r)["message"].startswith("policy.id must be 'Other'")
+
+
+def test_a_refused_scenario_body_is_refused_every_time(tenant: Tenant) -> None:
+    body = {**BODY, "policy": {**default_policy(), "state": "paused"}}
+    answers = [tenant.client.post("/_emulator/scenarios", json=body) for _ in range(2)]
+    assert [r.status_code for r in answers] == [400, 400]
+    assert error_of(answers[0])["message"] == error_of(answers[1])["message"]
+
+
+def _walked(router: Router, method: str, path: str,
+            monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The scope starlette's own walk hands the route, the route stopped before its endpoint."""
+    seen: dict[str, Any] = {}
+
+    async def handle(route: Route, scope: dict[str, Any], *_: Any) -> None:
+        seen.update(scope)
+
+    monkeypatch.setattr(Route, "handle", handle)
+    scope = {"type": "http", "method": method, "path": path, "root_path": "", "headers": []}
+    coroutine = Router.app(router, scope, None, None)
+    with pytest.raises(StopIteration):
+        coroutine.send(None)
+    return seen
+
+
+@pytest.mark.parametrize(("method", "path"), PER_CASE_CALLS)
+def test_a_known_call_gets_the_scope_the_router_walk_gives(
+        method: str, path: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    router = create_app(Store()).router
+    assert isinstance(router, KnownCalls)
+    walked = _walked(router, method, path, monkeypatch)
+    known = router._known[(method, path)]
+    assert known == {key: walked[key] for key in known}
+    assert set(known) == {"endpoint", "path_params", "root_path", "app_root_path", "route"}
+
+
+@pytest.mark.parametrize("content", [
+    {"a": 1, "b": [True, None, 1.5], "c": {"d": "é ✓ \u2028 \"q\""}},
+    [],
+    "text",
+])
+def test_graph_json_answers_starlettes_json_bytes(content: Any) -> None:
+    assert GraphJson(content).body == JSONResponse(content).body
+    assert GraphJson(content).raw_headers == JSONResponse(content).raw_headers
+
+
+def test_graph_json_refuses_nan_as_starlette_does() -> None:
+    with pytest.raises(ValueError):
+        JSONResponse(float("nan"))
+    with pytest.raises(ValueError):
+        GraphJson(float("nan"))
