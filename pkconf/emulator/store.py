@@ -112,8 +112,9 @@ def utc_now() -> datetime:
 
 
 def iso(moment: datetime) -> str:
-    """Graph's DateTimeOffset form: UTC with a Z."""
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    """Graph's DateTimeOffset form: UTC with a Z (the store's own times are UTC already)."""
+    utc = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
+    return utc.isoformat().replace("+00:00", "Z")
 
 
 def _dt(text: str) -> datetime:

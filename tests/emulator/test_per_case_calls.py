@@ -7,6 +7,7 @@ answers are starlette's JSON bytes.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from starlette.routing import Route, Router
 from pkconf.emulator.app import PER_CASE_CALLS, KnownCalls, create_app
 from pkconf.emulator.http import GraphJson
 from pkconf.emulator.server import EmulatorServer
-from pkconf.emulator.store import BootstrapScope, Standing, Store, default_policy
+from pkconf.emulator.store import BootstrapScope, Standing, Store, default_policy, iso
 
 from .helpers import Tenant, error_of
 
@@ -105,3 +106,12 @@ def test_graph_json_refuses_nan_as_starlette_does() -> None:
         JSONResponse(float("nan"))
     with pytest.raises(ValueError):
         GraphJson(float("nan"))
+
+
+@pytest.mark.parametrize(("moment", "text"), [
+    (datetime(2027, 1, 2, 3, 4, 5, tzinfo=UTC), "2027-01-02T03:04:05Z"),
+    (datetime(2027, 1, 2, 5, 4, 5, tzinfo=timezone(timedelta(hours=2))), "2027-01-02T03:04:05Z"),
+    (datetime(2027, 1, 2, 3, 4, 5, 600, tzinfo=UTC), "2027-01-02T03:04:05.000600Z"),
+])
+def test_iso_writes_utc_with_a_z_whatever_the_offset(moment: datetime, text: str) -> None:
+    assert iso(moment) == text
