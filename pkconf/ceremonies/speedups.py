@@ -379,8 +379,7 @@ def _cbor_item(data: bytes, pos: int) -> tuple[Any, int]:
     """The item at `pos` and the offset after it, failing where fido2's decoder fails: an
     IndexError or struct.error when the input ends early, a KeyError for a tag (major type 6),
     a ValueError for an argument of 28-31; like fido2, a byte or text string longer than the
-    input is cut short, and every simple value or float is a bool (true only for 21). The
-    items of arrays and maps that are one byte long are read here, not by a call each."""
+    input is cut short, and every simple value or float is a bool (true only for 21)."""
     first = data[pos]
     major, ai = first >> 5, first & 0x1F
     pos += 1
@@ -408,31 +407,33 @@ def _cbor_item(data: bytes, pos: int) -> tuple[Any, int]:
         return data[pos:pos + n], min(pos + n, len(data))
     if major == 3:
         return data[pos:pos + n].decode("utf8"), min(pos + n, len(data))
-    immediate = _IMMEDIATE
-    if major == 4:
-        values = []
-        for _ in range(n):
-            value = immediate[data[pos]]
-            if value is _NOT_IMMEDIATE:
-                value, pos = _cbor_item(data, pos)
-            else:
-                pos += 1
-            values.append(value)
-        return values, pos
-    items = {}
-    for _ in range(n):
-        key = immediate[data[pos]]
-        if key is _NOT_IMMEDIATE:
-            key, pos = _cbor_item(data, pos)
-        else:
+    # an array's items, or a map's keys and values in turn: one byte long, or short text or
+    # bytes (each cut short at the end of the input, as fido2 cuts them), read here
+    immediate, size = _IMMEDIATE, len(data)
+    array = major == 4
+    values: list[Any] = []
+    items: dict[Any, Any] = {}
+    key = None
+    for i in range(n if array else 2 * n):
+        first = data[pos]
+        value = immediate[first]
+        if value is not _NOT_IMMEDIATE:
             pos += 1
-        value = immediate[data[pos]]
-        if value is _NOT_IMMEDIATE:
+        elif 0x40 <= first < 0x58 or 0x60 <= first < 0x78:
+            end = pos + 1 + (first & 0x1F)
+            value = data[pos + 1:end]
+            if first >= 0x60:
+                value = value.decode("utf8")
+            pos = min(end, size)
+        else:
             value, pos = _cbor_item(data, pos)
+        if array:
+            values.append(value)
+        elif i & 1:
+            items[key] = value
         else:
-            pos += 1
-        items[key] = value
-    return items, pos
+            key = value
+    return (values if array else items), pos
 
 
 # --- data-class parsing (fido2.utils._DataClassMapping and _JsonDataObject) ----------------------
