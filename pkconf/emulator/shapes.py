@@ -14,6 +14,8 @@ from typing import Any
 
 from fido2 import cbor
 
+from ..tenant.attestation.es256_key import SIZE as ES256_KEY_SIZE
+from ..tenant.attestation.es256_key import canonical_es256_key
 from ..tenant.decision import Decision
 from ..tenant.policy import PolicyError, parse_policy
 from ..tenant.registration import Registration
@@ -86,8 +88,13 @@ def thumbprints(registration: Registration) -> tuple[str, ...]:
 
 
 def public_key(registration: Registration) -> bytes:
+    """The credential key as fido2 encodes it: an ES256 key already in that form (nearly every
+    registration's) is its own bytes, which is what the encoding would give back."""
     data = registration.auth_data.credential_data
     assert data is not None  # the parser guarantees attested credential data
+    at = 18 + len(data.credential_id)  # past the AAGUID, the id's length and the id
+    if len(data) == at + ES256_KEY_SIZE and canonical_es256_key(data, at) is not None:
+        return data[at:]
     return cbor.encode(dict(data.public_key))
 
 

@@ -11,13 +11,17 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from fido2 import cbor
 from starlette.responses import JSONResponse
 from starlette.routing import Route, Router
 
 from pkconf.emulator.app import PER_CASE_CALLS, KnownCalls, create_app
 from pkconf.emulator.http import GraphJson
 from pkconf.emulator.server import EmulatorServer
+from pkconf.emulator.shapes import public_key
 from pkconf.emulator.store import BootstrapScope, Standing, Store, default_policy, iso
+from pkconf.tenant.registration import parse_registration
+from tests.tenant.builders import make_response
 
 from .helpers import Tenant, error_of
 
@@ -115,3 +119,11 @@ def test_graph_json_refuses_nan_as_starlette_does() -> None:
 ])
 def test_iso_writes_utc_with_a_z_whatever_the_offset(moment: datetime, text: str) -> None:
     assert iso(moment) == text
+
+
+@pytest.mark.parametrize("alg", [-7, -257, -8])  # ES256 as fido2 writes it, RS256, a relabelled key
+def test_the_stored_credential_key_is_fidos_encoding_of_it(alg: int) -> None:
+    registration = parse_registration(make_response(alg=alg))
+    data = registration.auth_data.credential_data
+    assert data is not None
+    assert public_key(registration) == cbor.encode(dict(data.public_key))
