@@ -48,6 +48,7 @@ _UP, _UV, _BE, _BS, _ED = (int(f) for f in (AuthenticatorData.FLAG.UP, Authentic
 
 
 _P256 = ec.SECP256R1()
+_SHA256 = sha256()  # copied for each use: hashlib's constructor looks the algorithm up each call
 
 
 class _Rejected(Exception):
@@ -89,7 +90,9 @@ class _Evidence:
         if self._statement is None:
             try:
                 # fido2's CollectedClientData.hash, by hashlib rather than a cryptography Hash
-                client_data_hash = sha256(self.registration.client_data).digest()
+                digest = _SHA256.copy()
+                digest.update(self.registration.client_data)
+                client_data_hash = digest.digest()
                 self._statement = verify_statement(self.registration.attestation_object,
                                                    client_data_hash, at=self.ceremony.now)
             except AttestationFailure as failure:
