@@ -39,6 +39,7 @@ expected shape; otherwise fido2 stays as it is and one warning says why.
 
 from __future__ import annotations
 
+import abc
 import builtins
 import hashlib
 import json
@@ -103,6 +104,10 @@ _ENUM_CALLS = (EnumMeta.__call__,
 _AUTH_DATA_MEMO = 64  # authenticator data parses remembered (a ceremony needs one)
 # hint types `isinstance` always refuses with a TypeError (Sequence[X], list[X], dict[K, V])
 _NEVER_INSTANCES = (type(Sequence[int]), types.GenericAlias)
+# the C function ABCMeta.__instancecheck__ wraps, and that method (None: abc in pure Python,
+# where isinstance asks as always)
+_abc_instancecheck: Callable[[Any, Any], bool] = getattr(abc, "_abc_instancecheck", isinstance)
+_ABC_CHECK = abc.ABCMeta.__instancecheck__ if hasattr(abc, "_abc_instancecheck") else None
 
 _lock = Lock()
 _originals: dict[type, Any] | None = None  # owner -> its own `_get_field_key`, while enabled
@@ -493,6 +498,7 @@ def _parse_plan(json: bool, t: Any) -> _Plan:
         from_dict = getattr(inner, "from_dict", None)
         wrap = None if from_dict else getattr(inner, "__call__", None)  # noqa: B004 - as fido2
         members = None if from_dict else _enum_members(inner)
+        abc = check and _plain_abc(inner)
     except Exception:  # whatever fido2 raises for this hint, it raises itself
         return _own_parse(json, t)
     is_sequence = item is not None
@@ -504,7 +510,8 @@ def _parse_plan(json: bool, t: Any) -> _Plan:
             return value
         if check:
             try:
-                if isinstance(value, inner):
+                if (type(value) is inner or _abc_instancecheck(inner, value)) if abc \
+                        else isinstance(value, inner):
                     return value
             except TypeError:
                 pass
@@ -526,6 +533,14 @@ def _parse_plan(json: bool, t: Any) -> _Plan:
         raise ValueError(f"Unparseable value of type {type(value)} for {inner}")
 
     return parse
+
+
+def _plain_abc(t: Any) -> bool:
+    """Whether `isinstance(value, t)` is, past its own `type(value) is t` test, the C function
+    `ABCMeta.__instancecheck__` only wraps (as for the data classes, all Mappings): asked
+    directly, it answers the same without that wrapper's Python frame."""
+    return (_ABC_CHECK is not None and isinstance(t, type)
+            and getattr(type(t), "__instancecheck__", None) is _ABC_CHECK)
 
 
 def _enum_members(t: Any) -> Mapping[Any, Any] | None:
@@ -646,9 +661,10 @@ def _from_dict(cls: Any, data: Any) -> Any:
     alias of the same class)."""
     if data is None:
         return None
-    if isinstance(data, cls):
+    if type(data) is cls or (_abc_instancecheck(cls, data) if _plain_abc(cls)
+                             else isinstance(data, cls)):
         return data
-    if not isinstance(data, Mapping):
+    if type(data) is not dict and not isinstance(data, Mapping):  # a dict is one for good
         raise TypeError(f"{cls.__name__}.from_dict called with non-Mapping data of type"
                         f"{type(data)}")
     return cls._parse_from_dict(data)

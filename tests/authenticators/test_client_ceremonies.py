@@ -22,7 +22,7 @@ from fido2.attestation import AttestationVerifier
 from fido2.client import ClientError
 from fido2.ctap import CtapDevice
 from fido2.server import Fido2Server
-from fido2.utils import websafe_decode
+from fido2.utils import websafe_decode, websafe_encode
 from fido2.webauthn import (
     AttestationObject,
     AuthenticatorAttachment,
@@ -134,12 +134,14 @@ def _typed(value: object) -> object:
     return type(value), value
 
 
+@pytest.mark.parametrize("extensions", [ENTRA_EXTENSIONS, None], ids=["entra", "none"])
 @pytest.mark.parametrize("name", CTAP2_PROFILES)
-def test_response_json_is_the_response_objects_mapping_key_for_key(name: str) -> None:
+def test_response_json_is_the_response_objects_mapping_key_for_key(
+        name: str, extensions: dict[str, object] | None) -> None:
     profile = PROFILES[name]
     options, _ = _server(profile).register_begin(
         USER, resident_key_requirement="required", user_verification="required",
-        extensions=ENTRA_EXTENSIONS)
+        extensions=extensions)
     made = client._make(SoftwareAuthenticator(profile), options.public_key, ORIGIN, None, None)
     assert _typed(client._browser_json(*made)) == _typed(dict(client._browser_response(*made)))
 
@@ -393,3 +395,9 @@ def test_software_ceremonies_without_a_timeout_share_one_event_never_set() -> No
         assert register(device, options, ORIGIN).raw_id
     assert len(device.events) == 2 and device.events[0] is device.events[1]
     assert device.events[0] is not None and not device.events[0].is_set()
+
+
+@pytest.mark.parametrize("data", [b"", b"\xfb", b"\xfb\xff", b"\xfb\xff\xbf", bytes(range(256))],
+                         ids=["empty", "two-pads", "one-pad", "no-pad", "every-byte"])
+def test_the_response_jsons_base64url_is_fidos(data: bytes) -> None:
+    assert client._websafe(data) == websafe_encode(data)

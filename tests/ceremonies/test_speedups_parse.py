@@ -377,3 +377,27 @@ def test_a_subclass_of_authenticator_data_is_parsed_by_fido(
     disable_fido2_speedups()
     assert _outcome(lambda: parsed) == _outcome(lambda: Tagged(raw))
 
+
+
+@dataclass(eq=False, frozen=True, kw_only=True)
+class _Holder(fido2.utils._JsonDataObject):
+    values: _Values | None = None
+
+
+class _VirtualValues(dict[str, Any]):
+    """A dict that `_Values` counts among its instances (an ABC's registered subclass)."""
+
+
+_Values.register(_VirtualValues)
+
+
+@pytest.mark.parametrize("data", [_VirtualValues(text="t"), {"text": "t"}],
+                         ids=["registered", "plain-dict"])
+def test_an_abcs_registered_instance_is_taken_as_it_is_as_with_fido(data: Any) -> None:
+    """`isinstance` asks the ABC (its registry too): a registered class's object is kept."""
+    own, fast = _both_ways(lambda: _Values.from_dict(data))
+    assert fast == own
+    own, fast = _both_ways(lambda: _Holder.from_dict({"values": data}))
+    assert fast == own
+    assert enable_fido2_speedups()
+    assert (_Values.from_dict(data) is data) is (type(data) is _VirtualValues)
