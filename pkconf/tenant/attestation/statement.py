@@ -83,10 +83,10 @@ def parse_attestation_object(data: bytes) -> AttestationObject:
     cbor2 checks well-formedness first: fido2's decoder silently shortens a byte string whose
     declared length runs past the end, so a truncated object would otherwise parse. The nesting
     of the object and of the CBOR inside its authData is bounded before either decoder, both
-    recursive, reads them (`cbor_depth`), unless the object is plain and read as such already
-    (`_plain_item`, what nearly every authenticator sends). When the CBOR is plain, the object
-    is assembled from what cbor2 decoded, or the same values read here (`_assembled`);
-    otherwise fido2 reads it all again.
+    recursive, reads them (`cbor_depth`), unless cbor2's encoding of what it read shows the
+    object plain already (`_plain_item`, what nearly every authenticator sends). When the CBOR
+    is plain, the object is assembled from what cbor2 decoded (`_assembled`); otherwise fido2
+    reads it all again.
     """
     require(isinstance(data, bytes) and data, STATEMENT_INVALID, "The attestationObject is empty.")
     top = _plain_item(data)
@@ -106,67 +106,46 @@ def parse_attestation_object(data: bytes) -> AttestationObject:
 
 
 def _plain_item(data: bytes) -> Any:
-    """The value of `data` when it is one plain CBOR item (`cbor_depth.item_end`: no tag, no
-    indefinite length, no simple value but false, true and null) nested at most
-    `cbor_depth.MAX_DEPTH` levels, with plain map keys (`_keys_plain`), no key twice, and
-    nothing after it: the value cbor2 reads from such bytes. Else None, and the walk and
-    cbor2 decide. Read here rather than by cbor2 and checked by its encoding: this runs on
-    every attestation object, and cbor2's extension is cold by then (the authenticator's work
-    comes between two decisions) where this loop is not."""
+    """The value of `data` when it is one plain CBOR item (`cbor_depth.item_end`) nested at most
+    `cbor_depth.MAX_DEPTH` levels, with plain map keys (`_keys_plain`), and nothing after it;
+    else None, and the walk decides. cbor2 reads the bytes first (it refuses hostile nesting
+    and lengths itself, without recursing without bound), and they count as plain only when
+    its encoding of what it read gives them back exactly and what it read is made of plain
+    values only: a tag, an indefinite length, another simple value, a float, a non-minimal
+    head, a repeated key or trailing bytes would not come back, or not as a plain value."""
     try:
-        value, end = _read_plain(data, 0, cbor_depth.MAX_DEPTH)
-    except (_NotPlain, IndexError, UnicodeDecodeError):  # IndexError: the data ends early
+        value = cbor2.loads(data)
+    except Exception:  # the walk and cbor2 again say why
         return None
-    return value if end == len(data) else None
+    if not _plain_value(value, cbor_depth.MAX_DEPTH) or cbor2.dumps(value) != data:
+        return None
+    return value
 
 
-class _NotPlain(Exception):
-    """Not a plain item (`_plain_item`): the walk and cbor2 read it."""
-
-
-_SIMPLE_VALUES = {0xF4: False, 0xF5: True, 0xF6: None}  # RFC 8949 §3.3
-
-
-def _read_plain(data: bytes, at: int, levels: int) -> tuple[Any, int]:
-    """The plain item at `at` (RFC 8949 §3: a head, then its content) and the offset after
-    it; arrays and maps only while `levels` remain, map keys only of a single head."""
-    initial = data[at]
-    major, info = initial >> 5, initial & 0x1F
-    if info < 24:
-        argument, at = info, at + 1
-    elif info < 28:  # a 1, 2, 4 or 8 byte argument follows
-        end = at + 1 + (1 << (info - 24))
-        if end > len(data):
-            raise _NotPlain
-        argument, at = int.from_bytes(data[at + 1:end], "big"), end
-    else:  # indefinite length, or reserved
-        raise _NotPlain
-    if major == 2 or major == 3:  # a byte or text string
-        end = at + argument
-        if end > len(data):
-            raise _NotPlain
-        return (data[at:end] if major == 2 else data[at:end].decode()), end
-    if major == 0:
-        return argument, at
-    if major == 1:
-        return -1 - argument, at
-    if major == 5 and levels:
-        mapped: dict[Any, Any] = {}
-        for _ in range(argument):
-            key, at = _read_plain(data, at, 0)
-            if key in mapped:  # cbor2 keeps the last; left to it
-                raise _NotPlain
-            mapped[key], at = _read_plain(data, at, levels - 1)
-        return mapped, at
-    if major == 4 and levels:
-        items = []
-        for _ in range(argument):
-            item, at = _read_plain(data, at, levels - 1)
-            items.append(item)
-        return items, at
-    if major == 7 and initial in _SIMPLE_VALUES:
-        return _SIMPLE_VALUES[initial], at
-    raise _NotPlain
+def _plain_value(value: Any, levels: int) -> bool:
+    """Whether `value` is made of ints that need no tag (RFC 8949 §3.4.3), text, bytes, bools,
+    None, and lists and dicts nested at most `levels` deep with keys of the first five. Loops,
+    not generators, and no call for a text or bytes: this runs on every attestation object."""
+    kind = type(value)
+    if kind in _PLAIN_SCALARS:
+        return True
+    if kind is int:
+        return bool(-(1 << 64) <= value < 1 << 64)
+    if not levels:
+        return False
+    if kind is list:
+        for item in value:
+            if type(item) not in _PLAIN_SCALARS and not _plain_value(item, levels - 1):
+                return False
+        return True
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) not in _PLAIN_SCALARS and not _plain_value(key, 0):
+                return False
+            if type(item) not in _PLAIN_SCALARS and not _plain_value(item, levels - 1):
+                return False
+        return True
+    return False
 
 
 def _bounded(data: bytes, at: int, what: str) -> tuple[int, bool]:
@@ -238,6 +217,7 @@ def _keys_plain(value: Any) -> bool:
 
 
 _PLAIN_KEYS = (int, str, bytes, bool, type(None))
+_PLAIN_SCALARS = (str, bytes, bool, type(None))
 _CONTAINERS = (dict, list)
 # fido2's binary data classes and the fields their constructors set, as read for `_assembled`
 _FIELDS: dict[type[Any], tuple[str, ...]] = {
