@@ -22,6 +22,9 @@ from ...testpki import CertKey, VendorPki
 
 # COSE algorithm identifiers (IANA "COSE Algorithms")
 ES256, EDDSA, RS256 = -7, -8, -257
+# deterministic ECDSA with SHA-256, made once: building it checks its arguments in Python,
+# about a tenth of the instructions a signature took
+_ECDSA_SHA256 = ec.ECDSA(hashes.SHA256(), deterministic_signing=True)
 
 
 class Attester(Protocol):
@@ -111,7 +114,7 @@ def sign(key: PrivateKeyTypes, message: bytes, defect: Defect | None = None) -> 
         message = b"pkconf: not the attested bytes|" + message
     cose_alg(key)  # refuse unsupported keys with the same message everywhere
     if isinstance(key, ec.EllipticCurvePrivateKey):
-        return key.sign(message, ec.ECDSA(hashes.SHA256(), deterministic_signing=True))
+        return key.sign(message, _ECDSA_SHA256)
     if isinstance(key, rsa.RSAPrivateKey):
         return key.sign(message, padding.PKCS1v15(), hashes.SHA256())
     assert isinstance(key, ed25519.Ed25519PrivateKey)
