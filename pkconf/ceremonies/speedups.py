@@ -30,11 +30,12 @@ Doing so replaces fido2 internals (`fido2.utils.get_type_hints`, the `_get_field
 `_parse_value`, `_parse_from_dict` and `__post_init__` of `_DataClassMapping` /
 `_JsonDataObject`, their `from_dict` and `__getitem__`, the responses' `_parse_value`,
 `AuthenticatorData.__init__`, `AttestedCredentialData.unpack_from`,
-`AttestationObject.create`, `CollectedClientData.create`, and the `sha256` of fido2.webauthn
-and fido2.ctap2.pin) for the whole process, so it is never a side effect of an import:
-the CLI, the conformance plugin and the benchmarks call `enable_fido2_speedups()`. It applies
-only to fido2 releases whose internals were read for it, and only when they still have the
-expected shape; otherwise fido2 stays as it is and one warning says why.
+`AttestationObject.create`, `CollectedClientData.create`, the `sha256` of fido2.webauthn and
+fido2.ctap2.pin, and the `_as_cbor` of fido2.webauthn and fido2.client) for the whole process,
+so it is never a side effect of an import: the CLI, the conformance plugin and the benchmarks
+call `enable_fido2_speedups()`. It applies only to fido2 releases whose internals were read
+for it, and only when they still have the expected shape; otherwise fido2 stays as it is and
+one warning says why.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ from threading import Lock
 from typing import Any
 
 import fido2.cbor
+import fido2.client
 import fido2.ctap2.base
 import fido2.ctap2.pin
 import fido2.utils
@@ -82,9 +84,13 @@ _HINTS = "get_type_hints"  # the name fido2.utils calls, imported from typing
 _FIELD_KEY = "_get_field_key"  # the classmethod each data-object base defines
 _OWNERS = ((fido2.ctap2.base, "_CborDataObject"), (fido2.utils, "_JsonDataObject"))
 _CODEC = ("encode", "decode_from")  # fido2.cbor's functions that every other one goes through
-# the modules whose `sha256` (fido2.utils's, through `cryptography`'s Hash object) a ceremony
-# calls: the client data hash, and the PIN protocols' shared secret and PIN hash
-_SHA256_USERS = (fido2.webauthn, fido2.ctap2.pin)
+# module functions replaced: (the modules that call one by its name, the name, fido2's own):
+# `sha256` (through `cryptography`'s Hash object) for the client data hash and the PIN
+# protocols' shared secret and PIN hash; `_as_cbor` for the RP, user and parameters the client
+# sends
+_FUNCTIONS: tuple[tuple[tuple[types.ModuleType, ...], str, Callable[..., Any]], ...] = (
+    ((fido2.webauthn, fido2.ctap2.pin), "sha256", fido2.utils.sha256),
+    ((fido2.webauthn, fido2.client), "_as_cbor", fido2.webauthn._as_cbor))
 _DATA, _JSON = fido2.utils._DataClassMapping, fido2.utils._JsonDataObject
 # the parse functions replaced: (owner, name, whether the owner's own is a classmethod)
 _PARSE = ((_DATA, "_parse_value", True), (_JSON, "_parse_value", True),
@@ -146,8 +152,9 @@ def enable_fido2_speedups() -> bool:
             setattr(owner, _FIELD_KEY, classmethod(_memoized(original.__func__)))
         _codec.update({name: getattr(fido2.cbor, name) for name in _CODEC})
         fido2.cbor.encode, fido2.cbor.decode_from = _cbor_encode, _cbor_decode_from
-        for module in _SHA256_USERS:
-            module.sha256 = _sha256  # type: ignore[attr-defined]
+        for modules, name, _ in _FUNCTIONS:
+            for module in modules:
+                setattr(module, name, _FUNCTION_REPLACEMENTS[name])
         replacements: tuple[Any, ...] = (
             classmethod(_data_parse_value), classmethod(_json_parse_value),
             classmethod(_parse_from_dict), _post_init, classmethod(_from_dict), _getitem,
@@ -173,8 +180,9 @@ def disable_fido2_speedups() -> None:
             setattr(owner, _FIELD_KEY, original)
         for name, original in _codec.items():
             setattr(fido2.cbor, name, original)
-        for module in _SHA256_USERS:
-            module.sha256 = fido2.utils.sha256  # type: ignore[attr-defined]
+        for modules, name, own in _FUNCTIONS:
+            for module in modules:
+                setattr(module, name, own)
         for (owner, name), original in _parse.items():
             setattr(owner, name, original)
         _codec.clear()
@@ -199,9 +207,11 @@ def _owners() -> tuple[list[type], str | None]:
                     f"({', '.join(CHECKED_VERSIONS)})")
     if getattr(fido2.utils, _HINTS, None) is not typing.get_type_hints:
         return [], f"fido2.utils.{_HINTS} is not typing.{_HINTS}"
-    for module in _SHA256_USERS:
-        if getattr(module, "sha256", None) is not fido2.utils.sha256:
-            return [], f"{module.__name__}.sha256 is not fido2.utils.sha256"
+    for modules, name, fidos in _FUNCTIONS:
+        for module in modules:
+            if getattr(module, name, None) is not fidos or \
+                    not getattr(fidos, "__module__", "").startswith("fido2."):
+                return [], f"{module.__name__}.{name} is not fido2's own"
     for name in _CODEC:
         if getattr(getattr(fido2.cbor, name, None), "__module__", None) != "fido2.cbor":
             return [], f"fido2.cbor.{name} is not fido2's own"
@@ -671,15 +681,33 @@ def _from_dict(cls: Any, data: Any) -> Any:
 
 
 def _getitem(self: Any, key: Any) -> Any:
-    """`_DataClassMapping.__getitem__`: a field's value by its key, nested objects as dicts;
-    with `collections.abc` for `typing`'s aliases, and the exact built-in types answered at
-    once as fido2's checks answer them: ints and dicts as they are (neither a Sequence, a dict
-    needing no copy), a str or bytes as it is unless empty (a Sequence none of whose items is a
-    Mapping, or, when empty, one all of whose items are: fido2 then gives [])."""
+    """`_DataClassMapping.__getitem__`: a field's value by its key (`_item`)."""
     f = self._field_keys[key]
     value = getattr(self, f.name)
     if value is None:
         raise KeyError(key)
+    return _item(f, value)
+
+
+def _as_cbor(data: Any) -> dict[Any, Any]:
+    """`fido2.webauthn._as_cbor`: a data object's items by `_DataClassMapping.__getitem__` (not
+    the JSON rule of its class), in its order. Looked up once instead of by a `super()` per key,
+    and, where the object iterates as `_DataClassMapping` does and that lookup finds ours, read
+    off its fields straight away (each key's field and value are what `__getitem__` reads)."""
+    getitem = super(_JSON, data).__getitem__
+    if type(data).__iter__ is not _DATA.__iter__ or \
+            getattr(getitem, "__func__", None) is not _getitem:
+        return {k: getitem(k) for k in data}
+    return {key: _item(f, value) for key, f in data._field_keys.items()
+            if (value := getattr(data, f.name)) is not None}
+
+
+def _item(f: Field[Any], value: Any) -> Any:
+    """A field's value (not None) as `_DataClassMapping.__getitem__` gives it, nested objects as
+    dicts; with `collections.abc` for `typing`'s aliases, and the exact built-in types answered
+    at once as fido2's checks answer them: ints and dicts as they are (neither a Sequence, a
+    dict needing no copy), a str or bytes as it is unless empty (a Sequence none of whose items
+    is a Mapping, or, when empty, one all of whose items are: fido2 then gives [])."""
     serialize = f.metadata.get("serialize")
     if serialize:
         return serialize(value)
@@ -693,6 +721,9 @@ def _getitem(self: Any, key: Any) -> Any:
     if isinstance(value, Sequence) and all(isinstance(v, Mapping) for v in value):
         return [v if isinstance(v, dict) else dict(v) for v in value]
     return value
+
+
+_FUNCTION_REPLACEMENTS: dict[str, Callable[..., Any]] = {"sha256": _sha256, "_as_cbor": _as_cbor}
 
 
 def _response_parse_value(owner: Any) -> Callable[[Any, Any, Any], Any]:

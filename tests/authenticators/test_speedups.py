@@ -11,10 +11,11 @@ import subprocess
 import sys
 import typing
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import fido2.client
 import fido2.ctap2.base
 import fido2.ctap2.pin
 import fido2.utils
@@ -28,8 +29,14 @@ from fido2.webauthn import (
     AttestedCredentialData,
     AuthenticationResponse,
     AuthenticatorData,
+    AuthenticatorTransport,
     CollectedClientData,
     PublicKeyCredentialCreationOptions,
+    PublicKeyCredentialDescriptor,
+    PublicKeyCredentialParameters,
+    PublicKeyCredentialRpEntity,
+    PublicKeyCredentialType,
+    PublicKeyCredentialUserEntity,
     RegistrationResponse,
 )
 
@@ -104,6 +111,8 @@ REPLACED = [  # (class, attribute) the speed-ups replace, besides get_type_hints
     (CollectedClientData, "create"),
     (fido2.webauthn, "sha256"),
     (fido2.ctap2.pin, "sha256"),
+    (fido2.webauthn, "_as_cbor"),
+    (fido2.client, "_as_cbor"),
 ]
 
 
@@ -154,9 +163,10 @@ def test_an_unchecked_fido2_version_is_left_alone_with_one_warning(
     (fido2.utils._JsonDataObject, "_parse_value", staticmethod(lambda t, value: value)),
     (fido2.utils._DataClassMapping, "_parse_from_dict", lambda data: data),
     (fido2.webauthn, "sha256", lambda data: b""),
+    (fido2.client, "_as_cbor", lambda data: {}),
 ], ids=["get_type_hints-replaced", "cbor-base-gone", "json-base-without-field-key",
         "parse-value-not-a-classmethod", "json-parse-value-a-staticmethod",
-        "parse-from-dict-not-a-classmethod", "sha256-not-fidos"])
+        "parse-from-dict-not-a-classmethod", "sha256-not-fidos", "as-cbor-not-fidos"])
 def test_unexpected_fido2_internals_are_left_alone(monkeypatch: pytest.MonkeyPatch,
                                                    module: Any, name: str, value: Any) -> None:
     disable_fido2_speedups()
@@ -214,6 +224,34 @@ def _client_data_fields(data: CollectedClientData) -> list[tuple[Any, type]]:
     values = [bytes(data), type(data), data._data, data.type, data.challenge, data.origin,
               data.cross_origin, *data._data.values()]
     return [(value, type(value)) for value in values]
+
+
+class _Relabelled(PublicKeyCredentialUserEntity):
+    """Iterates its keys in reverse: `_as_cbor` follows the object's own iteration."""
+
+    def __iter__(self) -> Iterator[str]:
+        return reversed(list(super().__iter__()))
+
+
+@pytest.mark.parametrize("value", [
+    PublicKeyCredentialRpEntity(id="login.microsoft.com", name="Microsoft"),
+    PublicKeyCredentialRpEntity(name="Microsoft"),
+    PublicKeyCredentialUserEntity(id=b"user", name="adele", display_name=""),
+    PublicKeyCredentialParameters(type=PublicKeyCredentialType.PUBLIC_KEY, alg=-7),
+    PublicKeyCredentialDescriptor(type=PublicKeyCredentialType.PUBLIC_KEY, id=b"\x01",
+                                  transports=[AuthenticatorTransport.USB]),
+    PublicKeyCredentialDescriptor(type=PublicKeyCredentialType.PUBLIC_KEY, id=b"\x01",
+                                  transports=[]),
+    _Relabelled(id=b"user", name="adele"),
+], ids=["rp", "rp-without-id", "user-empty-display-name", "parameters", "descriptor",
+        "descriptor-no-transports", "own-iteration"])
+def test_the_client_sends_data_objects_as_fidos_as_cbor(value: Any) -> None:
+    disable_fido2_speedups()
+    own = fido2.webauthn._as_cbor(value)
+    assert enable_fido2_speedups()
+    fast = fido2.client._as_cbor(value)
+    assert fast is not own and list(fast.items()) == list(own.items())
+    assert [type(v) for v in fast.values()] == [type(v) for v in own.values()]
 
 
 def _outcome(call: Callable[[], Any]) -> Any:
