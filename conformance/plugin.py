@@ -37,7 +37,12 @@ from pkconf.tenant.decision import Decision
 from pkconf.tenant.rules import RuleBook
 
 from .cases import Case, Verdict
-from .evidence import lighten, report_case, write_telling_containers_only
+from .evidence import (
+    index_container_children,
+    lighten,
+    report_case,
+    write_telling_containers_only,
+)
 from .graph_target import (
     OBSERVATIONS,
     GraphOptions,
@@ -138,6 +143,9 @@ def _results_dir(config: pytest.Config) -> Path:
 def pytest_sessionstart(session: pytest.Session) -> None:
     write_telling_containers_only()  # first: pluggy calls the last registered first, and
     # the hook below must amend a result before the file logger writes it
+    listener = session.config.pluginmanager.get_plugin("allure_listener")
+    if listener is not None:  # only with --alluredir
+        index_container_children(listener.allure_logger)
     hook = session.config.stash[_ALLURE_HOOK] = _AllureResultHook()
     allure_commons.plugin_manager.register(hook, "pkconf-test-case-id")
 

@@ -13,6 +13,7 @@ import allure_commons.model2 as model
 import pytest
 from allure_commons.logger import AllureFileLogger
 from allure_commons.model2 import Parameter, StatusDetails
+from allure_commons.reporter import AllureReporter
 from fido2.utils import websafe_decode
 
 from conformance import evidence
@@ -162,3 +163,19 @@ def test_only_containers_that_tell_something_are_written_and_the_logger_still_un
     assert [p.name.endswith("-container.json") for p in tmp_path.iterdir()] == (
         [True] if written else [])
     assert manager.get_name(logger) is None
+
+
+def test_a_fixture_containers_children_answer_membership_from_a_set_and_are_written_in_order(
+        tmp_path: Path) -> None:
+    reporter = AllureReporter()
+    evidence.index_container_children(reporter)
+    reporter.start_group("g", model.TestResultContainer(uuid="g"))
+    for uuid in ("t2", "t1", "t3"):
+        reporter.update_group("g", children=uuid)  # as allure-pytest adds each test
+    group = reporter.get_item("g")
+    assert "t1" in group.children and "t4" not in group.children
+    assert group.children._uuids == {"t1", "t2", "t3"}  # what `in` reads
+    logger = AllureFileLogger(tmp_path)
+    logger.report_container(group)
+    (written,) = tmp_path.iterdir()
+    assert json.loads(written.read_text())["children"] == ["t2", "t1", "t3"]
