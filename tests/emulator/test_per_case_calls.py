@@ -1,8 +1,7 @@
 """The per-case calls' cheaper paths (issue 13) answer as the plain ones did.
 
 A scenario body seen before is not read again, but still lays out a fresh case and still meets
-the stored policy as it is now; the known calls skip the router's walk with the scope it gives;
-answers are starlette's JSON bytes.
+the stored policy as it is now; answers are starlette's JSON bytes.
 """
 
 from __future__ import annotations
@@ -13,13 +12,11 @@ from typing import Any
 import pytest
 from fido2 import cbor
 from starlette.responses import JSONResponse
-from starlette.routing import Route, Router
 
-from pkconf.emulator.app import PER_CASE_CALLS, KnownCalls, create_app
 from pkconf.emulator.http import GraphJson
 from pkconf.emulator.server import EmulatorServer
 from pkconf.emulator.shapes import public_key
-from pkconf.emulator.store import BootstrapScope, Standing, Store, default_policy, iso
+from pkconf.emulator.store import BootstrapScope, Standing, default_policy, iso
 from pkconf.tenant.registration import parse_registration
 from tests.tenant.builders import make_response
 
@@ -66,33 +63,6 @@ def test_a_refused_scenario_body_is_refused_every_time(tenant: Tenant) -> None:
     answers = [tenant.client.post("/_emulator/scenarios", json=body) for _ in range(2)]
     assert [r.status_code for r in answers] == [400, 400]
     assert error_of(answers[0])["message"] == error_of(answers[1])["message"]
-
-
-def _walked(router: Router, method: str, path: str,
-            monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    """The scope starlette's own walk hands the route, the route stopped before its endpoint."""
-    seen: dict[str, Any] = {}
-
-    async def handle(route: Route, scope: dict[str, Any], *_: Any) -> None:
-        seen.update(scope)
-
-    monkeypatch.setattr(Route, "handle", handle)
-    scope = {"type": "http", "method": method, "path": path, "root_path": "", "headers": []}
-    coroutine = Router.app(router, scope, None, None)
-    with pytest.raises(StopIteration):
-        coroutine.send(None)
-    return seen
-
-
-@pytest.mark.parametrize(("method", "path"), PER_CASE_CALLS)
-def test_a_known_call_gets_the_scope_the_router_walk_gives(
-        method: str, path: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    router = create_app(Store()).router
-    assert isinstance(router, KnownCalls)
-    walked = _walked(router, method, path, monkeypatch)
-    known = router._known[(method, path)]
-    assert known == {key: walked[key] for key in known}
-    assert set(known) == {"endpoint", "path_params", "root_path", "app_root_path", "route"}
 
 
 @pytest.mark.parametrize("content", [
