@@ -74,6 +74,7 @@ from fido2.webauthn import (
 
 from ..tenant.attestation.es256_key import SIZE as ES256_KEY_SIZE
 from ..tenant.attestation.es256_key import canonical_es256_key
+from ..tenant.attestation.statement import assembled
 
 # fido2 releases whose utils.py, cbor.py, webauthn.py and ctap2/base.py were read for these
 # patches (identical in both; cose.py differs in verification and ML-DSA keys only, and in
@@ -796,22 +797,20 @@ def _unpack_credential_data(cls: Any, data: bytes) -> tuple[Any, bytes]:
     holds); otherwise, and for a subclass, fido2's own way."""
     read = _canonical_es256(data) if cls is AttestedCredentialData else None
     if read is not None:  # the parse fido2 would make, whose encoding gives the bytes back
-        parts, end = read
-        return _assembled(parts, data[:end]), data[end:]
+        (aaguid, credential_id, public_key), end = read
+        return _credential_data(data[:end], aaguid, credential_id, public_key), data[end:]
     aaguid, credential_id, public_key, rest = cls._parse(data)
     made = aaguid + struct.pack(">H", len(credential_id)) + credential_id + \
         fido2.cbor.encode(public_key)
     if cls is not AttestedCredentialData or made + rest != data:
         return cls.create(aaguid, credential_id, public_key), rest
-    return _assembled((aaguid, credential_id, public_key), made), rest
+    return _credential_data(made, aaguid, credential_id, public_key), rest
 
 
-def _assembled(parts: tuple[Any, Any, Any], raw: bytes) -> Any:
-    """Attested credential data `raw` with its parsed (AAGUID, credential id, COSE key)."""
-    credential_data = bytes.__new__(AttestedCredentialData, raw)
-    for name, value in zip(("aaguid", "credential_id", "public_key"), parts, strict=True):
-        object.__setattr__(credential_data, name, value)
-    return credential_data
+def _credential_data(raw: bytes, aaguid: Any, credential_id: bytes, public_key: Any) -> Any:
+    """Attested credential data `raw` with its parsed fields, as the tenant assembles it."""
+    return assembled(AttestedCredentialData, raw, aaguid=aaguid, credential_id=credential_id,
+                     public_key=public_key)
 
 
 def _canonical_es256(data: bytes) -> tuple[tuple[Aaguid, bytes, CoseKey], int] | None:

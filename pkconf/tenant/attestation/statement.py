@@ -85,7 +85,7 @@ def parse_attestation_object(data: bytes) -> AttestationObject:
     of the object and of the CBOR inside its authData is bounded before either decoder, both
     recursive, reads them (`cbor_depth`), unless cbor2's encoding of what it read shows the
     object plain already (`_plain_item`, what nearly every authenticator sends). When the CBOR
-    is plain, the object is assembled from what cbor2 decoded (`_assembled`); otherwise fido2
+    is plain, the object is assembled from what cbor2 decoded (`assembled`); otherwise fido2
     reads it all again.
     """
     require(isinstance(data, bytes) and data, STATEMENT_INVALID, "The attestationObject is empty.")
@@ -100,7 +100,7 @@ def parse_attestation_object(data: bytes) -> AttestationObject:
             STATEMENT_INVALID, "The attestationObject is not a map of fmt, attStmt and authData.")
     auth_data = _auth_data(top["authData"])
     if auth_data is not None and plain:
-        return _assembled(AttestationObject, data, fmt=top["fmt"], auth_data=auth_data,
+        return assembled(AttestationObject, data, fmt=top["fmt"], auth_data=auth_data,
                           att_stmt=top["attStmt"])
     return AttestationObject(data)
 
@@ -198,9 +198,9 @@ def _auth_data(raw: bytes) -> AuthenticatorData | None:
         return None
     if key is None or not _keys_plain(extensions):
         return None
-    credential = _assembled(AttestedCredentialData, raw[37:key_end], aaguid=Aaguid(raw[37:53]),
+    credential = assembled(AttestedCredentialData, raw[37:key_end], aaguid=Aaguid(raw[37:53]),
                             credential_id=raw[55:key_start], public_key=key)
-    return _assembled(AuthenticatorData, raw, rp_id_hash=raw[:32], flags=flags,
+    return assembled(AuthenticatorData, raw, rp_id_hash=raw[:32], flags=flags,
                       counter=int.from_bytes(raw[33:37], "big"), credential_data=credential,
                       extensions=extensions)
 
@@ -219,7 +219,7 @@ def _keys_plain(value: Any) -> bool:
 _PLAIN_KEYS = (int, str, bytes, bool, type(None))
 _PLAIN_SCALARS = (str, bytes, bool, type(None))
 _CONTAINERS = (dict, list)
-# fido2's binary data classes and the fields their constructors set, as read for `_assembled`
+# fido2's binary data classes and the fields their constructors set, as read for `assembled`
 _FIELDS: dict[type[Any], tuple[str, ...]] = {
     AttestationObject: ("fmt", "auth_data", "att_stmt"),
     AuthenticatorData: ("rp_id_hash", "flags", "counter", "credential_data", "extensions"),
@@ -230,7 +230,7 @@ _FIELDS_AS_READ = all(tuple(f.name for f in dataclasses.fields(kind)) == names
 B = TypeVar("B", bound=bytes)
 
 
-def _assembled(kind: type[B], raw: bytes, **values: Any) -> B:
+def assembled(kind: type[B], raw: bytes, **values: Any) -> B:
     """A fido2 binary data object of `raw` with the fields its constructor would parse from
     it (`values`: exactly the names `_FIELDS` gives `kind`), set in its instance dict as that
     constructor's object.__setattr__ sets them (its dataclasses are frozen)."""
