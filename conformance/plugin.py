@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -64,6 +64,7 @@ from .runner import (
     run_case,
 )
 from .selection import check_collected, select_cases
+from .worker_events import hold_test_events, without_keywords
 
 RESULTS = "results.jsonl"
 USAGE_EXIT = 2  # unusable input, as every pkconf command exits
@@ -90,6 +91,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     enable_fido2_speedups()  # fido2's type hints and field keys, memoized for the run
+    if hasattr(config, "workerinput"):
+        hold_test_events(config)  # a test's events reach xdist's controller in one write
     for area in AREAS:
         config.addinivalue_line("markers", f"{area.replace('-', '_')}: {area} cases")
     for platform in Platform:
@@ -120,6 +123,14 @@ def pytest_configure(config: pytest.Config) -> None:
         results.write_text("")
         if _GRAPH in config.stash:
             (Path(results_dir) / OBSERVATIONS).write_text("")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_report_to_serializable(
+        config: pytest.Config, report: pytest.CollectReport | pytest.TestReport,
+) -> Generator[None, dict[str, Any] | None, dict[str, Any] | None]:
+    data = yield
+    return without_keywords(data) if data and hasattr(config, "workerinput") else data
 
 
 def _graph_run(config: pytest.Config) -> GraphOptions:
