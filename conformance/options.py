@@ -23,8 +23,9 @@ AREAS = ("policy-scope", "bootstrap", "passkey-types", "key-restrictions", "atte
 SELECTORS = ("ceremony", "profile", "case", "area")
 # Installed pytest plugins the suite never uses, blocked in its runs: each process would pay
 # ~1.5 s for them (hypothesis's package is assertion-rewritten on import, and its and anyio's
-# hooks look at every one of ~4,000 collected cases), in every xdist worker.
-UNUSED_PLUGINS = ("-p", "no:hypothesispytest", "-p", "no:anyio")
+# hooks look at every one of ~4,000 collected cases), in every xdist worker; pytest's own
+# subtests plugin looks at every report, three per case, in the workers and the controller.
+UNUSED_PLUGINS = ("-p", "no:hypothesispytest", "-p", "no:anyio", "-p", "no:subtests")
 
 
 def add_run_options(add: Callable[..., Any]) -> None:
