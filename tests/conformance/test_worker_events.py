@@ -110,11 +110,20 @@ def test_only_a_passing_test_report_travels_without_keywords(report: dict[str, A
     assert sent == {**report, "keywords": keywords if keeps else {}}
 
 
+def _xdist_run(folder: Path, source: str) -> subprocess.CompletedProcess[str]:
+    """pytest -n 2 over `source`, with the plugin, in `folder`: the installed xdist and execnet."""
+    (folder / "test_kinds.py").write_text(textwrap.dedent(source))
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "conformance.plugin", "-p", "no:cacheprovider",
+         "-n", "2", "-rA", "test_kinds.py"],
+        cwd=folder, capture_output=True, text=True, timeout=120, check=False)
+
+
 def test_a_real_xdist_run_holds_its_workers_events_and_reports_every_outcome(
         tmp_path: Path) -> None:
-    """The installed xdist and execnet: each worker's sendevent is held, and the controller
-    still reports a pass, a failure with its assertion, a skip, and a warning."""
-    (tmp_path / "test_kinds.py").write_text(textwrap.dedent("""
+    """Each worker's sendevent is held, and the controller still reports a pass, a failure
+    with its assertion, a skip, and a warning."""
+    run = _xdist_run(tmp_path, """
         import warnings
         import pytest
 
@@ -131,13 +140,26 @@ def test_a_real_xdist_run_holds_its_workers_events_and_reports_every_outcome(
 
         def test_warns():
             warnings.warn("heads up", UserWarning)
-    """))
-    run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "conformance.plugin", "-p", "no:cacheprovider",
-         "-n", "2", "-rA", "test_kinds.py"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
+    """)
     tail = run.stdout.splitlines()[-1]
     assert run.returncode == 1, run.stdout[-2000:]
     assert "1 failed, 2 passed, 1 skipped, 1 warning" in tail, run.stdout[-2000:]
     assert "AssertionError: arithmetic" in run.stdout
     assert "PASSED test_kinds.py::test_the_worker_holds_its_events" in run.stdout
+
+
+def test_a_worker_that_dies_mid_test_is_named_by_xdist_and_the_rest_still_run(
+        tmp_path: Path) -> None:
+    """The events held for the test a worker died in go with it; xdist names the test from
+    its own schedule, and the cases after it run on a new worker."""
+    run = _xdist_run(tmp_path, """
+        import os
+
+        def test_before(): pass
+        def test_dies(): os._exit(3)
+        def test_after(): pass
+        def test_last(): pass
+    """)
+    assert run.returncode == 1, run.stdout[-2000:]
+    assert "crashed while running 'test_kinds.py::test_dies'" in run.stdout
+    assert "1 failed, 3 passed" in run.stdout.splitlines()[-1], run.stdout[-2000:]
