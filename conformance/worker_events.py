@@ -6,7 +6,7 @@ twice: execnet's receiver thread, to read it, and the main loop, to take it from
 2 cores that cost the controller 1.3 ms of CPU per case, against about 7.7 ms a case costs a
 worker: it alone held two workers near 1.7x one. A test's events held until its last one and
 written together reach the controller unchanged and in order, and wake it once per test
-(0.85 ms per case).
+(0.85-1.0 ms per case; 0.6-0.8 with a passing report's keywords left out, below).
 
 The controller reads a test's progress a test late: at most a teardown. If a worker dies
 mid-test, the events held for that test go with it; xdist names the crashed test from its
@@ -21,6 +21,7 @@ the installed versions.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -56,7 +57,7 @@ class HeldEvents:
 
     The lock is for xdist's steal command, which answers from execnet's receiver thread."""
 
-    def __init__(self, channel: Any, log: Any) -> None:
+    def __init__(self, channel: Any, log: Callable[..., object]) -> None:
         self._channel = channel
         self._log = log
         self._held = _Frames()
