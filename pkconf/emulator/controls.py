@@ -80,14 +80,12 @@ def _rule_book_setting(obj: Any, where: str = "") -> RuleBookSetting:
 
 @dataclass(frozen=True)
 class _ScenarioPlan:
-    """What a scenario body asks for, every check passed; nothing in it is changed after.
-    `policy_text` is the policy as stored when no group's id goes into it."""
+    """What a scenario body asks for, every check passed; nothing in it is changed after."""
 
     names: tuple[str, ...]
     user: UserContext
     client: str
     policy: dict[str, Any] | None
-    policy_text: str | None
     book: RuleBookSetting | None
 
 
@@ -231,8 +229,7 @@ class EmulatorControls:
             credentials = [self._seed(existing) for existing in user.existing_credentials]
             groups = {name: self.store.add_group(name).id for name in plan.names}
             if plan.policy is not None:
-                self.store.save_policy_text(plan.policy_text if plan.policy_text is not None
-                                            else json.dumps(with_group_ids(plan.policy, groups)))
+                self.store.save_policy_text(json.dumps(with_group_ids(plan.policy, groups)))
             if plan.book is not None:
                 self.store.set_rule_book(plan.book)
             added = self.store.add_user(f"case-{uuid.uuid4().hex[:12]}@pkconf.test",
@@ -274,18 +271,15 @@ class EmulatorControls:
         book = body.get("ruleBook")
         return _ScenarioPlan(
             tuple(names), user, client, policy,
-            # without groups no target id is replaced: every case stores the same text
-            json.dumps(with_group_ids(policy, {})) if policy is not None and not names else None,
             None if book is None else _rule_book_setting(book, "ruleBook."))
 
     def _same_configuration(self, policy: dict[str, Any]) -> None:
         """The policy must be the stored fido2 configuration, as after a PATCH: PATCH keeps the
         stored `@odata.type` and `id` whatever its body says, and a policy stored without them
         would leave the next PATCH nothing to keep."""
-        current = self.store.policy_view()
-        for key in ("@odata.type", "id"):
-            if policy.get(key) != current[key]:
-                raise bad(f"policy.{key} must be {current[key]!r} (the fido2 configuration), "
+        for key, stored in self.store.policy_identity().items():
+            if policy.get(key) != stored:
+                raise bad(f"policy.{key} must be {stored!r} (the fido2 configuration), "
                           f"not {str(policy.get(key))[:60]!r}")
 
     def _sign_in_plan(self, user: UserContext) -> tuple[str, datetime, datetime | None]:

@@ -97,6 +97,7 @@ _TABLES = ("users", "groups", "memberships", "policy_versions", "challenges", "t
            "sessions", "credentials", "platform_credentials", "bootstrap_scopes",
            "session_details", "meta")
 _LATEST_POLICY = "SELECT body FROM policy_versions ORDER BY version DESC LIMIT 1"
+_POLICY_IDENTITY = ("@odata.type", "id")  # what a PATCH keeps of the stored policy
 _SETTINGS = ("SELECT (SELECT value FROM meta WHERE key = 'clock'), "
              "(SELECT value FROM meta WHERE key = 'ruleBook'), "
              "(SELECT value FROM meta WHERE key = 'options')")
@@ -200,8 +201,9 @@ def _read_policy(text: str) -> Fido2Policy:
     return parse_policy(json.loads(text))
 
 
-def _read_policy_view(text: str) -> Mapping[str, Any]:
-    return MappingProxyType(json.loads(text))
+def _read_policy_identity(text: str) -> Mapping[str, Any]:
+    body = json.loads(text)
+    return MappingProxyType({key: body[key] for key in _POLICY_IDENTITY})
 
 
 @dataclass(frozen=True)
@@ -399,18 +401,18 @@ class Store:
 
     def settings(self) -> Settings:
         """The clock, rule book setting and options in one read."""
-        clock, rule_book, options = self._rows(  # a lookup each (an IN list costs twice that)
-            _SETTINGS)[0]
-        return Settings(_dt(clock), self._remembered("ruleBook", rule_book, _read_rule_book),
-                        self._remembered("options", options, _read_options))
+        return self._settings(*self._rows(_SETTINGS)[0])
 
     def settings_and_policy(self) -> tuple[Settings, Fido2Policy]:
-        """`settings()` and `parsed_policy()` in one read: a registration needs both."""
-        clock, rule_book, options, policy = self._rows(
-            _SETTINGS_AND_POLICY)[0]
-        return (Settings(_dt(clock), self._remembered("ruleBook", rule_book, _read_rule_book),
-                         self._remembered("options", options, _read_options)),
+        """`settings()` and the current policy as the decision reads it (parsed once per stored
+        text), in one read: a registration needs both."""
+        clock, rule_book, options, policy = self._rows(_SETTINGS_AND_POLICY)[0]
+        return (self._settings(clock, rule_book, options),
                 self._remembered("policy", policy, _read_policy))
+
+    def _settings(self, clock: str, rule_book: str, options: str) -> Settings:
+        return Settings(_dt(clock), self._remembered("ruleBook", rule_book, _read_rule_book),
+                        self._remembered("options", options, _read_options))
 
     def advance_clock(self, seconds: float) -> datetime:
         with self._lock:
@@ -537,11 +539,11 @@ class Store:
         rows = self._rows(_LATEST_POLICY)
         return json.loads(rows[0]["body"])
 
-    def policy_view(self) -> Mapping[str, Any]:
-        """The current policy body, read-only and parsed once per stored text (for reading a
-        field or two where `policy()` would parse the whole text every time)."""
+    def policy_identity(self) -> Mapping[str, Any]:
+        """The current policy's `@odata.type` and `id`, read once per stored text (where
+        `policy()` would parse the whole body every time)."""
         rows = self._rows(_LATEST_POLICY)
-        return self._remembered("policyView", rows[0]["body"], _read_policy_view)
+        return self._remembered("policyIdentity", rows[0]["body"], _read_policy_identity)
 
     def save_policy(self, body: dict[str, Any]) -> int:
         """Store a new policy version (never overwrite one); returns its version number."""
@@ -553,11 +555,6 @@ class Store:
             cur = self._db.execute("INSERT INTO policy_versions (body, created) VALUES (?, ?)",
                                    (text, iso(self.now())))
             return int(cur.lastrowid or 0)
-
-    def parsed_policy(self) -> Fido2Policy:
-        """The current policy as the decision reads it (parsed once per stored text)."""
-        rows = self._rows(_LATEST_POLICY)
-        return self._remembered("policy", rows[0]["body"], _read_policy)
 
     def policy_versions(self) -> list[tuple[int, dict[str, Any]]]:
         rows = self._rows("SELECT version, body FROM policy_versions ORDER BY version")

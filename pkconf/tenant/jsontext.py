@@ -66,7 +66,7 @@ def loads(text: str, limit: int = MAX_DEPTH) -> Any:
     if too_deep(text, limit):
         raise JsonTextError(f"nests too deeply (over {limit} levels)")
     try:
-        if isinstance(text, str) and not text.startswith("\ufeff"):  # else json.loads says why
+        if not text.startswith("\ufeff"):  # else json.loads says why
             return _DECODER.decode(text)
         return json.loads(text, parse_constant=_no_constants, object_pairs_hook=_unique_names)
     except JsonTextError:

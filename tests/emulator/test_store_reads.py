@@ -36,12 +36,12 @@ def store() -> Store:
 
 def test_the_parsed_policy_is_reused_for_the_same_text_and_reparsed_after_a_save(
         store: Store) -> None:
-    first = store.parsed_policy()
-    assert store.parsed_policy() is first
+    first = store.settings_and_policy()[1]
+    assert store.settings_and_policy()[1] is first
     store.save_policy({**default_policy(), "state": "disabled"})
-    assert store.parsed_policy().state == "disabled"
+    assert store.settings_and_policy()[1].state == "disabled"
     store.reset()
-    assert store.parsed_policy() == first
+    assert store.settings_and_policy()[1] == first
 
 
 def test_settings_read_together_follow_every_change(store: Store) -> None:
