@@ -837,17 +837,14 @@ def _client_data_create(cls: Any, type: str, challenge: bytes | str, origin: str
         own = _parse[(CollectedClientData, "create")].__func__
         return own(cls, type, challenge, origin, cross_origin, **kwargs)
     members = {"type": type, "challenge": encoded, "origin": origin, "crossOrigin": cross_origin}
-    made = bytes.__new__(cls, json.dumps(members, separators=(",", ":")).encode())
     # plain str, as json.loads gives
     plain_type, plain_challenge, plain_origin = (str.__str__(text)
                                                  for text in (type, encoded, origin))
     data: dict[str, Any] = {"type": plain_type, "challenge": plain_challenge,
                             "origin": plain_origin, "crossOrigin": cross_origin}
-    for name, value in (("_data", data), ("type", plain_type),
-                        ("challenge", fido2.utils.websafe_decode(plain_challenge)),
-                        ("origin", plain_origin), ("cross_origin", cross_origin)):
-        object.__setattr__(made, name, value)
-    return made
+    return assembled(cls, json.dumps(members, separators=(",", ":")).encode(), _data=data,
+                     type=plain_type, challenge=fido2.utils.websafe_decode(plain_challenge),
+                     origin=plain_origin, cross_origin=cross_origin)
 
 
 def _attestation_object_create(cls: Any, fmt: str, auth_data: AuthenticatorData,
@@ -860,11 +857,8 @@ def _attestation_object_create(cls: Any, fmt: str, auth_data: AuthenticatorData,
     statement = _decoded(att_stmt) if cls is AttestationObject else None
     if type(fmt) is not str or not isinstance(auth_data, bytes) or type(statement) is not dict:
         return cls(raw)
-    made = bytes.__new__(cls, raw)
-    for name, value in (("fmt", fmt), ("auth_data", AuthenticatorData(bytes(auth_data))),
-                        ("att_stmt", statement)):
-        object.__setattr__(made, name, value)
-    return made
+    return assembled(cls, raw, fmt=fmt, auth_data=AuthenticatorData(bytes(auth_data)),
+                     att_stmt=statement)
 
 
 def _decoded(value: Any) -> Any:
@@ -905,11 +899,8 @@ def _fresh(value: Any) -> Any:
     if kind in _ATOMS:
         return value
     if kind is AttestedCredentialData:
-        fresh = bytes.__new__(AttestedCredentialData, value)
-        for name in ("aaguid", "credential_id"):
-            object.__setattr__(fresh, name, getattr(value, name))
-        object.__setattr__(fresh, "public_key", _fresh(value.public_key))
-        return fresh
+        return assembled(AttestedCredentialData, value, aaguid=value.aaguid,
+                         credential_id=value.credential_id, public_key=_fresh(value.public_key))
     if kind is dict or issubclass(kind, CoseKey):  # no CoseKey has an __init__ of its own
         return kind({k: v if type(v) in _ATOMS else _fresh(v) for k, v in value.items()})
     if kind is list:

@@ -24,6 +24,7 @@ from . import jsontext
 from .attestation import AttestationFailure
 from .attestation import parse_attestation_object as strict_attestation_object
 from .attestation.fields import is_mapping
+from .attestation.statement import assembled
 
 _B64URL = re.compile(r"^[A-Za-z0-9_-]*={0,2}$")
 _B64_ANY = re.compile(r"^[A-Za-z0-9_+/-]*={0,2}$")
@@ -126,10 +127,9 @@ def _client_data(raw: bytes, data: dict[str, Any], challenge: bytes) -> Collecte
     """`CollectedClientData(raw)` from what was read above: fido2's constructor parses the
     JSON and decodes the challenge again, to the same values (the JSON has no repeated member,
     the challenge is base64url), and sets these attributes; its class is a frozen bytes."""
-    client_data = bytes.__new__(CollectedClientData, raw)
-    vars(client_data).update(_data=data, type=data["type"], challenge=challenge,
-                             origin=data["origin"], cross_origin=data.get("crossOrigin", False))
-    return client_data
+    return assembled(CollectedClientData, raw, _data=data, type=data["type"],
+                     challenge=challenge, origin=data["origin"],
+                     cross_origin=data.get("crossOrigin", False))
 
 
 def parse_attestation_object(raw: bytes) -> AttestationObject:

@@ -231,9 +231,10 @@ B = TypeVar("B", bound=bytes)
 
 
 def assembled(kind: type[B], raw: bytes, **values: Any) -> B:
-    """A fido2 binary data object of `raw` with the fields its constructor would parse from
-    it (`values`: exactly the names `_FIELDS` gives `kind`), set in its instance dict as that
-    constructor's object.__setattr__ sets them (its dataclasses are frozen)."""
+    """A fido2 binary data object of `raw` with the attributes its constructor would parse
+    from it (`values`: all of them, e.g. the names `_FIELDS` gives `kind`), set in its
+    instance dict as that constructor's object.__setattr__ sets them (the classes are
+    frozen)."""
     obj = bytes.__new__(kind, raw)
     vars(obj).update(values)  # what object.__setattr__ does per field, in one call
     return obj
