@@ -17,7 +17,6 @@ call.
 
 from __future__ import annotations
 
-import binascii
 import time
 import weakref
 from collections.abc import Callable, Iterator, Mapping
@@ -38,6 +37,7 @@ from fido2.ctap2.extensions import (
 )
 from fido2.ctap2.pin import ClientPin
 from fido2.hid import CTAPHID
+from fido2.utils import websafe_encode
 from fido2.webauthn import (
     AuthenticationExtensionsClientOutputs,
     AuthenticationResponse,
@@ -281,13 +281,13 @@ def _browser_json(response: RegistrationResponse, attachment: AuthenticatorAttac
     """`dict(_browser_response(...))`, key for key in the same order: bytes as websafe
     base64, transports as they are (fido2 gives an empty list as a new []), the extension
     outputs as their Mapping reads them (none: {})."""
-    credential_id = _websafe(response.raw_id)
+    credential_id = websafe_encode(response.raw_id)
     return {
         "id": credential_id,
         "rawId": credential_id,
         "response": {
-            "clientDataJSON": _websafe(response.response.client_data),
-            "attestationObject": _websafe(response.response.attestation_object),
+            "clientDataJSON": websafe_encode(response.response.client_data),
+            "attestationObject": websafe_encode(response.response.attestation_object),
             "transports": transports,
         },
         "authenticatorAttachment": attachment,
@@ -295,15 +295,6 @@ def _browser_json(response: RegistrationResponse, attachment: AuthenticatorAttac
         if outputs else {},
         "type": PublicKeyCredentialType.PUBLIC_KEY,
     }
-
-
-_URLSAFE = bytes.maketrans(b"+/", b"-_")
-
-
-def _websafe(data: bytes) -> str:
-    """fido2's `websafe_encode` (base64url, unpadded) in one step: the very calls that
-    `base64.urlsafe_b64encode` makes through two functions."""
-    return binascii.b2a_base64(data, newline=False).translate(_URLSAFE).replace(b"=", b"").decode()
 
 
 def authenticate(device: CtapDevice,

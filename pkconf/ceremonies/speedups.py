@@ -111,9 +111,10 @@ _ENUM_CALLS = (EnumMeta.__call__,
 _AUTH_DATA_MEMO = 64  # authenticator data parses remembered (a ceremony needs one)
 # hint types `isinstance` always refuses with a TypeError (Sequence[X], list[X], dict[K, V])
 _NEVER_INSTANCES = (type(Sequence[int]), types.GenericAlias)
-# the C function ABCMeta.__instancecheck__ wraps, and that method (None: abc in pure Python,
-# where isinstance asks as always)
-_abc_instancecheck: Callable[[Any, Any], bool] = getattr(abc, "_abc_instancecheck", isinstance)
+# the C function ABCMeta.__instancecheck__ wraps, (cls, value), and that method (None: abc in
+# pure Python, where _plain_abc is always False and isinstance asks as always)
+_abc_instancecheck: Callable[[Any, Any], bool] = getattr(
+    abc, "_abc_instancecheck", lambda cls, value: isinstance(value, cls))
 _ABC_CHECK = abc.ABCMeta.__instancecheck__ if hasattr(abc, "_abc_instancecheck") else None
 
 _lock = Lock()
@@ -509,7 +510,7 @@ def _parse_plan(json: bool, t: Any) -> _Plan:
         from_dict = getattr(inner, "from_dict", None)
         wrap = None if from_dict else getattr(inner, "__call__", None)  # noqa: B004 - as fido2
         members = None if from_dict else _enum_members(inner)
-        abc = check and _plain_abc(inner)
+        abc_check = check and _plain_abc(inner)
     except Exception:  # whatever fido2 raises for this hint, it raises itself
         return _own_parse(json, t)
     is_sequence = item is not None
@@ -521,7 +522,7 @@ def _parse_plan(json: bool, t: Any) -> _Plan:
             return value
         if check:
             try:
-                if (type(value) is inner or _abc_instancecheck(inner, value)) if abc \
+                if (type(value) is inner or _abc_instancecheck(inner, value)) if abc_check \
                         else isinstance(value, inner):
                     return value
             except TypeError:
@@ -746,9 +747,9 @@ _AUTH_DATA_FIELDS = ("rp_id_hash", "flags", "counter", "credential_data", "exten
 
 
 def _auth_data_init(self: Any, _: bytes) -> None:
-    """`AuthenticatorData.__init__`: the fields of the same bytes parsed before, else fido2's
-    parse (whose failures are never remembered). Only `AuthenticatorData` itself: a subclass
-    may parse differently."""
+    """`AuthenticatorData.__init__`: the fields of the same bytes parsed before, else
+    `_auth_data_fields` (fido2's own parse for fewer than the fixed 37 bytes); failures are
+    never remembered. Only `AuthenticatorData` itself: a subclass may parse differently."""
     own = _parse[(AuthenticatorData, "__init__")]
     if type(self) is not AuthenticatorData:
         return own(self, _)  # type: ignore[no-any-return]

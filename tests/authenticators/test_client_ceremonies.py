@@ -22,7 +22,7 @@ from fido2.attestation import AttestationVerifier
 from fido2.client import ClientError
 from fido2.ctap import CtapDevice
 from fido2.server import Fido2Server
-from fido2.utils import websafe_decode, websafe_encode
+from fido2.utils import websafe_decode
 from fido2.webauthn import (
     AttestationObject,
     AuthenticatorAttachment,
@@ -395,9 +395,3 @@ def test_software_ceremonies_without_a_timeout_share_one_event_never_set() -> No
         assert register(device, options, ORIGIN).raw_id
     assert len(device.events) == 2 and device.events[0] is device.events[1]
     assert device.events[0] is not None and not device.events[0].is_set()
-
-
-@pytest.mark.parametrize("data", [b"", b"\xfb", b"\xfb\xff", b"\xfb\xff\xbf", bytes(range(256))],
-                         ids=["empty", "two-pads", "one-pad", "no-pad", "every-byte"])
-def test_the_response_jsons_base64url_is_fidos(data: bytes) -> None:
-    assert client._websafe(data) == websafe_encode(data)
