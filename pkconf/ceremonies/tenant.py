@@ -144,7 +144,7 @@ class _Connection:
                 if not data:
                     raise ConnectionError("the connection closed before a whole answer")
                 response.parser.feed_data(data)
-        except (OSError, httptools.HttpParserError) as e:
+        except (OSError, httptools.HttpParserError, httptools.HttpParserUpgrade) as e:
             self.close()
             raise TenantError(f"{method} {path}: the tenant at {self.base_url} did not answer: "
                               f"{e or type(e).__name__}") from None

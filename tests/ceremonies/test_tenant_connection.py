@@ -69,7 +69,8 @@ def test_one_connection_serves_while_the_server_keeps_it_and_a_closed_one_is_ope
     b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"now\": 1",  # cut short
     b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}",  # ambiguous
     b"not HTTP at all\r\n\r\n",
-], ids=["cut-short", "two-lengths", "not-http"])
+    b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n",
+], ids=["cut-short", "two-lengths", "not-http", "switching-protocols"])
 def test_an_answer_that_is_not_a_whole_http_response_is_a_tenant_error(answer: bytes) -> None:
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
