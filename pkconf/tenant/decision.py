@@ -101,8 +101,10 @@ def _flag(obj: dict[str, Any], key: str, default: bool, where: str) -> bool:
 
 def _known_keys(obj: dict[str, Any], keys: tuple[str, ...], where: str) -> None:
     """A misspelt key would silently mean "no MFA" or "no TAP": it is an error instead."""
-    if not obj.keys() <= _KNOWN[keys] and (unknown := sorted(obj.keys() - _KNOWN[keys])):
-        raise UserJsonError(f"{where}.{unknown[0]} is unknown (known: {', '.join(keys)})")
+    known = _KNOWN[keys]
+    if not obj.keys() <= known:
+        raise UserJsonError(f"{where}.{sorted(obj.keys() - known)[0]} is unknown (known: "
+                            f"{', '.join(keys)})")
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,8 @@ class _Evidence:
     """What the response proves about the authenticator, worked out at most once per decision.
 
     A plain class with slots: the facts every decision reports are read once up front, the
-    statement and its trust on first use (a functools.cached_property takes a lock per read).
+    statement and its trust on first use (a functools.cached_property takes a lock on each
+    instance's first read, one lock shared by all instances).
     """
 
     __slots__ = ("_statement", "_trust", "aaguid", "assumed", "auth_data", "book", "ceremony",

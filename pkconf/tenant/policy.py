@@ -116,8 +116,7 @@ class Fido2Policy:
 
     def matching_targets(self, principals: Iterable[str]) -> list[Target]:
         """Include targets that name the user, one of their groups, or all users."""
-        ids = principals if isinstance(principals, set) and ALL_USERS in principals \
-            else {*principals, ALL_USERS}
+        ids = {*principals, ALL_USERS}
         return [t for t in self.include_targets if t.id in ids]
 
     def scoped_profiles(self, targets: Iterable[Target]) -> list[PasskeyProfile]:

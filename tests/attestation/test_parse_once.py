@@ -1,9 +1,10 @@
 """The attestation object read once is the object fido2 reads (statement.parse_attestation_object).
 
-When the depth walk finds the CBOR plain, the object is assembled from cbor2's decoding instead
-of fido2 decoding it again; these tests hold it to fido2's own `AttestationObject(data)`, field
-by field and type by type, on every real capture, on mutations of them, and on encodings that
-mean the same to cbor2 but not to fido2 (which must still be refused as fido2 refuses them).
+When the CBOR is plain (cbor2's encoding of what it read gives the bytes back), the object is
+assembled from cbor2's decoding instead of fido2 decoding it again; these tests hold it to
+fido2's own `AttestationObject(data)`, field by field and type by type, on every real capture,
+on mutations of them, and on encodings that mean the same to cbor2 but not to fido2 (which
+must still be refused as fido2 refuses them).
 """
 
 from __future__ import annotations

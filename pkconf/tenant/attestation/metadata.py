@@ -82,15 +82,6 @@ class MetadataEntry:
         )
 
     @functools.cached_property
-    def flagged(self) -> bool:
-        """Whether a status report revokes the model or reports an attestation key compromised:
-        only then does `verify_trust` read the reports one by one (a pure function of the
-        entry, worked out on first use)."""
-        return any(r.status in REVOKING_STATUSES
-                   or r.status == AuthenticatorStatus.ATTESTATION_KEY_COMPROMISE
-                   for r in self.raw.status_reports)
-
-    @functools.cached_property
     def model_problem(self) -> tuple[Reason, str] | None:
         """Why the model may not register under enforced attestation (certification, then
         eligibility), or None: a pure function of the entry, worked out on first use."""
@@ -196,7 +187,7 @@ def verify_trust(statement: VerifiedStatement, aaguid: str, metadata: Metadata,
     if entry is None:
         raise AttestationFailure(NOT_IN_METADATA, f"No metadata entry matches AAGUID {aaguid} "
                                                   "or the attestation certificates.")
-    for report in entry.raw.status_reports if entry.flagged else ():  # formatted on failure
+    for report in entry.raw.status_reports:  # messages formatted only on failure
         if report.status in REVOKING_STATUSES:
             raise AttestationFailure(REVOKED, f"The metadata status of "
                                               f"{entry.description or aaguid} is "

@@ -82,9 +82,10 @@ def parse_attestation_object(data: bytes) -> AttestationObject:
 
     cbor2 checks well-formedness first: fido2's decoder silently shortens a byte string whose
     declared length runs past the end, so a truncated object would otherwise parse. The nesting
-    of the object and of the CBOR inside its authData is bounded before either decoder, both
-    recursive, reads them (`cbor_depth`), unless cbor2's encoding of what it read shows the
-    object plain already (`_plain_item`, what nearly every authenticator sends). When the CBOR
+    of the object and of the CBOR inside its authData is bounded (`cbor_depth`) before fido2's
+    recursive decoder reads them; cbor2, which bounds its own nesting, reads first, and where
+    its encoding of what it read shows the object plain already (`_plain_item`, what nearly
+    every authenticator sends) the walk is not needed. When the CBOR
     is plain, the object is assembled from what cbor2 decoded (`assembled`); otherwise fido2
     reads it all again.
     """
