@@ -34,6 +34,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="fewer runs and cases, so the table comes in a few minutes")
     p.add_argument("--only", nargs="+", choices=list(SCRIPTS), metavar="NAME",
                    help=f"run only these benchmarks ({', '.join(SCRIPTS)})")
+    p.add_argument("--details", action="store_true",
+                   help="print each benchmark's own lines before the table: the measurements "
+                        "behind its figures and their spread")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -44,14 +47,17 @@ def run(args: argparse.Namespace) -> int:
     for name in args.only or SCRIPTS:
         started = time.perf_counter()
         print(f"running {SCRIPTS[name]} ...", file=sys.stderr, flush=True)
-        rows += _figures(BENCHMARKS / SCRIPTS[name], quick=args.quick)
+        details, figures = _figures(BENCHMARKS / SCRIPTS[name], quick=args.quick)
+        rows += figures
         print(f"  {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+        if args.details:
+            print("\n".join([f"{SCRIPTS[name]}:", *details, ""]), flush=True)
     print(render(rows))
     return 0 if all(passes(r) for r in rows) else 1
 
 
-def _figures(script: Path, *, quick: bool) -> list[dict[str, Any]]:
-    """The script's figures: the JSON array on the last line of its output."""
+def _figures(script: Path, *, quick: bool) -> tuple[list[str], list[dict[str, Any]]]:
+    """The script's lines for a reader, and its figures: the JSON array on its last line."""
     cmd = [sys.executable, str(script), "--json", *(["--quick"] if quick else [])]
     done = subprocess.run(cmd, cwd=BENCHMARKS.parent, capture_output=True, text=True,
                           check=False)
@@ -65,7 +71,7 @@ def _figures(script: Path, *, quick: bool) -> list[dict[str, Any]]:
         figures = None
     if not isinstance(figures, list):
         raise UsageError(f"{script.name} printed no figures: its last line is {lines[-1]!r}")
-    return figures
+    return lines[:-1], figures
 
 
 def passes(row: dict[str, Any]) -> bool:

@@ -56,7 +56,7 @@ def test_the_table_has_every_scripts_figures_and_exit_1_when_one_misses(
         "fast": _printing({**_row("lower", 5.0, 4.0), "figure": "a case"}),
         "slow": _printing({**_row("higher", 1.8, 1.2), "figure": "two workers"}),
     })
-    assert bench.run(argparse.Namespace(quick=True, only=None)) == 1
+    assert bench.run(argparse.Namespace(quick=True, only=None, details=False)) == 1
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["figure", "target", "measured", "ratio", "result"]
     assert lines[1].split()[-1] == "pass" and lines[1].startswith("a case")
@@ -69,8 +69,20 @@ def test_only_runs_the_named_benchmarks(tmp_path: Path, monkeypatch: pytest.Monk
         "fast": _printing({**_row("lower", 5.0, 4.0), "figure": "a case"}),
         "broken": "raise SystemExit(3)\n",
     })
-    assert bench.run(argparse.Namespace(quick=False, only=["fast"])) == 0
+    assert bench.run(argparse.Namespace(quick=False, only=["fast"], details=False)) == 0
     assert "a case" in capsys.readouterr().out
+
+
+def test_details_print_each_scripts_own_lines_before_the_table(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    _benchmarks(tmp_path, monkeypatch, {
+        "fast": _printing({**_row("lower", 5.0, 4.0), "figure": "a case"})})
+    assert bench.run(argparse.Namespace(quick=True, only=None, details=True)) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:3] == ["fast.py:", "human", ""]
+    assert lines[3].split() == ["figure", "target", "measured", "ratio", "result"]
+    assert lines[4].startswith("a case") and len(lines) == 5
 
 
 @pytest.mark.parametrize(("body", "message"), [
