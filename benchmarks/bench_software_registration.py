@@ -16,10 +16,12 @@ runs for seconds at a time, sometimes tens of seconds, up to 1.8x slower with no
 running in it (the host busy: its other hyperthread, most likely), which only ever adds time,
 so the cheapest round is what the code costs on this machine, as timeit's docs take the
 minimum of repeats. Six 8-second runs of the same code read 0.657-0.670 ms that way while
-their all-ceremony medians read 0.735-1.19 ms; the median, the 10th and 90th percentiles of
-every ceremony and the spread of the rounds are printed beside the figure. Prints figures
-only; nothing here asserts a time (issue 13: <= 1 ms for the ES256 packed ceremony; the PIN
-family's line is printed without a target).
+the medians of their rounds read 0.735-1.19 ms (a window with no round at the usual speed reads
+higher: 0.849 ms once, in 6 s), and a second decision per ceremony raised it by 0.2 ms, as
+much as the decision costs; the median, the 10th and 90th percentiles of every ceremony and
+the spread of the rounds are printed beside the figure. Prints figures only; nothing here
+asserts a time (issue 13: <= 1 ms for the ES256 packed ceremony; the PIN family's line is
+printed without a target).
 """
 
 from __future__ import annotations
