@@ -85,9 +85,8 @@ def parse_attestation_object(data: bytes) -> AttestationObject:
     of the object and of the CBOR inside its authData is bounded (`cbor_depth`) before fido2's
     recursive decoder reads them; cbor2, which bounds its own nesting, reads first, and where
     its encoding of what it read shows the object plain already (`_plain_item`, what nearly
-    every authenticator sends) the walk is not needed. When the CBOR
-    is plain, the object is assembled from what cbor2 decoded (`assembled`); otherwise fido2
-    reads it all again.
+    every authenticator sends) the walk is not needed. When the CBOR is plain, the object is
+    assembled from what cbor2 decoded (`assembled`); otherwise fido2 reads it all again.
     """
     require(isinstance(data, bytes) and data, STATEMENT_INVALID, "The attestationObject is empty.")
     top = _plain_item(data)
@@ -102,7 +101,7 @@ def parse_attestation_object(data: bytes) -> AttestationObject:
     auth_data = _auth_data(top["authData"])
     if auth_data is not None and plain:
         return assembled(AttestationObject, data, fmt=top["fmt"], auth_data=auth_data,
-                          att_stmt=top["attStmt"])
+                         att_stmt=top["attStmt"])
     return AttestationObject(data)
 
 
@@ -200,10 +199,10 @@ def _auth_data(raw: bytes) -> AuthenticatorData | None:
     if key is None or not _keys_plain(extensions):
         return None
     credential = assembled(AttestedCredentialData, raw[37:key_end], aaguid=Aaguid(raw[37:53]),
-                            credential_id=raw[55:key_start], public_key=key)
+                           credential_id=raw[55:key_start], public_key=key)
     return assembled(AuthenticatorData, raw, rp_id_hash=raw[:32], flags=flags,
-                      counter=int.from_bytes(raw[33:37], "big"), credential_data=credential,
-                      extensions=extensions)
+                     counter=int.from_bytes(raw[33:37], "big"), credential_data=credential,
+                     extensions=extensions)
 
 
 def _keys_plain(value: Any) -> bool:
