@@ -11,6 +11,7 @@ import argparse
 import importlib
 import os
 import sys
+from typing import NoReturn
 
 from . import __version__
 from .ceremonies.speedups import enable_fido2_speedups
@@ -23,8 +24,17 @@ COMMANDS = ("run", "decide", "verify", "serve", "report", "authenticators", "rul
             "impact", "certify", "discover", "bench", "tenant")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, whose usage errors (an unknown option, a missing value, a choice not
+    offered) are one line naming the command, exit 2, as every other usage error: argparse
+    prints its whole usage first. Subcommands' parsers are made of this class too."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message}\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="pkconf",
         description="Passkey registration conformance suite for Microsoft Entra ID.",
     )
@@ -51,7 +61,11 @@ def _attach_dash_values(argv: list[str]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(_attach_dash_values(sys.argv[1:] if argv is None else argv))
+    args, unknown = parser.parse_known_args(
+        _attach_dash_values(sys.argv[1:] if argv is None else argv))
+    if unknown:  # said by the command they were given to, not by `pkconf` as argparse does
+        prog = " ".join(filter(None, ["pkconf", getattr(args, "command", None)]))
+        parser.exit(2, f"{prog}: unrecognized arguments: {' '.join(unknown)}\n")
     if not getattr(args, "run", None):
         parser.print_help()
         return 2

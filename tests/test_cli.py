@@ -38,6 +38,24 @@ def test_usage_error_is_one_line_with_exit_2(monkeypatch, capsys):
     assert capsys.readouterr().err == "pkconf authenticators: that file is not a policy\n"
 
 
+@pytest.mark.parametrize(("argv", "message"), [
+    (["run", "--bogus"], "pkconf run: unrecognized arguments: --bogus"),
+    (["run", "--shard"], "pkconf run: argument --shard: expected one argument"),
+    (["bench", "--only", "nosuch"], "pkconf bench: argument --only: invalid choice: 'nosuch' "
+                                    "(choose from 'ceremony', 'conformance', 'browser', 'impact')"),
+    (["runn"], "pkconf: argument COMMAND: invalid choice: 'runn' (choose from 'run', "),
+    (["--bogus"], "pkconf: unrecognized arguments: --bogus"),
+], ids=["unknown-option", "missing-value", "choice-not-offered", "unknown-command",
+        "unknown-option-before-command"])
+def test_an_argument_argparse_refuses_is_one_line_naming_the_command_with_exit_2(
+        capsys, argv, message):
+    with pytest.raises(SystemExit) as exited:
+        cli.main(argv)
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(message) and err.count("\n") == 1
+
+
 REQUIRED = {  # each command's required arguments; the files need not exist, flags are read first
     "decide": ["--policy", "p.json", "--user", "u.json", "--profile", "yubikey-5-usb"],
     "verify": ["r.json", "--policy", "p.json", "--user", "u.json", "--challenge", "AA",
